@@ -1,0 +1,104 @@
+# cpgo: plain Makefile. `make`, `make test`, `make install PREFIX=...`, `make demo`.
+# Variables: CC, PREFIX, WERROR=1 (CI), SANITIZE=1 (ASan+UBSan build into build-san/).
+
+PREFIX ?= /usr/local
+CLANG ?= clang-19
+PKGS := libdw libelf libdeflate libprotobuf-c libmicrohttpd libunwind libcurl
+
+ifeq ($(SANITIZE),1)
+B ?= build-san
+SANFLAGS := -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer
+else
+B ?= build
+SANFLAGS :=
+endif
+
+WARN := -Wall -Wextra -Wno-unused-parameter -Wno-missing-field-initializers
+ifeq ($(WERROR),1)
+WARN += -Werror
+endif
+
+CFLAGS ?= -O2 -g
+ALL_CFLAGS := $(CFLAGS) $(WARN) $(SANFLAGS) -std=gnu11 -fPIC -fno-omit-frame-pointer \
+	-D_GNU_SOURCE -Iinclude -Ilib -I$(B)/gen -MMD -MP
+LDLIBS := -ldw -lelf -ldeflate -lprotobuf-c -lmicrohttpd -lunwind -lcurl -lpthread -ldl -lm
+ALL_LDFLAGS := $(LDFLAGS) $(SANFLAGS)
+
+VERSION := $(shell cat VERSION 2>/dev/null || echo 0.0.0)
+
+GEN_C := $(B)/gen/profile.pb-c.c
+GEN_H := $(B)/gen/profile.pb-c.h
+LIB_SRCS := $(wildcard lib/*.c)
+RT_SRCS := $(wildcard runtime/*.c)
+BUILTIN_SRCS := $(wildcard builtin/*.c)
+LIB_OBJS := $(LIB_SRCS:%.c=$(B)/%.o) $(B)/gen/profile.pb-c.o
+RT_OBJS := $(RT_SRCS:%.c=$(B)/%.o)
+CMD_OBJS := $(B)/cpgo.o $(BUILTIN_SRCS:%.c=$(B)/%.o)
+UNIT_SRCS := $(wildcard tests/unit/test_*.c)
+UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(B)/tests/%)
+WORKLOAD_SRCS := $(wildcard tests/workloads/*.c)
+
+all: $(B)/cpgo $(B)/libcpgo.so $(B)/libcpgo.a
+
+$(GEN_C) $(GEN_H): lib/profile.proto
+	@mkdir -p $(B)/gen
+	protoc-c --proto_path=lib --c_out=$(B)/gen lib/profile.proto
+
+$(B)/%.o: %.c | $(GEN_H)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -DCPGO_VERSION='"$(VERSION)"' -c -o $@ $<
+
+$(B)/gen/profile.pb-c.o: $(GEN_C)
+	$(CC) $(filter-out -Werror -Wextra,$(ALL_CFLAGS)) -c -o $@ $<
+
+# Runtime objects are built with hidden visibility: only include/cpgo.h's API is exported.
+$(B)/runtime/%.o: runtime/%.c | $(GEN_H)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -fvisibility=hidden -c -o $@ $<
+
+$(B)/libcpgo-core.a: $(LIB_OBJS)
+	rm -f $@ && ar rcs $@ $^
+
+# The profiler, for linking in statically (the profile library comes along).
+$(B)/libcpgo.a: $(RT_OBJS) $(LIB_OBJS)
+	rm -f $@ && ar rcs $@ $^
+
+$(B)/libcpgo.so: $(RT_OBJS) $(LIB_OBJS)
+	$(CC) -shared -Wl,-soname,libcpgo.so -Wl,--exclude-libs,ALL $(ALL_LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(B)/cpgo: $(CMD_OBJS) $(B)/libcpgo-core.a
+	$(CC) $(ALL_LDFLAGS) -o $@ $(CMD_OBJS) $(B)/libcpgo-core.a $(LDLIBS)
+
+# Unit tests (cmocka) link against the core library and the runtime objects.
+$(B)/tests/%: tests/unit/%.c $(B)/libcpgo.a
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -Iruntime -o $@ $< $(B)/libcpgo.a $(LDLIBS) -lcmocka
+
+units: $(UNIT_BINS)
+
+# The reader's libFuzzer target (clang only).
+$(B)/fuzz/fuzz_profile: tests/fuzz/fuzz_profile.c $(LIB_SRCS) $(GEN_C)
+	@mkdir -p $(dir $@)
+	$(CLANG) -g -O1 -fsanitize=fuzzer,address,undefined -D_GNU_SOURCE -Iinclude -Ilib -I$(B)/gen \
+		-o $@ $< $(LIB_SRCS) $(GEN_C) $(LDLIBS)
+
+fuzz: $(B)/fuzz/fuzz_profile
+
+test: all units
+	B=$(B) ./tests/run.sh
+
+demo: all
+	./examples/demo.sh
+
+install: all
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib $(DESTDIR)$(PREFIX)/include
+	install -m 755 $(B)/cpgo $(DESTDIR)$(PREFIX)/bin/cpgo
+	install -m 644 $(B)/libcpgo.so $(B)/libcpgo.a $(DESTDIR)$(PREFIX)/lib/
+	install -m 644 include/cpgo.h $(DESTDIR)$(PREFIX)/include/cpgo.h
+
+clean:
+	rm -rf build build-san
+
+.PHONY: all units fuzz test demo install clean
+
+-include $(shell find $(B) -name '*.d' 2>/dev/null)

@@ -1,0 +1,28 @@
+#ifndef CPGO_BUILTIN_H
+#define CPGO_BUILTIN_H
+
+/*
+ * One file per subcommand (git's builtin/). Each cmd_* gets argv with
+ * argv[0] = the subcommand name and returns the process exit status.
+ * Only builtin/ prints to the user and decides exit codes.
+ */
+
+int cmd_help(int argc, char **argv);
+int cmd_version(int argc, char **argv);
+int cmd_merge(int argc, char **argv);
+int cmd_top(int argc, char **argv);
+int cmd_validate(int argc, char **argv);
+int cmd_record(int argc, char **argv);
+int cmd_convert(int argc, char **argv);
+int cmd_cc(int argc, char **argv);
+
+/* Prints "cpgo <cmd>: <last library error>" to stderr; returns 1. */
+int die_lib(const char *cmd);
+/* Prints "cpgo <cmd>: message" to stderr; returns 1 (or 2 for usage errors by convention). */
+int report(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Prints "cpgo <cmd>: message" and the "see 'cpgo <cmd> --help'" hint; returns 2. */
+int usage_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* True when argv has -h or --help before any "--". */
+int wants_help(int argc, char **argv);
+
+#endif

@@ -1,0 +1,49 @@
+# Shell test library (git's t/test-lib.sh, reduced).
+# Source it from tests/cmd/tNNNN-name.sh; then:
+#   test_expect_success 'description' 'commands'
+#   test_expect_failure_exit 'description' 'command that must fail'
+# Each case runs in its own subshell with `set -e` inside $TRASH, a fresh
+# directory per test file. Finish with test_done.
+set -u
+CPGO_ROOT=${CPGO_ROOT:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}
+CPGO_BUILD=${CPGO_BUILD:-$CPGO_ROOT/build}
+export PATH="$CPGO_BUILD:$PATH"
+TEST_NAME=$(basename "$0" .sh)
+TRASH=$(mktemp -d "${TMPDIR:-/tmp}/cpgo-$TEST_NAME.XXXXXX")
+export HOME=$TRASH/home XDG_CACHE_HOME=$TRASH/cache
+mkdir -p "$HOME"
+cd "$TRASH"
+test_count=0 test_failed=0
+
+test_expect_success() {
+	local desc=$1 body=$2 out
+	test_count=$((test_count + 1))
+	if out=$( (set -e; cd "$TRASH"; eval "$body") 2>&1 ); then
+		echo "ok $test_count - $desc"
+	else
+		test_failed=$((test_failed + 1))
+		echo "not ok $test_count - $desc"
+		printf '%s\n' "$out" | tail -30 | sed 's/^/#   /'
+	fi
+}
+
+# Requires a non-zero exit that is not a crash (signal exits are >= 128).
+test_must_fail() {
+	local rc=0
+	"$@" || rc=$?
+	if [ $rc -eq 0 ]; then echo "expected failure, got success: $*" >&2; return 1; fi
+	if [ $rc -ge 128 ]; then echo "crashed (exit $rc): $*" >&2; return 1; fi
+	return 0
+}
+
+test_skip() {
+	test_count=$((test_count + 1))
+	echo "ok $test_count - # SKIP $1"
+}
+
+test_done() {
+	echo "# $TEST_NAME: $test_count tests, $test_failed failed"
+	cd /
+	[ "$test_failed" -eq 0 ] && rm -rf "$TRASH"
+	[ "$test_failed" -eq 0 ]
+}
