@@ -76,13 +76,18 @@ $(B)/tests/%: tests/unit/%.c $(B)/libcpgo.a
 
 units: $(UNIT_BINS)
 
-# The reader's libFuzzer target (clang only).
-$(B)/fuzz/fuzz_profile: tests/fuzz/fuzz_profile.c $(LIB_SRCS) $(GEN_C)
+# The reader's libFuzzer target (clang only) and its seed generator.
+FUZZ_SRCS := lib/profile.c lib/buf.c lib/error.c
+$(B)/fuzz/fuzz_profile: tests/fuzz/fuzz_profile.c $(FUZZ_SRCS) $(GEN_C)
 	@mkdir -p $(dir $@)
 	$(CLANG) -g -O1 -fsanitize=fuzzer,address,undefined -D_GNU_SOURCE -Iinclude -Ilib -I$(B)/gen \
-		-o $@ $< $(LIB_SRCS) $(GEN_C) $(LDLIBS)
+		-o $@ $< $(FUZZ_SRCS) $(GEN_C) -ldeflate -lprotobuf-c
 
-fuzz: $(B)/fuzz/fuzz_profile
+$(B)/fuzz/gen_seeds: tests/fuzz/gen_seeds.c $(B)/libcpgo-core.a
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $< $(B)/libcpgo-core.a $(LDLIBS)
+
+fuzz: $(B)/fuzz/fuzz_profile $(B)/fuzz/gen_seeds
 
 test: all units
 	B=$(B) ./tests/run.sh
