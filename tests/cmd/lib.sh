@@ -16,14 +16,17 @@ cd "$TRASH"
 test_count=0 test_failed=0
 
 test_expect_success() {
-	local desc=$1 body=$2 out
+	local desc=$1 body=$2 rc
 	test_count=$((test_count + 1))
-	if out=$( (set -e; cd "$TRASH"; eval "$body") 2>&1 ); then
+	# Not inside `if`: bash ignores `set -e` in a condition, subshells included.
+	( set -e; cd "$TRASH"; eval "$body" ) >"$TRASH/.test-output" 2>&1
+	rc=$?
+	if [ $rc -eq 0 ]; then
 		echo "ok $test_count - $desc"
 	else
 		test_failed=$((test_failed + 1))
 		echo "not ok $test_count - $desc"
-		printf '%s\n' "$out" | tail -30 | sed 's/^/#   /'
+		tail -30 "$TRASH/.test-output" | sed 's/^/#   /'
 	fi
 }
 
