@@ -1,8 +1,208 @@
-/* Placeholder until the cc issue lands: fails loudly, never pretends. */
+/*
+ * cpgo cc: a drop-in C compiler (make CC="cpgo cc") that builds with the
+ * profile in default.pgo, like `go build -pgo=auto`. The planning is in
+ * lib/ccdriver.h; this file prints, prepares profiles and runs commands.
+ */
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
 #include "builtin.h"
+#include "ccdriver.h"
+#include "error.h"
+
+static const char usage[] =
+	"usage: cpgo cc [-pgo=auto|off|FILE] [COMPILER] <compiler arguments>\n\n"
+	"A drop-in C compiler: make CC=\"cpgo cc\", or with CMake\n"
+	"-DCMAKE_C_COMPILER_LAUNCHER=\"cpgo;cc\".\n\n"
+	"  -pgo=auto   (default) each source file uses the nearest default.pgo from its\n"
+	"              directory up to the repository root; none found: a plain build\n"
+	"  -pgo=off    never use a profile\n"
+	"  -pgo=FILE   use the pprof profile FILE for every source file\n\n"
+	"-pgo may appear anywhere and is not passed on. COMPILER is a first argument\n"
+	"that names a compiler (clang-19, gcc, /usr/bin/cc); else $CPGO_CC, else\n"
+	"clang-19 when installed, else cc. Compiling always adds line tables\n"
+	"(-gline-tables-only unless a -g level is given) and -fno-omit-frame-pointer\n"
+	"(unless told otherwise), which libcpgo's profiler needs. With a profile and\n"
+	"clang, the profile is converted once (cached in $XDG_CACHE_HOME/cpgo) and\n"
+	"passed with -fprofile-sample-use; the object records the profile in an ELF\n"
+	"note that 'cpgo version BINARY' prints. gcc builds ignore the profile (with\n"
+	"a warning): gcc needs its own AutoFDO format, which cpgo does not write yet.\n\n"
+	"Environment: CPGO_PGO (the mode, when the build cannot pass -pgo=),\n"
+	"CPGO_CC (the compiler, may include a wrapper: \"ccache clang-19\"),\n"
+	"CPGO_DEBUG=1 (trace profiles, cache use and commands on stderr).\n";
+
+/* Nested cpgo cc calls (a wrapper that calls cpgo again) must end. */
+#define MAX_DEPTH 4
+
+static int debug;
+
+static void trace_argv(char **argv)
+{
+	fputs("cpgo cc: run:", stderr);
+	for (; *argv; argv++)
+		fprintf(stderr, " %s", *argv);
+	fputc('\n', stderr);
+}
+
+/* Refuses a compiler that is cpgo itself: it would call itself forever. */
+static int check_not_self(const struct ccdriver_cmd *cmd)
+{
+	struct cpgo_buf path = CPGO_BUF_INIT;
+	char *self = realpath("/proc/self/exe", NULL), *real = NULL;
+	int ret = 0;
+
+	if (self && ccdriver_which(cmd->compiler[0], &path) == 1 &&
+	    (real = realpath(path.buf, NULL)) && !strcmp(real, self))
+		ret = report("cc", "the compiler '%s' is cpgo itself: set CPGO_CC to a real "
+			     "compiler such as clang-19", cmd->compiler[0]);
+	free(self);
+	free(real);
+	cpgo_buf_release(&path);
+	return ret;
+}
+
+static int run(char **argv)
+{
+	pid_t pid;
+	int status;
+
+	if (debug)
+		trace_argv(argv);
+	fflush(NULL);
+	pid = fork();
+	if (pid < 0)
+		return report("cc", "cannot start the compiler: %s", strerror(errno));
+	if (pid == 0) {
+		execvp(argv[0], argv);
+		fprintf(stderr, "cpgo cc: cannot run the compiler '%s': %s (set CPGO_CC, or name "
+			"the compiler first: cpgo cc gcc ...)\n", argv[0], strerror(errno));
+		_exit(127);
+	}
+	while (waitpid(pid, &status, 0) < 0)
+		if (errno != EINTR)
+			return report("cc", "waiting for the compiler: %s", strerror(errno));
+	if (WIFEXITED(status))
+		return WEXITSTATUS(status);
+	return 128 + (WIFSIGNALED(status) ? WTERMSIG(status) : 0);
+}
+
+static int prepare_groups(const struct ccdriver_cmd *cmd, struct ccdriver_plan *plan)
+{
+	const struct ccdriver_converter *conv = ccdriver_llvm_converter();
+	struct cpgo_buf cache = CPGO_BUF_INIT, hint = CPGO_BUF_INIT;
+	int ret = -1, warned = 0;
+
+	for (size_t g = 0; g < plan->n_groups; g++) {
+		struct ccdriver_group *grp = &plan->groups[g];
+		char *src_abs = NULL;
+
+		if (!grp->profile)
+			continue;
+		if (!cache.len && ccdriver_cache_dir(&cache) < 0)
+			goto cleanup;
+		cpgo_buf_reset(&hint);
+		if (cmd->mode == CCDRIVER_PGO_AUTO)
+			cpgo_buf_addf(&hint, "fix or replace this default.pgo, or build without it "
+				      "using -pgo=off or CPGO_PGO=off");
+		else
+			cpgo_buf_addf(&hint, "check the profile given with %s",
+				      cmd->mode_from_flag ? "-pgo=" : "CPGO_PGO");
+		if (grp->source)
+			src_abs = realpath(grp->source, NULL);
+		if (ccdriver_prepare(grp->profile, src_abs ? src_abs : grp->source, cache.buf,
+				     conv, hint.buf, &grp->pp) < 0) {
+			free(src_abs);
+			goto cleanup;
+		}
+		free(src_abs);
+		grp->prepared = 1;
+		if (debug)
+			fprintf(stderr, "cpgo cc: profile %s (sha256 %s)%s%s: %s %s\n", grp->profile,
+				grp->pp.sha256, grp->source ? " for " : "",
+				grp->source ? grp->source : "",
+				grp->pp.converted ? "converted into" : "cache hit",
+				grp->pp.empty ? "(no samples for this file)" : grp->pp.cached.buf);
+		if (cmd->family != CCDRIVER_CC_CLANG && !warned) {
+			fprintf(stderr, "cpgo cc: warning: %s is not used: %s; building without "
+				"PGO (use clang-19 for PGO: CPGO_CC=clang-19)\n", grp->profile,
+				cmd->family == CCDRIVER_CC_GCC ?
+				"gcc needs its own AutoFDO profile format, which cpgo does not write yet" :
+				"cpgo cannot tell which compiler this is");
+			warned = 1;
+		}
+	}
+	ret = 0;
+cleanup:
+	cpgo_buf_release(&cache);
+	cpgo_buf_release(&hint);
+	return ret;
+}
+
+static int bump_depth(void)
+{
+	const char *d = getenv("CPGO_CC_DEPTH");
+	int depth = d ? atoi(d) : 0;
+	char buf[16];
+
+	if (depth >= MAX_DEPTH)
+		return report("cc", "cpgo cc is calling itself (CPGO_CC_DEPTH=%d): set CPGO_CC "
+			      "to a real compiler such as clang-19", depth);
+	snprintf(buf, sizeof(buf), "%d", depth + 1);
+	setenv("CPGO_CC_DEPTH", buf, 1);
+	return 0;
+}
 
 int cmd_cc(int argc, char **argv)
 {
-	(void)argc;
-	return report(argv[0], "not built yet");
+	struct ccdriver_cmd cmd;
+	struct ccdriver_plan plan;
+	const char *dbg = getenv("CPGO_DEBUG");
+	int ret = 1;
+
+	/* Only a leading --help is ours; later ones belong to the compiler. */
+	if (argc == 2 && (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help"))) {
+		fputs(usage, stdout);
+		return 0;
+	}
+	debug = dbg && *dbg && strcmp(dbg, "0");
+	ccdriver_cmd_init(&cmd);
+	ccdriver_plan_init(&plan);
+	if (bump_depth())
+		goto cleanup;
+	if (ccdriver_parse(&cmd, argc, argv, getenv("CPGO_CC"), getenv("CPGO_PGO")) < 0) {
+		ret = usage_error("cc", "%s", cpgo_last_error());
+		goto cleanup;
+	}
+	if (check_not_self(&cmd))
+		goto cleanup;
+	if (ccdriver_plan_groups(&cmd, ccdriver_llvm_converter()->per_source, &plan) < 0 ||
+	    prepare_groups(&cmd, &plan) < 0 || ccdriver_plan_commands(&cmd, &plan) < 0) {
+		ret = die_lib("cc");
+		goto cleanup;
+	}
+	if (plan.n_cmds == 1 && !plan.tmpdir) {
+		/* Nothing left to do afterwards: the compiler's exit and output are the build's. */
+		if (debug)
+			trace_argv(plan.cmds[0].argv);
+		fflush(NULL);
+		execvp(plan.cmds[0].argv[0], plan.cmds[0].argv);
+		ret = report("cc", "cannot run the compiler '%s': %s (set CPGO_CC, or name the "
+			     "compiler first: cpgo cc gcc ...)", plan.cmds[0].argv[0],
+			     strerror(errno));
+		if (ret)
+			ret = 127;
+		goto cleanup;
+	}
+	ret = 0;
+	for (size_t i = 0; i < plan.n_cmds && !ret; i++)
+		ret = run(plan.cmds[i].argv);
+cleanup:
+	ccdriver_plan_release(&plan);
+	ccdriver_cmd_release(&cmd);
+	return ret;
 }

@@ -1,8 +1,124 @@
-/* Placeholder until the convert issue lands: fails loudly, never pretends. */
+/*
+ * cpgo convert: a pprof profile -> the compiler's own profile format.
+ * Only LLVM's sample profile for now (what clang -fprofile-sample-use reads).
+ */
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
 #include "builtin.h"
+#include "error.h"
+#include "llvmprof.h"
+
+static const char convert_usage[] =
+	"usage: cpgo convert [--to=llvm] [--text] [--binary BIN] [--sample-type TYPE]\n"
+	"                    [--source-file FILE] [--stats] [-o OUT] PROFILE\n"
+	"\n"
+	"Turns a pprof CPU profile into an LLVM sample profile for\n"
+	"clang -fprofile-sample-use=OUT (ext-binary unless --text).\n"
+	"\n"
+	"  --to=llvm            target format (gcc is not supported yet)\n"
+	"  --text               LLVM's text sample format, for reading\n"
+	"  --binary BIN         the profiled binary: discriminators, zero counts for\n"
+	"                       unsampled lines, a symbol list of unsampled functions\n"
+	"                       (cold to clang), start lines the profile lacks\n"
+	"  --sample-type TYPE   sample type to use (e.g. samples, cpu; default: the\n"
+	"                       profile's default, else samples/count, else cpu)\n"
+	"  --source-file FILE   the profile for compiling FILE only: same-named static\n"
+	"                       functions of other files are left out\n"
+	"  --stats              print what was converted to stderr\n"
+	"  -o OUT               output file (default: stdout)\n";
+
+/* Accepts "--opt=VAL" and "--opt VAL"; returns the value or NULL (i unchanged). */
+static const char *opt_value(int argc, char **argv, int *i, const char *opt)
+{
+	size_t n = strlen(opt);
+
+	if (!strncmp(argv[*i], opt, n) && argv[*i][n] == '=')
+		return argv[*i] + n + 1;
+	if (!strcmp(argv[*i], opt) && *i + 1 < argc)
+		return argv[++*i];
+	return NULL;
+}
+
+static int is_opt(const char *arg, const char *opt)
+{
+	size_t n = strlen(opt);
+	return !strcmp(arg, opt) || (!strncmp(arg, opt, n) && arg[n] == '=');
+}
 
 int cmd_convert(int argc, char **argv)
 {
-	(void)argc;
-	return report(argv[0], "not built yet");
+	const char *cmd = argv[0], *to = "llvm", *out = "-", *in = NULL, *v;
+	struct llvmprof_stats st;
+	struct llvmprof_opts o;
+	int stats = 0;
+
+	memset(&o, 0, sizeof(o));
+	memset(&st, 0, sizeof(st));
+	if (wants_help(argc, argv)) {
+		fputs(convert_usage, stdout);
+		return 0;
+	}
+	for (int i = 1; i < argc; i++) {
+		const char *a = argv[i];
+
+		if (!strcmp(a, "--")) {
+			if (i + 1 < argc)
+				in = argv[++i];
+			if (i + 1 < argc)
+				return usage_error(cmd, "one profile at a time (got '%s' too)", argv[i + 1]);
+			break;
+		} else if (!strcmp(a, "--text")) {
+			o.text = 1;
+		} else if (!strcmp(a, "--stats")) {
+			stats = 1;
+		} else if ((v = opt_value(argc, argv, &i, "--to"))) {
+			to = v;
+		} else if ((v = opt_value(argc, argv, &i, "--binary"))) {
+			o.binary = v;
+		} else if ((v = opt_value(argc, argv, &i, "--sample-type"))) {
+			o.sample_type = v;
+		} else if ((v = opt_value(argc, argv, &i, "--source-file"))) {
+			o.source_file = v;
+		} else if ((v = opt_value(argc, argv, &i, "-o")) ||
+			   (v = opt_value(argc, argv, &i, "--output"))) {
+			out = v;
+		} else if (is_opt(a, "--to") || is_opt(a, "--binary") || is_opt(a, "--sample-type") ||
+			   is_opt(a, "--source-file") || is_opt(a, "-o") || is_opt(a, "--output")) {
+			return usage_error(cmd, "option '%s' needs a value", a);
+		} else if (a[0] == '-' && a[1]) {
+			return usage_error(cmd, "unknown option '%s'", a);
+		} else if (in) {
+			return usage_error(cmd, "one profile at a time (got '%s' and '%s')", in, a);
+		} else {
+			in = a;
+		}
+	}
+	if (!in)
+		return usage_error(cmd, "which profile? (e.g. cpgo convert -o app.prof default.pgo)");
+	if (!strcmp(to, "gcc"))
+		return report(cmd, "--to=gcc is not supported yet: cpgo writes LLVM sample profiles "
+				   "only; build with clang (--to=llvm)");
+	if (strcmp(to, "llvm"))
+		return usage_error(cmd, "unknown target format '%s' (supported: llvm)", to);
+	if (!o.text && !strcmp(out, "-") && isatty(STDOUT_FILENO))
+		return usage_error(cmd, "the ext-binary profile is not for a terminal: "
+					"pass -o FILE, or --text to read it");
+	if (stats)
+		o.stats = &st;
+	if (llvmprof_convert_file(in, out, &o) < 0)
+		return die_lib(cmd);
+	if (stats)
+		fprintf(stderr,
+			"functions: %zu\ninline instances: %zu\ncall targets: %zu\n"
+			"samples used: %" PRIu64 "\nsamples dropped: %" PRIu64 "\n"
+			"start lines repaired: %zu\nlocations resolved in binary: %zu\n"
+			"zero-count lines: %zu\nsymbol list: %zu\n"
+			"other files' functions left out: %zu\nambiguous names left out: %zu\n",
+			st.functions, st.inline_instances, st.call_targets, st.samples_used,
+			st.samples_dropped, st.start_lines_repaired, st.locations_with_binary,
+			st.zero_lines, st.symbol_list, st.other_tu_dropped, st.ambiguous_dropped);
+	return 0;
 }

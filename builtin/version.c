@@ -2,14 +2,22 @@
 #include <string.h>
 
 #include "builtin.h"
+#include "elfnote.h"
+#include "error.h"
 
 static const char usage[] =
 	"usage: cpgo version [BINARY...]\n\n"
-	"Without arguments, prints cpgo's version. With binaries, prints which\n"
-	"profile built each one (the hash 'cpgo cc' recorded in its ELF note).\n";
+	"Without arguments, prints cpgo's version. With binaries (programs, shared\n"
+	"libraries or objects), prints which profile built each one, from the ELF\n"
+	"note 'cpgo cc' records (like 'go version -m'):\n"
+	"  BINARY: built with profile SHA256 (NAME)   one line per distinct profile\n"
+	"  BINARY: no profile\n"
+	"SHA256 is the profile file's hash: compare it with 'sha256sum default.pgo'.\n";
 
 int cmd_version(int argc, char **argv)
 {
+	int ret = 0;
+
 	if (wants_help(argc, argv)) {
 		fputs(usage, stdout);
 		return 0;
@@ -18,5 +26,21 @@ int cmd_version(int argc, char **argv)
 		printf("cpgo version %s\n", CPGO_VERSION);
 		return 0;
 	}
-	return report("version", "reading binaries is not built yet");
+	for (int i = 1; i < argc; i++) {
+		struct elfnote_profile *p;
+		size_t n;
+
+		if (!strcmp(argv[i], "--"))
+			continue;
+		if (elfnote_read(argv[i], &p, &n) < 0) {
+			ret = die_lib("version");
+			continue;
+		}
+		if (!n)
+			printf("%s: no profile\n", argv[i]);
+		for (size_t k = 0; k < n; k++)
+			printf("%s: built with profile %s (%s)\n", argv[i], p[k].sha256, p[k].name);
+		elfnote_free(p, n);
+	}
+	return ret;
 }

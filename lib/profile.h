@@ -116,7 +116,8 @@ int cpgo_profile_init(struct cpgo_profile *p);
 void cpgo_profile_release(struct cpgo_profile *p);
 
 /*
- * Decoding. `name` is only used in error messages ("FILE: problem").
+ * Decoding into an uninitialised `p` (these call cpgo_profile_init themselves;
+ * on failure `p` is released). `name` is only used in error messages.
  * Accepts gzip-compressed or raw protobuf. Validates strictly
  * (cpgo_profile_check) before returning 0.
  */

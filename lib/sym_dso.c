@@ -360,9 +360,17 @@ static int read_symbols(struct sym_dso *d)
 		d->syms[j++] = d->syms[i];
 	}
 	d->n_sym = j;
-	for (size_t i = 0; i < d->n_sym; i++)
-		if (d->syms[i].hi <= d->syms[i].lo)
-			d->syms[i].hi = i + 1 < d->n_sym ? d->syms[i + 1].lo : d->syms[i].lo + 1;
+	for (size_t i = 0; i < d->n_sym; i++) {
+		struct sym_sym *s = &d->syms[i];
+		uint64_t end = s->lo + 1;
+
+		if (s->hi > s->lo)
+			continue;
+		for (size_t k = 0; k < d->n_seg; k++)
+			if (s->lo >= d->segs[k].vaddr && s->lo - d->segs[k].vaddr < d->segs[k].filesz)
+				end = d->segs[k].vaddr + d->segs[k].filesz;
+		s->hi = i + 1 < d->n_sym && d->syms[i + 1].lo < end ? d->syms[i + 1].lo : end;
+	}
 	return 0;
 }
 
@@ -659,7 +667,8 @@ static int build_index(struct sym_dso *d)
 	/* Sort functions by name (for start-line lookups) and renumber the ranges. */
 	for (size_t i = 0; i < d->n_func; i++)
 		d->funcs[i].tree = (struct sym_tree *)(uintptr_t)i; /* old index, restored below */
-	qsort(d->funcs, d->n_func, sizeof(*d->funcs), cmp_func_name);
+	if (d->n_func)
+		qsort(d->funcs, d->n_func, sizeof(*d->funcs), cmp_func_name);
 	if (d->n_func) {
 		perm = calloc(d->n_func, sizeof(*perm));
 		if (!perm) {
@@ -673,7 +682,8 @@ static int build_index(struct sym_dso *d)
 	}
 	for (size_t i = 0; i < d->n_frange; i++)
 		d->franges[i].func = perm[d->franges[i].func];
-	qsort(d->franges, d->n_frange, sizeof(*d->franges), cmp_frange);
+	if (d->n_frange)
+		qsort(d->franges, d->n_frange, sizeof(*d->franges), cmp_frange);
 	for (size_t i = 0; i < d->n_frange; i++) {
 		uint64_t prev = i ? d->franges[i - 1].maxhi : 0;
 		d->franges[i].maxhi = d->franges[i].hi > prev ? d->franges[i].hi : prev;
@@ -782,7 +792,8 @@ static struct sym_tree *func_tree(struct sym_dso *d, struct sym_func *f)
 	}
 	if (tree_add_node(d, t, &die, 0, &root) < 0 || tree_walk(d, t, &die, root, 0) < 0)
 		goto fail;
-	qsort(t->ranges, t->n_range, sizeof(*t->ranges), cmp_nrange);
+	if (t->n_range)
+		qsort(t->ranges, t->n_range, sizeof(*t->ranges), cmp_nrange);
 	for (size_t i = 0; i < t->n_range; i++) {
 		struct sym_node *p = &t->nodes[t->ranges[i].parent];
 		if (!p->rcount)
@@ -917,24 +928,32 @@ int sym_dso_lookup(struct sym_dso *d, uint64_t vaddr, struct sym_frame *frames, 
 	return count;
 }
 
-static int file_matches(const char *have, const char *want)
+static const char *base_name(const char *s)
+{
+	const char *b = strrchr(s, '/');
+	return b ? b + 1 : s;
+}
+
+/*
+ * How well a function's decl file matches the wanted one: 3 same path,
+ * 2 one is a whole-component suffix of the other ("dir/x.c" and
+ * "/abs/dir/x.c"), 1 same base name (built in another directory), 0 no.
+ */
+static int file_score(const char *have, const char *want)
 {
 	size_t hl, wl;
-	const char *base;
 
 	if (!want)
-		return 1;
+		return 3;
 	if (!strcmp(have, want))
-		return 1;
+		return 3;
 	hl = strlen(have);
 	wl = strlen(want);
-	/* "dir/x.c" matches "/abs/dir/x.c": a whole-component suffix match either way. */
 	if (hl > wl && have[hl - wl - 1] == '/' && !strcmp(have + hl - wl, want))
-		return 1;
+		return 2;
 	if (wl > hl && want[wl - hl - 1] == '/' && !strcmp(want + wl - hl, have))
-		return 1;
-	base = strrchr(want, '/');
-	if (base && !strchr(have, '/') && !strcmp(have, base + 1))
+		return 2;
+	if (*have && !strcmp(base_name(have), base_name(want)))
 		return 1;
 	return 0;
 }
@@ -943,6 +962,7 @@ int sym_dso_start_line(struct sym_dso *d, const char *name, const char *file,
 		       int64_t *start_line)
 {
 	size_t lo = 0, hi;
+	int best = 0, sc;
 
 	if (build_index(d) < 0)
 		return -1;
@@ -955,21 +975,23 @@ int sym_dso_start_line(struct sym_dso *d, const char *name, const char *file,
 			hi = mid;
 	}
 	for (size_t i = lo; i < d->n_func && !strcmp(d->funcs[i].name, name); i++) {
-		if (d->funcs[i].start_line > 0 && file_matches(d->funcs[i].file, file)) {
+		if (d->funcs[i].start_line > 0 && (sc = file_score(d->funcs[i].file, file)) > best) {
+			best = sc;
 			*start_line = d->funcs[i].start_line;
-			return 1;
 		}
 	}
+	if (best)
+		return 1;
 	/* Linkage names (C++, renamed symbols) are rare: a linear scan is fine. */
 	for (size_t i = 0; i < d->n_func; i++) {
 		const struct sym_func *f = &d->funcs[i];
 		if (f->linkage && f->start_line > 0 && !strcmp(f->linkage, name) &&
-		    file_matches(f->file, file)) {
+		    (sc = file_score(f->file, file)) > best) {
+			best = sc;
 			*start_line = f->start_line;
-			return 1;
 		}
 	}
-	return 0;
+	return best > 0;
 }
 
 int sym_dso_each_function(struct sym_dso *d,

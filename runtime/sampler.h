@@ -75,6 +75,8 @@ int sampler_start(const struct sampler_config *cfg);
 /* Stops every timer and gives the signal back; safe when not running. */
 int sampler_stop(void);
 int sampler_running(void);
+/* The signal in use while running (0 when stopped). */
+int sampler_signal(void);
 void sampler_get_info(struct sampler_info *info);
 void sampler_get_stats(struct sampler_stats *st);
 
@@ -88,10 +90,16 @@ size_t sampler_drain(void (*cb)(const struct sampler_record *r, void *arg), void
  */
 int sampler_thread_register(void);
 void sampler_thread_unregister(void);
-void sampler_thread_set_internal(int internal);
+/* Marks the calling thread internal (before it registers); returns the old flag. */
+int sampler_thread_set_internal(int internal);
 int sampler_thread_is_internal(void);
 
-/* In a fork child: forget the parent's timers and threads, give the signal back. */
+/*
+ * fork(): prepare/parent hold the registry lock across the fork; in the
+ * child, forget the parent's timers and threads and give the signal back.
+ */
+void sampler_atfork_prepare(void);
+void sampler_atfork_parent(void);
 void sampler_atfork_child(void);
 
 /* Exposed for unit tests. */

@@ -1,0 +1,425 @@
+#!/usr/bin/env bash
+# PGO benchmark on real programs from Debian source packages (not a test).
+# For each program, four builds with identical flags apart from PGO:
+#   o2    clang-19 -O2 (the baseline)
+#   ir    clang instrumented PGO: -fprofile-generate, train, -fprofile-use
+#   afdo  sampled PGO as C users do it today: perf record -e cpu-clock on a
+#         -fdebug-info-for-profiling build, llvm-profgen --leading-ip-only,
+#         -fprofile-sample-use -fsample-profile-use-profi
+#   cpgo  cpgo record (libcpgo) on a 'cpgo cc -pgo=off' build, cpgo merge,
+#         rebuild with 'cpgo cc -pgo=FILE'
+# Speed is reported as a ratio against o2 measured in the same interleaved
+# rounds, plus callgrind instruction counts. See bench/README.md.
+set -u -o pipefail
+
+BENCH=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+ROOT=$(cd "$BENCH/.." && pwd)
+. "$BENCH/lib.sh"
+
+usage() {
+	cat <<USAGE
+usage: bench/pgo.sh [options]
+  --quick             small inputs, 3 rounds, 2 training runs (a smoke run)
+  --programs=LIST     comma-separated: lua,zstd,bzip2 (default: all)
+  --routes=LIST       comma-separated: o2,ir,afdo,cpgo (default: all; o2 always runs)
+  --rounds=N          interleaved timing rounds (default 10)
+  --train-runs=N      training runs merged for the sampled routes (default 5)
+  --perf-hz=N         perf record frequency for afdo (default 20000)
+  --cpgo-hz=N         CPGO_HZ / cpgo record -F for cpgo (default 20000)
+  --time-only         reuse the builds of the last run: redo timing, callgrind, report
+  --no-callgrind      skip the callgrind instruction counts
+  --no-timing         skip the timing rounds
+  --work=DIR          work directory (default bench/work, git-ignored)
+  --cpgo=PATH         the cpgo binary (default build/cpgo)
+  --cflags=FLAGS      flags of every build (default "-O2 -g -fno-omit-frame-pointer")
+Writes bench/results.md (and WORK/results.md).
+USAGE
+}
+
+ARGS="$*"
+QUICK=0 PROGRAMS=lua,zstd,bzip2 ROUTES=o2,ir,afdo,cpgo ROUNDS= TRAIN_RUNS= PERF_HZ=20000 CPGO_HZ=20000
+TIME_ONLY=0 CALLGRIND=1 TIMING=1 WORK=$BENCH/work CPGO=${CPGO:-$ROOT/build/cpgo}
+for a in "$@"; do
+	case $a in
+	--quick) QUICK=1 ;;
+	--programs=*) PROGRAMS=${a#*=} ;;
+	--routes=*) ROUTES=${a#*=} ;;
+	--rounds=*) ROUNDS=${a#*=} ;;
+	--train-runs=*) TRAIN_RUNS=${a#*=} ;;
+	--perf-hz=*) PERF_HZ=${a#*=} ;;
+	--cpgo-hz=*) CPGO_HZ=${a#*=} ;;
+	--time-only) TIME_ONLY=1 ;;
+	--no-callgrind) CALLGRIND=0 ;;
+	--no-timing) TIMING=0 ;;
+	--work=*) WORK=${a#*=} ;;
+	--cpgo=*) CPGO=${a#*=} ;;
+	--cflags=*) BASE_CFLAGS=${a#*=} ;;
+	-h | --help) usage; exit 0 ;;
+	*) usage >&2; bench_die "unknown option '$a'" ;;
+	esac
+done
+[ -n "$ROUNDS" ] || ROUNDS=$([ $QUICK = 1 ] && echo 3 || echo 10)
+[ -n "$TRAIN_RUNS" ] || TRAIN_RUNS=$([ $QUICK = 1 ] && echo 2 || echo 5)
+for n in "$ROUNDS" "$TRAIN_RUNS" "$PERF_HZ" "$CPGO_HZ"; do
+	case $n in '' | *[!0-9]* | 0) bench_die "'$n' is not a positive number" ;; esac
+done
+case ,$ROUTES, in *,o2,*) ;; *) ROUTES=o2,$ROUTES ;; esac
+for r in ${ROUTES//,/ }; do
+	case $r in o2 | ir | afdo | cpgo) ;; *) bench_die "unknown route '$r' (o2, ir, afdo, cpgo)" ;; esac
+done
+WORK=$(mkdir -p "$WORK" && cd "$WORK" && pwd)
+SRCROOT=$WORK/src
+
+CC=clang-19
+# cpgo cc adds -fno-omit-frame-pointer (libcpgo unwinds by frame pointers);
+# every route gets it so that the builds differ in PGO only.
+BASE_CFLAGS=${BASE_CFLAGS:-"-O2 -g -fno-omit-frame-pointer"}
+bench_need $CC llvm-profdata-19 apt-get awk cmp
+command -v dpkg-source >/dev/null || bench_die "dpkg-source is missing: apt-get install dpkg-dev"
+has_route() { case ,$ROUTES, in *,$1,*) return 0 ;; esac; return 1; }
+if has_route afdo; then bench_need perf llvm-profgen-19; fi
+[ $CALLGRIND = 0 ] || bench_need valgrind strip
+if has_route cpgo && ! [ -x "$CPGO" ]; then
+	bench_say "bench: $CPGO not found (run 'make' first, or pass --cpgo=PATH); skipping the cpgo route"
+	ROUTES=$(echo ",$ROUTES," | sed 's/,cpgo,/,/; s/^,//; s/,$//')
+fi
+
+# ---- the programs -------------------------------------------------------
+# Each program defines:
+#   P_pkg                 Debian source package
+#   P_build SRC OUT CC CFLAGS   compiles OUT/bin (returns non-zero on failure)
+#   P_data SRC DATA       makes the inputs (once)
+#   P_train / P_eval / P_cg     print one command per line, with @BIN@,
+#                         @DATA@, @TMP@ and @BENCH@ placeholders; commands
+#                         must be deterministic (outputs are compared).
+
+# compile_all OUT CC "CFLAGS" LDLIBS FILE...: objects in parallel, then link.
+compile_all() {
+	local out=$1 cc=$2 cflags=$3 ldlibs=$4 f o objs=()
+	shift 4
+	mkdir -p "$out/obj"
+	local jobs=0 fail=0 pids=()
+	for f in "$@"; do
+		o=$out/obj/$(echo "${f#$PWD/}" | tr '/' '_').o
+		objs+=("$o")
+		# shellcheck disable=SC2086
+		$cc $cflags -c -o "$o" "$f" &
+		pids+=($!)
+		jobs=$((jobs + 1))
+		if [ $jobs -ge 2 ]; then
+			wait "${pids[0]}" || fail=1
+			pids=("${pids[@]:1}")
+			jobs=$((jobs - 1))
+		fi
+	done
+	for p in "${pids[@]}"; do wait "$p" || fail=1; done
+	[ $fail = 0 ] || return 1
+	# shellcheck disable=SC2086
+	$cc $cflags -o "$out/bin" "${objs[@]}" $ldlibs
+}
+
+lua_pkg=lua5.4
+lua_build() {
+	local src=$1/src
+	(cd "$src" && compile_all "$2" "$3" "$4 -std=gnu99 -DLUA_COMPAT_5_3 -DLUA_USE_LINUX" "-lm -ldl" \
+		$(ls ./*.c | grep -v '/luac\.c$'))
+}
+lua_data() { :; }
+# Training and evaluation use the same scripts with different sizes (and so
+# different data: the scripts' generators depend on the size).
+lua_cmds() {
+	local bt=$1 nb=$2 st=$3 tb=$4 cl=$5
+	echo "@BIN@ @BENCH@/binary_trees.lua $bt"
+	echo "@BIN@ @BENCH@/nbody.lua $nb"
+	echo "@BIN@ @BENCH@/strings.lua $st"
+	echo "@BIN@ @BENCH@/tables.lua $tb"
+	echo "@BIN@ @BENCH@/closures.lua $cl"
+}
+lua_train() { if [ $QUICK = 1 ]; then lua_cmds 11 50000 20000 50000 200000; else lua_cmds 13 250000 60000 200000 1000000; fi; }
+lua_eval() { if [ $QUICK = 1 ]; then lua_cmds 12 100000 40000 100000 400000; else lua_cmds 14 400000 100000 300000 1500000; fi; }
+lua_cg() { lua_cmds 10 30000 15000 40000 150000; }
+
+zstd_pkg=libzstd
+zstd_build() {
+	local s=$1
+	(cd "$s" && compile_all "$2" "$3" "$4 -Ilib -Ilib/common -DZSTD_LEGACY_SUPPORT=0 -DXXH_NAMESPACE=ZSTD_" "" \
+		lib/common/*.c lib/compress/*.c lib/decompress/*.c lib/decompress/*.S lib/dictBuilder/*.c programs/*.c)
+}
+# corpus: generated logs/JSON/CSV plus a real source tree (training: Lua's;
+# evaluation: zstd's own), so the two inputs differ in content and size.
+make_corpus() { # OUT SEED BYTES SRCDIR
+	{ awk -v seed="$2" -v bytes="$3" -f "$BENCH/gen_corpus.awk"; find "$4" -type f -name '*.[ch]' | LC_ALL=C sort | xargs cat; } >"$1.tmp" && mv "$1.tmp" "$1"
+}
+corpus_data() {
+	local src=$1 data=$2 small=$3 big=$4
+	[ -f "$data/train.txt" ] || make_corpus "$data/train.txt" 11 "$small" "$SRCROOT/lua5.4" || return 1
+	[ -f "$data/eval.txt" ] || make_corpus "$data/eval.txt" 22 "$big" "$src" || return 1
+	[ -f "$data/cg.txt" ] || make_corpus "$data/cg.txt" 33 2000000 "$src/lib/common" 2>/dev/null || make_corpus "$data/cg.txt" 33 2000000 "$src" || return 1
+	head -c 3000000 "$data/eval.txt" >"$data/eval-small.txt"
+	head -c 1500000 "$data/train.txt" >"$data/train-small.txt"
+}
+zstd_data() {
+	if [ $QUICK = 1 ]; then corpus_data "$1" "$2" 8000000 12000000; else corpus_data "$1" "$2" 24000000 40000000; fi
+}
+zstd_cmds() { # CORPUS SMALL
+	for l in 1 3 9; do
+		echo "@BIN@ -q -c -$l @DATA@/$1 >@TMP@/c$l.zst"
+		echo "@BIN@ -q -d -c @TMP@/c$l.zst >@TMP@/d$l.txt"
+	done
+	echo "@BIN@ -q -c -19 @DATA@/$2 >@TMP@/c19.zst"
+	echo "@BIN@ -q -d -c @TMP@/c19.zst >@TMP@/d19.txt"
+}
+zstd_train() { zstd_cmds train.txt train-small.txt; }
+zstd_eval() { zstd_cmds eval.txt eval-small.txt; }
+zstd_cg() { for l in 1 3 9; do echo "@BIN@ -q -c -$l @DATA@/cg.txt >@TMP@/c$l.zst"; echo "@BIN@ -q -d -c @TMP@/c$l.zst >@TMP@/d$l.txt"; done; }
+
+bzip2_pkg=bzip2
+bzip2_build() {
+	(cd "$1" && compile_all "$2" "$3" "$4 -D_FILE_OFFSET_BITS=64 -Wno-deprecated-non-prototype" "" \
+		blocksort.c huffman.c crctable.c randtable.c compress.c decompress.c bzlib.c bzip2.c)
+}
+bzip2_data() {
+	if [ $QUICK = 1 ]; then corpus_data "$1" "$2" 3000000 4000000; else corpus_data "$1" "$2" 10000000 14000000; fi
+}
+bzip2_cmds() { # CORPUS
+	echo "@BIN@ -c -9 @DATA@/$1 >@TMP@/c9.bz2"
+	echo "@BIN@ -d -c @TMP@/c9.bz2 >@TMP@/d9.txt"
+	echo "@BIN@ -c -1 @DATA@/$2 >@TMP@/c1.bz2"
+	echo "@BIN@ -d -c @TMP@/c1.bz2 >@TMP@/d1.txt"
+}
+bzip2_train() { bzip2_cmds train.txt train-small.txt; }
+bzip2_eval() { bzip2_cmds eval.txt eval-small.txt; }
+bzip2_cg() { bzip2_cmds cg.txt cg.txt; }
+
+# ---- running commands ----------------------------------------------------
+
+# run_cmds KIND BIN TMP PREFIX...: runs the program's KIND commands with BIN,
+# each under the PREFIX command (may contain @I@, the command's index).
+run_cmds() {
+	local kind=$1 bin=$2 tmp=$3 i=0 line c pre
+	shift 3
+	mkdir -p "$tmp"
+	while IFS= read -r line; do
+		i=$((i + 1))
+		c=${line//@BIN@/$bin}
+		c=${c//@DATA@/$DATA}
+		c=${c//@TMP@/$tmp}
+		c=${c//@BENCH@/$BENCH}
+		pre="$*"
+		pre=${pre//@I@/$i}
+		eval "$pre $c" >"$tmp/stdout.$i" || {
+			bench_say "bench: command failed: $pre $c"
+			return 1
+		}
+	done < <("${P}_$kind")
+}
+
+# output_sum TMP: one checksum over everything the eval commands wrote.
+output_sum() {
+	(cd "$1" && find . -type f | LC_ALL=C sort | xargs cat | cksum)
+}
+
+# ---- the routes ----------------------------------------------------------
+
+build_o2() {
+	bench_step "$LOG" "$P: -O2 build" "${P}_build" "$SRC" "$OUTP/o2" "$CC" "$BASE_CFLAGS"
+}
+
+build_ir() {
+	local d=$OUTP/ir
+	rm -rf "$d" && mkdir -p "$d/raw"
+	bench_step "$LOG" "$P: instrumented build (-fprofile-generate)" \
+		"${P}_build" "$SRC" "$d/gen" "$CC" "$BASE_CFLAGS -fprofile-generate=$d/raw" || return 1
+	bench_step "$LOG" "$P: instrumented training run" run_cmds train "$d/gen/bin" "$d/tmp" || return 1
+	bench_step "$LOG" "$P: llvm-profdata merge" llvm-profdata-19 merge -o "$d/ir.profdata" "$d/raw" || return 1
+	bench_step "$LOG" "$P: -fprofile-use build" \
+		"${P}_build" "$SRC" "$d/use" "$CC" "$BASE_CFLAGS -fprofile-use=$d/ir.profdata -Wno-profile-instr-unprofiled" || return 1
+	ln -sfn use/bin "$d/bin"
+}
+
+# llvm-profgen reads LBR-shaped perf scripts only; with --leading-ip-only it
+# takes each sample's IP, so every IP line gets a dummy branch record.
+perf_to_profgen() {
+	perf script -i "$1" --show-mmap-events -F ip 2>/dev/null |
+		awk '/PERF_RECORD_MMAP/ { print; next } NF == 1 { print $1 " 0x0/0x0/P/-/-/0" }'
+}
+
+build_afdo() {
+	local d=$OUTP/afdo r n
+	rm -rf "$d" && mkdir -p "$d/perf"
+	bench_step "$LOG" "$P: -fdebug-info-for-profiling build" \
+		"${P}_build" "$SRC" "$d/gen" "$CC" "$BASE_CFLAGS -fdebug-info-for-profiling" || return 1
+	for r in $(seq "$TRAIN_RUNS"); do
+		bench_step "$LOG" "$P: perf record training run $r" run_cmds train "$d/gen/bin" "$d/tmp" \
+			perf record -q -e cpu-clock -F "$PERF_HZ" -o "$d/perf/$r.@I@.data" -- || return 1
+	done
+	: >"$d/perf.script"
+	for f in "$d"/perf/*.data; do
+		perf_to_profgen "$f" >>"$d/perf.script" || { bench_say "bench: $P: perf script $f failed"; return 1; }
+	done
+	n=$(grep -c '0x0/0x0' "$d/perf.script")
+	echo "$n" >"$d/samples"
+	bench_say "bench: $P: afdo: $n perf samples ($TRAIN_RUNS runs at $PERF_HZ Hz)"
+	bench_step "$LOG" "$P: llvm-profgen" llvm-profgen-19 --binary="$d/gen/bin" --perfscript="$d/perf.script" \
+		--leading-ip-only --output="$d/afdo.prof" || return 1
+	bench_step "$LOG" "$P: -fprofile-sample-use build" "${P}_build" "$SRC" "$d/use" "$CC" \
+		"$BASE_CFLAGS -fdebug-info-for-profiling -fprofile-sample-use=$d/afdo.prof -fsample-profile-use-profi" || return 1
+	ln -sfn use/bin "$d/bin"
+}
+
+build_cpgo() {
+	local d=$OUTP/cpgo r
+	rm -rf "$d" && mkdir -p "$d/pprof"
+	bench_step "$LOG" "$P: cpgo cc -pgo=off build" "${P}_build" "$SRC" "$d/gen" "$CPGO cc -pgo=off" "$BASE_CFLAGS" || return 1
+	for r in $(seq "$TRAIN_RUNS"); do
+		bench_step "$LOG" "$P: cpgo record training run $r" run_cmds train "$d/gen/bin" "$d/tmp" \
+			"$CPGO" record -o "$d/pprof/$r.@I@.pprof" -F "$CPGO_HZ" -- || return 1
+	done
+	# cpgo record reports "...: N samples; ..." per run.
+	sed -n 's/.*cpgo record: wrote .*: \([0-9][0-9]*\) samples.*/\1/p' "$LOG" | tail -n "$(ls "$d"/pprof/*.pprof | wc -l)" |
+		awk '{ s += $1 } END { print s + 0 }' >"$d/samples"
+	bench_say "bench: $P: cpgo: $(cat "$d/samples") samples ($TRAIN_RUNS runs at $CPGO_HZ Hz)"
+	bench_step "$LOG" "$P: cpgo merge" "$CPGO" merge -o "$d/default.pgo" "$d"/pprof/*.pprof || return 1
+	"$CPGO" top "$d/default.pgo" >"$d/top.txt" 2>&1 || true
+	bench_step "$LOG" "$P: cpgo cc -pgo=default.pgo build" "${P}_build" "$SRC" "$d/use" \
+		"$CPGO cc -pgo=$d/default.pgo" "$BASE_CFLAGS" || return 1
+	ln -sfn use/bin "$d/bin"
+}
+
+binpath() { if [ "$1" = o2 ]; then echo "$OUTP/o2/bin"; else echo "$OUTP/$1/bin"; fi; }
+
+# ---- measuring -----------------------------------------------------------
+
+RESULTS=$WORK/results.tsv
+measure() {
+	local routes=() r round i t0 t1 n
+	for r in ${ROUTES//,/ }; do [ -x "$(binpath "$r")" ] && routes+=("$r"); done
+	n=${#routes[@]}
+	# Outputs must be identical to -O2's.
+	local ref
+	ref=$(run_cmds eval "$(binpath o2)" "$OUTP/check/o2" && output_sum "$OUTP/check/o2") || return 1
+	for r in "${routes[@]}"; do
+		[ "$r" = o2 ] && continue
+		local sum
+		sum=$(run_cmds eval "$(binpath "$r")" "$OUTP/check/$r" && output_sum "$OUTP/check/$r") || return 1
+		if [ "$sum" != "$ref" ]; then
+			bench_say "bench: $P: $r output differs from -O2's (compare $OUTP/check/o2 and $OUTP/check/$r)"
+			return 1
+		fi
+	done
+	rm -rf "$OUTP/check"
+	local times=$OUTP/times.tsv
+	: >"$times"
+	if [ $TIMING = 1 ]; then
+		bench_say "bench: $P: $ROUNDS interleaved rounds over: ${routes[*]}"
+		for round in $(seq "$ROUNDS"); do
+			# Rotate the order each round so no route always runs first.
+			for i in $(seq 0 $((n - 1))); do
+				r=${routes[$(((i + round) % n))]}
+				t0=$(bench_now_ns)
+				run_cmds eval "$(binpath "$r")" "$OUTP/tmp" || return 1
+				t1=$(bench_now_ns)
+				echo "$round $r $(((t1 - t0) / 1000))" >>"$times"
+			done
+		done
+	fi
+	for r in "${routes[@]}"; do
+		local ratio=- med=- ir=- irr=-
+		if [ $TIMING = 1 ]; then
+			med=$(awk -v r="$r" '$2 == r { print $3 / 1e6 }' "$times" | bench_median)
+			# Paired: each round's o2 time over this route's time, then the median.
+			ratio=$(awk -v r="$r" '$2 == "o2" { b[$1] = $3 } $2 == r { t[$1] = $3 }
+				END { for (k in t) if (k in b) print b[k] / t[k] }' "$times" | bench_median)
+		fi
+		if [ $CALLGRIND = 1 ]; then
+			strip --strip-debug -o "$OUTP/cg.bin" "$(binpath "$r")" || return 1
+			ir=$(CGOUT=$OUTP/cg run_cg "$OUTP/cg.bin") || return 1
+		fi
+		printf '%s\t%s\t%s\t%s\t%s\n' "$P" "$r" "$med" "$ratio" "$ir" >>"$RESULTS"
+	done
+}
+
+run_cg() {
+	local bin=$1 total=0 line c i=0 n
+	while IFS= read -r line; do
+		i=$((i + 1))
+		c=${line//@BIN@/$bin}
+		c=${c//@DATA@/$DATA}
+		c=${c//@TMP@/$CGOUT}
+		c=${c//@BENCH@/$BENCH}
+		mkdir -p "$CGOUT"
+		n=$(eval "bench_callgrind_ir $CGOUT/run$i $c") || return 1
+		total=$((total + n))
+	done < <("${P}_cg")
+	echo "$total"
+}
+
+report() {
+	local cmdline="bench/pgo.sh${ARGS:+ $ARGS}"
+	echo "# cpgo PGO benchmark"
+	echo
+	echo "Generated by \`$cmdline\` on $(date -u +%Y-%m-%d) ($(nproc) cores, $(uname -m);"
+	echo "$($CC --version | head -1)). $ROUNDS interleaved rounds; $TRAIN_RUNS training runs for the sampled"
+	echo "routes (perf at $PERF_HZ Hz, cpgo at $CPGO_HZ Hz). Flags of every build: \`$BASE_CFLAGS\`."
+	echo
+	echo "Speedup = median over rounds of (time of -O2 / time of the route) within the same round;"
+	echo "above 1 is faster. Ir = instructions executed under callgrind (smaller inputs);"
+	echo "Ir ratio = Ir of -O2 / Ir of the route (above 1 is fewer instructions)."
+	echo
+	echo "| program | route | median time (s) | speedup vs -O2 | Ir | Ir ratio vs -O2 | profile |"
+	echo "|---|---|---|---|---|---|---|"
+	awk -F'\t' -v work="$WORK" '
+		function note(p, r,   f, n) {
+			if (r == "afdo") { f = work "/run/" p "/afdo/samples"; if ((getline n < f) > 0) return n " perf samples"; return "" }
+			if (r == "cpgo") { f = work "/run/" p "/cpgo/samples"; if ((getline n < f) > 0) return n " cpgo samples"; return "" }
+			if (r == "ir") return "instrumented"
+			return "baseline"
+		}
+		{ p[NR] = $1; r[NR] = $2; t[NR] = $3; s[NR] = $4; ir[NR] = $5; if ($2 == "o2") base[$1] = $5 }
+		END {
+			names["o2"] = "-O2"; names["ir"] = "IR PGO"; names["afdo"] = "perf AutoFDO"; names["cpgo"] = "cpgo"
+			for (i = 1; i <= NR; i++) {
+				irr = (ir[i] != "-" && base[p[i]] != "-" && ir[i] > 0) ? sprintf("%.3f", base[p[i]] / ir[i]) : "-"
+				sp = s[i] == "-" ? "-" : sprintf("%.3f", s[i])
+				tm = t[i] == "-" ? "-" : sprintf("%.3f", t[i])
+				printf "| %s | %s | %s | %s | %s | %s | %s |\n", p[i], names[r[i]], tm, sp, ir[i], irr, note(p[i], r[i])
+			}
+		}' "$RESULTS"
+}
+
+# ---- main ----------------------------------------------------------------
+
+: >"$RESULTS"
+failed=
+for P in ${PROGRAMS//,/ }; do
+	declare -F "${P}_build" >/dev/null || bench_die "unknown program '$P' (lua, zstd, bzip2)"
+	pkg_var=${P}_pkg
+	OUTP=$WORK/run/$P
+	LOG=$OUTP/log.txt
+	mkdir -p "$OUTP"
+	bench_say "bench: == $P (Debian source package ${!pkg_var}) =="
+	SRC=$(bench_fetch_source "${!pkg_var}" "$SRCROOT") || { failed="$failed $P"; continue; }
+	DATA=$WORK/data/$P
+	mkdir -p "$DATA"
+	bench_step "$LOG" "$P: input data" "${P}_data" "$SRC" "$DATA" || { failed="$failed $P"; continue; }
+	if [ $TIME_ONLY = 0 ]; then
+		: >"$LOG"
+		build_o2 || { failed="$failed $P"; continue; }
+		for r in ${ROUTES//,/ }; do
+			[ "$r" = o2 ] && continue
+			bench_say "bench: $P: route $r"
+			"build_$r" || { failed="$failed $P/$r"; rm -f "$OUTP/$r/bin"; }
+		done
+	fi
+	measure || failed="$failed $P/measure"
+done
+
+report >"$WORK/results.md.tmp" && mv "$WORK/results.md.tmp" "$WORK/results.md" || bench_die "cannot write $WORK/results.md"
+if [ "$WORK" = "$BENCH/work" ]; then
+	cp "$WORK/results.md" "$BENCH/results.md.tmp" && mv "$BENCH/results.md.tmp" "$BENCH/results.md"
+fi
+cat "$WORK/results.md"
+if [ -n "$failed" ]; then
+	bench_say "bench: failed:$failed (see the logs under $WORK/run/)"
+	exit 1
+fi

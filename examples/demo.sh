@@ -1,0 +1,88 @@
+#!/usr/bin/env bash
+# cpgo's demo, the Go workflow on a C program (examples/tl, a small
+# bytecode interpreter): build it plainly, profile representative runs with
+# libcpgo, commit the profile as default.pgo next to the sources, rebuild with
+# 'cpgo cc' (which finds default.pgo by itself), check the output is the same,
+# and measure the speedup. Run by `make demo` after `make all`.
+#
+# Environment: B (cpgo's build dir, default build), DEMO_RUNS (profiled runs,
+# default 5), DEMO_HZ (sampling rate, default 20000), DEMO_ROUNDS (timing
+# rounds, default 10), DEMO_CALLGRIND=0 to skip the instruction counts.
+set -eu -o pipefail
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+. "$ROOT/bench/lib.sh"
+BUILD=$ROOT/${B:-build}
+CPGO=$BUILD/cpgo
+SRC=$ROOT/examples/tl
+OUT=$ROOT/examples/out
+RUNS=${DEMO_RUNS:-5} HZ=${DEMO_HZ:-20000} ROUNDS=${DEMO_ROUNDS:-10}
+TRAIN_ARG=100 EVAL_ARG=120 CG_ARG=10
+
+[ -x "$CPGO" ] && [ -f "$BUILD/libcpgo.so" ] || bench_die "$CPGO or $BUILD/libcpgo.so is missing: run 'make' first"
+bench_need make clang-19
+say() { printf '\n== %s\n' "$*"; }
+
+rm -rf "$OUT"
+mkdir -p "$OUT/profiles"
+if [ -f "$SRC/default.pgo" ]; then
+	echo "demo: moving the existing $SRC/default.pgo to $OUT/default.pgo.old"
+	mv "$SRC/default.pgo" "$OUT/default.pgo.old"
+fi
+
+say "1. build as usual: make CC=\"cpgo cc -pgo=off\""
+make -s -C "$SRC" O="$OUT/plain" CC="$CPGO cc -pgo=off"
+
+say "2. profile $RUNS representative runs: cpgo record -F $HZ -o run.pprof -- tl workload.tl $TRAIN_ARG"
+for i in $(seq "$RUNS"); do
+	"$CPGO" record -F "$HZ" -o "$OUT/profiles/run$i.pprof" -- \
+		"$OUT/plain/tl" "$SRC/workload.tl" "$TRAIN_ARG" >"$OUT/profiles/run$i.out" 2>"$OUT/profiles/run$i.err" ||
+		{ cat "$OUT/profiles/run$i.err" >&2; bench_die "profiled run $i failed"; }
+	grep -h 'wrote' "$OUT/profiles/run$i.err" | sed 's/^/   /'
+done
+
+say "3. merge them into default.pgo next to the sources: cpgo merge -o examples/tl/default.pgo"
+"$CPGO" merge -o "$SRC/default.pgo" "$OUT"/profiles/run*.pprof
+"$CPGO" top -n 8 "$SRC/default.pgo" | sed 's/^/   /'
+
+say "4. rebuild with the profile: make CC=\"cpgo cc\" (finds default.pgo itself)"
+make -s -C "$SRC" O="$OUT/pgo" CC="$CPGO cc"
+"$CPGO" version "$OUT/pgo/tl" 2>&1 | sed 's/^/   /' || true
+
+say "5. same output?"
+"$OUT/plain/tl" "$SRC/workload.tl" "$EVAL_ARG" >"$OUT/plain.out"
+"$OUT/pgo/tl" "$SRC/workload.tl" "$EVAL_ARG" >"$OUT/pgo.out"
+cmp "$OUT/plain.out" "$OUT/pgo.out" || bench_die "the PGO build's output differs (see $OUT/plain.out, $OUT/pgo.out)"
+echo "   yes ($(wc -l <"$OUT/plain.out") lines of checksums)"
+
+say "6. speed: $ROUNDS interleaved rounds of 'tl workload.tl $EVAL_ARG' (an input the profile did not see)"
+: >"$OUT/times"
+for r in $(seq "$ROUNDS"); do
+	order="plain pgo"
+	[ $((r % 2)) = 0 ] && order="pgo plain"
+	for v in $order; do
+		t0=$(bench_now_ns)
+		"$OUT/$v/tl" "$SRC/workload.tl" "$EVAL_ARG" >/dev/null
+		t1=$(bench_now_ns)
+		echo "$r $v $(((t1 - t0) / 1000))" >>"$OUT/times"
+	done
+done
+ratio=$(awk '$2 == "plain" { b[$1] = $3 } $2 == "pgo" { t[$1] = $3 } END { for (k in t) print b[k] / t[k] }' "$OUT/times" | bench_median)
+tplain=$(awk '$2 == "plain" { print $3 / 1e6 }' "$OUT/times" | bench_median)
+tpgo=$(awk '$2 == "pgo" { print $3 / 1e6 }' "$OUT/times" | bench_median)
+printf '   median time: plain %.3f s, PGO %.3f s\n' "$tplain" "$tpgo"
+
+irline=
+if [ "${DEMO_CALLGRIND:-1}" != 0 ] && command -v valgrind >/dev/null; then
+	say "7. instructions executed (callgrind, 'tl workload.tl $CG_ARG'): noise-free"
+	for v in plain pgo; do
+		strip --strip-debug -o "$OUT/$v.stripped" "$OUT/$v/tl"
+		bench_callgrind_ir "$OUT/cg-$v" "$OUT/$v.stripped" "$SRC/workload.tl" "$CG_ARG" >"$OUT/ir-$v"
+		echo "   $v: $(cat "$OUT/ir-$v") instructions"
+	done
+	irline=$(awk -v a="$(cat "$OUT/ir-plain")" -v b="$(cat "$OUT/ir-pgo")" 'BEGIN { printf "%.3fx fewer instructions", a / b }')
+fi
+
+say "result"
+printf '   PGO speedup: %.3fx (median of %d paired rounds, plain time / PGO time)%s\n' "$ratio" "$ROUNDS" "${irline:+; $irline}"
+echo "   The profile stays in examples/tl/default.pgo: commit it, and every 'make CC=\"cpgo cc\"' uses it."

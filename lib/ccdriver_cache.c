@@ -1,0 +1,247 @@
+/*
+ * The converted-profile cache of `cpgo cc`: one conversion per profile
+ * content, shared by every compile (and every concurrent `make -j` job).
+ * Files are content-addressed and renamed into place whole, so a reader
+ * never sees a partial file and two writers of one key both succeed.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "ccdriver.h"
+#include "elfnote.h"
+#include "error.h"
+#include "profile.h"
+
+#if __has_include("llvmprof.h")
+#include "llvmprof.h"
+#define HAVE_LLVMPROF 1
+#endif
+
+#ifndef CPGO_VERSION
+#define CPGO_VERSION "dev"
+#endif
+
+/* Profiles are read whole; pprof files of real services are a few MB. */
+#define PROFILE_LIMIT (1024u * 1024 * 1024)
+
+int ccdriver_cache_dir(struct cpgo_buf *out)
+{
+	const char *xdg = getenv("XDG_CACHE_HOME"), *home = getenv("HOME");
+
+	cpgo_buf_reset(out);
+	/* The XDG spec says to ignore a relative XDG_CACHE_HOME. */
+	if (xdg && xdg[0] == '/')
+		return cpgo_buf_addf(out, "%s/cpgo", xdg);
+	if (home && *home)
+		return cpgo_buf_addf(out, "%s/.cache/cpgo", home);
+	return error("no cache directory for converted profiles: set HOME or XDG_CACHE_HOME");
+}
+
+static int mkdir_p(const char *path)
+{
+	struct cpgo_buf b = CPGO_BUF_INIT;
+	int ret = -1;
+
+	if (cpgo_buf_adds(&b, path) < 0)
+		return -1;
+	for (size_t i = 1; i <= b.len; i++) {
+		if (i < b.len && b.buf[i] != '/')
+			continue;
+		b.buf[i] = '\0';
+		/* Another job of a parallel build may create it first: EEXIST is fine. */
+		if (mkdir(b.buf, 0755) < 0 && errno != EEXIST) {
+			error_errno("%s: cannot create the cache directory", b.buf);
+			goto cleanup;
+		}
+		if (i < b.len)
+			b.buf[i] = '/';
+	}
+	ret = 0;
+cleanup:
+	cpgo_buf_release(&b);
+	return ret;
+}
+
+#ifdef HAVE_LLVMPROF
+static int llvm_convert(const void *data, size_t len, const char *name, const char *source,
+			struct cpgo_buf *out, void *ctx)
+{
+	struct cpgo_profile p;
+	struct llvmprof_opts o;
+	struct llvmprof_stats st;
+	size_t start = out->len;
+	int ret = -1;
+
+	(void)ctx;
+	memset(&o, 0, sizeof(o));
+	memset(&st, 0, sizeof(st));
+	/* Keeps same-named static functions of other files out of this TU's profile. */
+	o.source_file = source;
+	o.stats = &st;
+	if (cpgo_profile_init(&p) < 0)
+		return -1;
+	if (cpgo_profile_parse(&p, data, len, name, NULL) < 0)
+		goto cleanup;
+	if (llvmprof_convert(&p, name, &o, out) < 0) {
+		/*
+		 * Most files of a program are cold: samples that all belong to
+		 * other files are not an error, this file just has no profile.
+		 */
+		if (!source || st.functions || !(st.other_tu_dropped || st.ambiguous_dropped))
+			goto cleanup;
+		cpgo_clear_error();
+		out->len = start;
+	}
+	ret = 0;
+cleanup:
+	cpgo_profile_release(&p);
+	return ret;
+}
+#else
+static int llvm_convert(const void *data, size_t len, const char *name, const char *source,
+			struct cpgo_buf *out, void *ctx)
+{
+	(void)data; (void)len; (void)source; (void)out; (void)ctx;
+	return error("%s: this cpgo was built without the LLVM profile writer (lib/llvmprof.c)",
+		     name);
+}
+#endif
+
+const struct ccdriver_converter *ccdriver_llvm_converter(void)
+{
+	static char id[256];
+	static struct ccdriver_converter conv = { id, llvm_convert, NULL, 1 };
+	struct stat st;
+
+	/*
+	 * A rebuilt cpgo may convert differently under the same version
+	 * number, so the executable's identity is part of the key.
+	 */
+	if (!id[0]) {
+		if (stat("/proc/self/exe", &st) < 0)
+			memset(&st, 0, sizeof(st));
+		snprintf(id, sizeof(id), "llvm-sample/%s/%lld.%lld.%ld", CPGO_VERSION,
+			 (long long)st.st_size, (long long)st.st_mtim.tv_sec,
+			 (long)st.st_mtim.tv_nsec);
+	}
+	return &conv;
+}
+
+void ccdriver_prepared_init(struct ccdriver_prepared *pp)
+{
+	memset(pp, 0, sizeof(*pp));
+	cpgo_buf_init(&pp->cached);
+	cpgo_buf_init(&pp->note_dir);
+	cpgo_buf_init(&pp->note_hdr);
+}
+
+void ccdriver_prepared_release(struct ccdriver_prepared *pp)
+{
+	cpgo_buf_release(&pp->cached);
+	cpgo_buf_release(&pp->note_dir);
+	cpgo_buf_release(&pp->note_hdr);
+	ccdriver_prepared_init(pp);
+}
+
+/* Replaces the recorded error "msg" with "msg (hint)". */
+static int add_hint(const char *hint)
+{
+	char msg[1024];
+
+	if (!hint || !*hint)
+		return -1;
+	snprintf(msg, sizeof(msg), "%s", cpgo_last_error());
+	return error("%s (%s)", msg, hint);
+}
+
+static int write_note_header(const unsigned char sha[32], const char *profile,
+			     const char *cache_dir, struct ccdriver_prepared *pp)
+{
+	struct cpgo_buf text = CPGO_BUF_INIT, path = CPGO_BUF_INIT;
+	const char *base = strrchr(profile, '/');
+	char hex[65];
+	struct stat st;
+	int ret = -1;
+
+	if (elfnote_header(sha, base ? base + 1 : profile, &text) < 0)
+		goto cleanup;
+	ccdriver_sha256_hex(text.buf, text.len, hex);
+	hex[16] = '\0';
+	if (cpgo_buf_addf(&pp->note_dir, "%s/note", cache_dir) < 0 ||
+	    cpgo_buf_addf(&pp->note_hdr, "cpgo-note-%s.h", hex) < 0 ||
+	    cpgo_buf_addf(&path, "%s/%s", pp->note_dir.buf, pp->note_hdr.buf) < 0)
+		goto cleanup;
+	/* Named by its content: when it exists, it is right. */
+	if (!stat(path.buf, &st)) {
+		ret = 0;
+		goto cleanup;
+	}
+	if (mkdir_p(pp->note_dir.buf) < 0 ||
+	    cpgo_write_file_atomic(path.buf, text.buf, text.len) < 0)
+		goto cleanup;
+	ret = 0;
+cleanup:
+	cpgo_buf_release(&text);
+	cpgo_buf_release(&path);
+	return ret;
+}
+
+int ccdriver_prepare(const char *profile, const char *source, const char *cache_dir,
+		     const struct ccdriver_converter *conv, const char *hint,
+		     struct ccdriver_prepared *pp)
+{
+	struct cpgo_buf data = CPGO_BUF_INIT, out = CPGO_BUF_INIT, dir = CPGO_BUF_INIT;
+	struct ccdriver_sha256 s;
+	unsigned char sha[32], key[32];
+	char key_hex[65];
+	struct stat st;
+	int ret = -1;
+
+	if (cpgo_read_file(profile, &data, PROFILE_LIMIT) < 0) {
+		add_hint(hint);
+		goto cleanup;
+	}
+	ccdriver_sha256_init(&s);
+	ccdriver_sha256_update(&s, data.buf, data.len);
+	ccdriver_sha256_final(&s, sha);
+	ccdriver_hex(sha, 32, pp->sha256);
+
+	/* Key: converter and options, the translation unit when it matters, the content. */
+	ccdriver_sha256_init(&s);
+	ccdriver_sha256_update(&s, conv->id, strlen(conv->id) + 1);
+	if (conv->per_source && source)
+		ccdriver_sha256_update(&s, source, strlen(source) + 1);
+	ccdriver_sha256_update(&s, sha, sizeof(sha));
+	ccdriver_sha256_final(&s, key);
+	ccdriver_hex(key, 32, key_hex);
+
+	if (cpgo_buf_addf(&dir, "%s/llvm", cache_dir) < 0 ||
+	    cpgo_buf_addf(&pp->cached, "%s/%s.prof", dir.buf, key_hex) < 0)
+		goto cleanup;
+	if (!stat(pp->cached.buf, &st) && S_ISREG(st.st_mode)) {
+		pp->converted = 0;
+		pp->empty = st.st_size == 0;
+	} else {
+		if (conv->convert(data.buf, data.len, profile, source, &out, conv->ctx) < 0) {
+			add_hint(hint);
+			goto cleanup;
+		}
+		if (mkdir_p(dir.buf) < 0 ||
+		    cpgo_write_file_atomic(pp->cached.buf, out.buf, out.len) < 0)
+			goto cleanup;
+		pp->converted = 1;
+		pp->empty = out.len == 0;
+	}
+	if (write_note_header(sha, profile, cache_dir, pp) < 0)
+		goto cleanup;
+	ret = 0;
+cleanup:
+	cpgo_buf_release(&data);
+	cpgo_buf_release(&out);
+	cpgo_buf_release(&dir);
+	return ret;
+}

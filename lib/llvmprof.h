@@ -1,0 +1,91 @@
+#ifndef CPGO_LLVMPROF_H
+#define CPGO_LLVMPROF_H
+
+/*
+ * pprof -> LLVM sample profile (what clang's -fprofile-sample-use reads).
+ * Prefix: llvmprof_.
+ *
+ * Keying follows LLVM's FunctionSamples::getOffset: a sample at source line
+ * L of function F lands at offset (L - F's DW_AT_decl_line) & 0xffff, with
+ * the line's base discriminator when the profiled binary is at hand.
+ * Inlined frames become inline instances (callsite samples), consecutive
+ * stack frames become call targets, and the call-target counts into a
+ * function are its head samples (as llvm-profgen does for non-CS
+ * profiles). Writes the text format or ext-binary (SPF_Ext_Binary,
+ * version 103, the format llvm-profdata writes by default).
+ */
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "buf.h"
+
+struct cpgo_profile;
+
+/* Filled by llvmprof_convert when opts->stats is set (for reports and tests). */
+struct llvmprof_stats {
+	size_t functions;          /* top-level profiles written */
+	size_t inline_instances;   /* nested (inlined) profiles written */
+	size_t call_targets;       /* (call site, callee) pairs */
+	uint64_t samples_used;     /* sum of the chosen value over the samples attributed */
+	uint64_t samples_dropped;  /* leaf location had no line/function information */
+	size_t start_lines_repaired;
+	size_t locations_with_binary; /* locations resolved through the profiled binary */
+	size_t zero_lines;         /* explicit zero-count lines added from the binary */
+	size_t symbol_list;        /* names in the profile symbol list */
+	size_t other_tu_dropped;   /* top-level functions of other source files (source_file) */
+	size_t ambiguous_dropped;  /* same-named functions of several files left out */
+};
+
+struct llvmprof_opts {
+	int text;                /* 1: LLVM text sample format; 0: ext-binary (default) */
+	const char *binary;      /* the profiled binary, optional: discriminators, zero lines,
+				    symbol list and start-line repair */
+	const char *sample_type; /* which sample type to use, e.g. "samples" or "cpu";
+				    NULL = cpgo_profile_pgo_value_index() */
+	/*
+	 * The translation unit being compiled, optional. LLVM keys profiles by
+	 * function name only, so same-named `static` functions of different
+	 * files would pool their samples. With source_file set, a name defined
+	 * in several files keeps only the function of the file that best
+	 * matches source_file (most trailing path components in common), and
+	 * top-level profiles of functions defined in other .c files are left
+	 * out (clang only uses the profiles of functions the TU defines; inline
+	 * instances nested in this TU's functions are kept whatever their file).
+	 * Without it, names defined in several files are left out entirely:
+	 * no profile is better than another file's.
+	 */
+	const char *source_file;
+	struct llvmprof_stats *stats; /* optional output */
+};
+
+/*
+ * Converts `p` into an LLVM sample profile appended to `out`. `name` is the
+ * profile's file name for error messages. Errors: no usable samples,
+ * unknown sample type, sampled functions without start lines that the
+ * binary cannot repair, a binary that is not the profiled one.
+ */
+int llvmprof_convert(struct cpgo_profile *p, const char *name, const struct llvmprof_opts *o,
+		     struct cpgo_buf *out);
+
+/* Reads a pprof file, converts it and writes `out_path` atomically ("-" = stdout). */
+int llvmprof_convert_file(const char *in_path, const char *out_path,
+			  const struct llvmprof_opts *o);
+
+/*
+ * Decodes the base discriminator out of a DWARF discriminator as LLVM
+ * does (DILocation::getBaseDiscriminatorFromDiscriminator without FS
+ * discriminators): the line table holds base discriminator, duplication
+ * factor and copy id prefix-encoded in one number.
+ */
+uint32_t llvmprof_base_discriminator(uint32_t d);
+
+/*
+ * The name LLVM matches a profile against: drops the suffixes compilers add
+ * to clones and split parts (".cold", ".part.N", ".constprop.N", ".isra.N",
+ * ".llvm.N", ".lto_priv.N") so their samples count for the source function.
+ * Writes into `out` (reset first).
+ */
+int llvmprof_canonical_name(const char *name, struct cpgo_buf *out);
+
+#endif

@@ -1,0 +1,56 @@
+#!/usr/bin/env bash
+# libcpgo never takes its host down: fork, programs that own or block
+# SIGPROF, dlclose, and the API linked statically.
+. "$(dirname "$0")/lib.sh"
+. "$CPGO_ROOT/tests/workloads/build.sh"
+LIB=$CPGO_BUILD/libcpgo.so
+
+test_expect_success 'build the workloads' '
+	build_workloads && build_api_workload
+'
+
+test_expect_success 'a fork child does not inherit the profile' '
+	CPGO_HZ=500 CPGO_PROFILE=fork.%p.pprof LD_PRELOAD=$LIB ./burn 0.6 fork &&
+	ls fork.*.pprof >files && cat files && test $(wc -l <files) = 1
+'
+
+test_expect_success 'CPGO_FORK=1: the child writes its own profile' '
+	CPGO_FORK=1 CPGO_HZ=500 CPGO_PROFILE=kid.%p.pprof LD_PRELOAD=$LIB ./burn 0.6 fork &&
+	ls kid.*.pprof >files && test $(wc -l <files) = 2 &&
+	for f in $(cat files); do go tool pprof -top $f >$f.top && grep -q burn_b $f.top || exit 1; done
+'
+
+test_expect_success 'CPGO_FORK=1 without %p: the child writes PATH.PID' '
+	CPGO_FORK=1 CPGO_HZ=500 CPGO_PROFILE=same.pprof LD_PRELOAD=$LIB ./burn 0.4 fork &&
+	test -s same.pprof && ls same.pprof.[0-9]* >files && test $(wc -l <files) = 1
+'
+
+test_expect_success 'a program that installs its own SIGPROF handler keeps running' '
+	CPGO_HZ=1000 CPGO_PROFILE=h.pprof LD_PRELOAD=$LIB ./burn 0.5 handler >out &&
+	cat out && grep -q "handler calls: [1-9]" out &&
+	go tool pprof -raw h.pprof >h.raw && grep -q "replaced libcpgo.s SIGPROF handler" h.raw
+'
+
+test_expect_success 'a program that blocks SIGPROF keeps running; its new threads are sampled' '
+	CPGO_HZ=1000 CPGO_PROFILE=b.pprof LD_PRELOAD=$LIB ./burn 0.6 block &&
+	test "$(pprof_pct b.pprof cum burn_a | cut -d. -f1)" -ge 60
+'
+
+test_expect_success 'a program that owns SIGPROF first: libcpgo takes another signal, both work' '
+	./api api.pprof sigprof >out && cat out &&
+	go tool pprof -raw api.pprof >api.raw &&
+	grep -q "signal SIGRTMIN+" api.raw && grep -q " api_spin " api.raw
+'
+
+test_expect_success 'samples in a dlclose()d library do not break writing' '
+	./api dl.pprof dlopen &&
+	go tool pprof -top dl.pprof >dl.top && grep -q api_spin dl.top
+'
+
+test_expect_success 'exec() of the profiled program re-triggers profiling in the new image' '
+	CPGO_HZ=500 CPGO_PROFILE=exec.%p.pprof LD_PRELOAD=$LIB sh -c "exec ./burn 0.3" &&
+	ls exec.*.pprof >files && test $(wc -l <files) = 1 &&
+	go tool pprof -top $(cat files) | grep -q burn_a
+'
+
+test_done

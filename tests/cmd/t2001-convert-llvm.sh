@@ -1,0 +1,142 @@
+#!/usr/bin/env bash
+# cpgo convert --to=llvm: LLVM sample profiles that llvm-profdata-19 reads
+# back to the same counts, written byte for byte as llvm-profdata writes them.
+. "$(dirname "$0")/lib.sh"
+
+# Builds profiles from text specs (see t2000-mkprof.c).
+mkprof_build() {
+	local san=
+	# A sanitized build's library needs the sanitizer runtimes at link time.
+	if nm "$CPGO_BUILD/libcpgo-core.a" 2>/dev/null | grep -q __asan_; then
+		san="-fsanitize=address,undefined"
+	fi
+	cc -O1 $san -I"$CPGO_ROOT/lib" -I"$CPGO_BUILD/gen" -o mkprof "$CPGO_ROOT/tests/cmd/t2000-mkprof.c" \
+		"$CPGO_BUILD/libcpgo-core.a" -ldw -lelf -ldeflate -lprotobuf-c -lpthread -lm
+}
+
+test_expect_success 'setup: a profile with inlining, calls and a line before the start' '
+	mkprof_build &&
+	cat >spec <<-\EOS &&
+	type samples count
+	type cpu nanoseconds
+	period cpu nanoseconds 10000000
+	fn 1 main main.c 10
+	fn 2 foo a.c 20
+	fn 3 inl a.h 5
+	fn 4 bar a.c 40
+	loc 1 0 0x1000 1:12
+	loc 2 0 0x1004 1:15
+	loc 3 0 0x2000 3:7 2:25
+	loc 4 0 0x2004 2:22
+	loc 5 0 0x1008 1:13
+	loc 6 0 0x3000 4:41
+	loc 7 0 0x1010 1:9
+	sample 5 50000000 @ 1
+	sample 3 30000000 @ 2
+	sample 4 40000000 @ 3 5
+	sample 6 60000000 @ 4 5
+	sample 2 20000000 @ 6 5
+	sample 1 10000000 @ 7
+	EOS
+	./mkprof p.pb.gz <spec
+'
+
+test_expect_success 'text: offsets, inline instance, call targets, head samples' '
+	cpgo convert --to=llvm --text -o p.txt p.pb.gz &&
+	cat >expect <<-\EOS &&
+	foo:10:10
+	 2: 6
+	 5: inl:4
+	  2: 4
+	main:9:0
+	 2: 5
+	 3: 0 foo:10 bar:2
+	 5: 3
+	 65535: 1
+	bar:2:2
+	 1: 2
+	EOS
+	diff -u expect p.txt
+'
+
+test_expect_success 'llvm-profdata-19 reads the text profile with the same counts' '
+	llvm-profdata-19 show --sample p.txt >show &&
+	grep -q "Function: foo: 10, 10, 1 sampled lines" show &&
+	grep -q "inlined callee: inl: 4" show &&
+	grep -q "3: 0, calls: foo:10 bar:2" show
+'
+
+test_expect_success 'ext-binary (default) is byte-identical to llvm-profdata-19 merge --extbinary' '
+	cpgo convert -o p.prof p.pb.gz &&
+	llvm-profdata-19 merge --sample --extbinary p.txt -o ref.prof &&
+	cmp p.prof ref.prof &&
+	llvm-profdata-19 merge --sample --text p.prof -o back.txt &&
+	diff -u p.txt back.txt
+'
+
+test_expect_success '--sample-type cpu scales nanoseconds back to samples' '
+	cpgo convert --text --sample-type cpu p.pb.gz >cpu.txt &&
+	diff -u p.txt cpu.txt &&
+	cpgo convert --text --sample-type=cpu/nanoseconds p.pb.gz >cpu2.txt &&
+	diff -u p.txt cpu2.txt
+'
+
+test_expect_success 'an unknown sample type is refused and the types are listed' '
+	test_must_fail cpgo convert --text --sample-type alloc_space p.pb.gz 2>err &&
+	grep -q "p.pb.gz" err && grep -q "alloc_space" err && grep -q "samples/count" err
+'
+
+test_expect_success 'setup: same-named statics in two files' '
+	cat >spec2 <<-\EOS &&
+	type samples count
+	fn 1 hash /src/proj/a.c 10
+	fn 2 hash /src/proj/b.c 100
+	fn 3 main /src/proj/b.c 200
+	loc 1 0 0x10 1:12
+	loc 2 0 0x20 2:103
+	loc 3 0 0x30 3:205
+	sample 40 @ 1 3
+	sample 9 @ 2 3
+	EOS
+	./mkprof statics.pb.gz <spec2
+'
+
+test_expect_success '--source-file keeps only that file'"'"'s static, never a pooled one' '
+	cpgo convert --text --source-file /home/me/proj/a.c statics.pb.gz >a.txt &&
+	printf "hash:40:40\n 2: 40\n" >expect &&
+	diff -u expect a.txt &&
+	cpgo convert --text --source-file proj/b.c statics.pb.gz >b.txt &&
+	printf "hash:9:9\n 3: 9\nmain:0:0\n 5: 0 hash:49\n" >expect &&
+	diff -u expect b.txt &&
+	cpgo convert --text statics.pb.gz >all.txt &&
+	! grep -q "^hash" all.txt && grep -q "^main:0:0" all.txt
+'
+
+test_expect_success 'a profile without start lines is refused, naming the functions' '
+	sed "s/^fn 2 foo a.c 20/fn 2 foo a.c 0/" spec >spec3 &&
+	./mkprof nostart.pb.gz <spec3 &&
+	test_must_fail cpgo convert --text -o out.txt nostart.pb.gz 2>err &&
+	grep -q "nostart.pb.gz" err && grep -q "foo" err && grep -q -- "--binary" err &&
+	test ! -e out.txt
+'
+
+test_expect_success 'hostile input: missing, truncated, not a profile, no samples' '
+	test_must_fail cpgo convert -o o.prof missing.pb.gz 2>err && grep -q missing.pb.gz err &&
+	head -c 40 p.pb.gz >trunc.pb.gz &&
+	test_must_fail cpgo convert -o o.prof trunc.pb.gz 2>err && grep -q trunc.pb.gz err &&
+	echo "hello" >junk.pb.gz &&
+	test_must_fail cpgo convert -o o.prof junk.pb.gz 2>err && grep -q junk.pb.gz err &&
+	printf "type samples count\n" | ./mkprof empty.pb.gz &&
+	test_must_fail cpgo convert -o o.prof empty.pb.gz 2>err && grep -q "no samples" err &&
+	test ! -e o.prof
+'
+
+test_expect_success '--to=gcc is not supported yet; bad flags are usage errors' '
+	test_must_fail cpgo convert --to=gcc -o o.afdo p.pb.gz 2>err &&
+	grep -q "not supported yet" err && test ! -e o.afdo &&
+	test_must_fail cpgo convert --to=msvc p.pb.gz 2>err && grep -q "msvc" err &&
+	test_must_fail cpgo convert --frob p.pb.gz 2>err && grep -q "frob" err &&
+	test_must_fail cpgo convert 2>err && grep -q "which profile" err
+'
+
+test_done

@@ -1,0 +1,141 @@
+#!/usr/bin/env bash
+# cpgo cc with real compilers: the profile reaches clang, the cache, make -j,
+# CMake's launcher, and `cpgo version` reading the note back.
+. "$(dirname "$0")/lib.sh"
+
+if ! command -v clang-19 >/dev/null; then
+	test_skip "clang-19 is not installed"
+	test_done
+	exit 0
+fi
+
+make_gen() {
+	for san in "" "-fsanitize=address,undefined"; do
+		cc $san -I"$CPGO_ROOT/lib" -I"$CPGO_BUILD/gen" -o gen "$CPGO_ROOT/tests/cmd/t3000-gen.c" \
+			"$CPGO_BUILD/libcpgo-core.a" -lprotobuf-c -ldeflate -ldw -lelf 2>gen.err && return 0
+	done
+	cat gen.err >&2
+	return 1
+}
+
+sha() { sha256sum <"$1" | cut -c1-64; }
+
+test_expect_success 'setup: a program of eight files with a profile, a library without' '
+	make_gen &&
+	mkdir -p repo/.git repo/prog repo/lib &&
+	cat >repo/prog/work.c <<-\EOC &&
+	int work(int n)
+	{
+		int s = 0;
+		for (int i = 0; i < n; i++)
+			s += i * 3;
+		return s;
+	}
+	EOC
+	for i in 1 2 3 4 5 6; do
+		printf "int f$i(int x)\n{\n\treturn x * $i;\n}\n" >repo/prog/f$i.c || return 1
+	done &&
+	cat >repo/prog/main.c <<-\EOC &&
+	int work(int n);
+	int libfn(void);
+	int main(void)
+	{
+		return (work(1000) + libfn()) & 1;
+	}
+	EOC
+	echo "int libfn(void) { return 2; }" >repo/lib/libfn.c &&
+	printf "900 work:work.c:1:5 main:main.c:3:5\n100 main:main.c:3:5\n40 f3:f3.c:1:3\n" |
+		./gen repo/prog/default.pgo &&
+	printf "%s\n" "OBJS = main.o work.o f1.o f2.o f3.o f4.o f5.o f6.o ../lib/libfn.o" \
+		"prog: \$(OBJS)" "	\$(CC) -o \$@ \$(OBJS)" \
+		"%.o: %.c" "	\$(CC) -O2 -MMD -MP -c -o \$@ \$<" \
+		"-include \$(OBJS:.o=.d)" >repo/prog/Makefile
+'
+
+test_expect_success 'the profile reaches clang: sample-profile remarks, the note in the object' '
+	cd repo/prog &&
+	cpgo cc clang-19 -O2 -Rpass=sample-profile -c work.c -o work.o 2>remarks &&
+	grep "remark: .*\[-Rpass=sample-profile\]" remarks &&
+	cpgo version work.o >out &&
+	echo "work.o: built with profile $(sha default.pgo) (default.pgo)" >want &&
+	cmp want out
+'
+
+test_expect_success 'concurrent compiles of one file on a cold cache all succeed' '
+	rm -rf "$XDG_CACHE_HOME" && cd repo/prog &&
+	for i in 1 2 3 4 5 6; do cpgo cc -O2 -c work.c -o w$i.o & done &&
+	fail=0 && for i in 1 2 3 4 5 6; do wait %$i || fail=1; done && test $fail = 0 &&
+	for i in 2 3 4 5 6; do cmp w1.o w$i.o || return 1; done &&
+	test -z "$(find "$XDG_CACHE_HOME" -name "*.tmp.*")"
+'
+
+test_expect_success 'make -j4 CC="cpgo cc": one profile, every object records it' '
+	rm -rf "$XDG_CACHE_HOME" && cd repo/prog &&
+	make -j4 CC="cpgo cc" >log 2>&1 && ./prog; test $? = 0 &&
+	cpgo version prog >out &&
+	echo "prog: built with profile $(sha default.pgo) (default.pgo)" >want && cmp want out &&
+	cpgo version ../lib/libfn.o >out && echo "../lib/libfn.o: no profile" >want && cmp want out &&
+	test $(ls "$XDG_CACHE_HOME/cpgo/llvm" | wc -l) = 8 &&
+	test -z "$(find "$XDG_CACHE_HOME" -name "*.tmp.*")" &&
+	! grep -q cpgo-note work.d && grep -q "default.pgo" work.d
+'
+
+test_expect_success 'a rebuild converts nothing: every profile is a cache hit' '
+	cd repo/prog &&
+	ls --full-time "$XDG_CACHE_HOME/cpgo/llvm" >before &&
+	rm -f *.o prog && CPGO_DEBUG=1 make -j4 CC="cpgo cc" >log 2>&1 &&
+	test $(grep -c "cache hit" log) = 8 && ! grep "converted into" log &&
+	ls --full-time "$XDG_CACHE_HOME/cpgo/llvm" >after && cmp before after
+'
+
+test_expect_success 'a new default.pgo rebuilds (through the depfile) with the new profile' '
+	cd repo/prog &&
+	printf "500 work:work.c:1:5 main:main.c:3:5\n" | ../../gen default.pgo &&
+	make CC="cpgo cc" >log 2>&1 && grep "work.c" log &&
+	cpgo version prog >out &&
+	echo "prog: built with profile $(sha default.pgo) (default.pgo)" >want && cmp want out
+'
+
+test_expect_success 'one command line, sources with and without a profile: as if compiled apart' '
+	cpgo cc -O2 -o mixed repo/prog/main.c repo/prog/work.c repo/lib/libfn.c &&
+	./mixed; test $? = 0 &&
+	cpgo version mixed >out &&
+	echo "mixed: built with profile $(sha repo/prog/default.pgo) (default.pgo)" >want &&
+	cmp want out && test -z "$(ls ${TMPDIR:-/tmp} | grep "^cpgo-cc\.")"
+'
+
+test_expect_success 'cpgo version: plain builds, stripped binaries, files that are not ELF' '
+	cpgo cc -pgo=off -O2 -o plain repo/prog/main.c repo/prog/work.c repo/lib/libfn.c &&
+	cpgo version plain >out && echo "plain: no profile" >want && cmp want out &&
+	strip -o stripped mixed && cpgo version stripped | grep "built with profile $(sha repo/prog/default.pgo)" &&
+	echo "text" >notelf &&
+	test_must_fail cpgo version notelf 2>err && grep "notelf: not an ELF file" err &&
+	test_must_fail cpgo version nosuch 2>err && grep "nosuch: cannot open" err
+'
+
+test_expect_success 'gcc builds plainly with a warning, and records no profile' '
+	cd repo/prog &&
+	cpgo cc gcc -O2 -c work.c -o gwork.o 2>err &&
+	grep "default.pgo is not used: gcc" err &&
+	cpgo version gwork.o | grep "no profile"
+'
+
+if command -v cmake >/dev/null; then
+test_expect_success 'CMake: -DCMAKE_C_COMPILER_LAUNCHER="cpgo;cc"' '
+	cat >repo/prog/CMakeLists.txt <<-\EOC &&
+	cmake_minimum_required(VERSION 3.10)
+	project(prog C)
+	add_executable(prog main.c work.c ../lib/libfn.c)
+	EOC
+	cmake -S repo/prog -B cmbuild -DCMAKE_C_COMPILER=clang-19 \
+		-DCMAKE_C_COMPILER_LAUNCHER="cpgo;cc" -DCMAKE_BUILD_TYPE=Release >log 2>&1 &&
+	cmake --build cmbuild >>log 2>&1 &&
+	cpgo version cmbuild/prog >out &&
+	echo "cmbuild/prog: built with profile $(sha repo/prog/default.pgo) (default.pgo)" >want &&
+	cmp want out
+'
+else
+	test_skip "cmake is not installed"
+fi
+
+test_done

@@ -1,0 +1,3 @@
+module cpgo.test/burn
+
+go 1.19
