@@ -80,6 +80,22 @@ bench_fetch_source() {
 
 bench_now_ns() { date +%s%N; }
 
+# bench_cpu_us CMD...: runs CMD (a function or program; its stdout is
+# discarded) and prints "CPU_US WALL_US": the user + sys time of the processes
+# it ran, then the wall time. CPU time is what the comparison uses: on a
+# shared machine a process's wall time includes waiting for a core, its CPU
+# time does not.
+bench_cpu_us() {
+	local t0 t1 out
+	t0=$(date +%s%N)
+	out=$( ("$@" >/dev/null && times) | tail -1) || return 1
+	t1=$(date +%s%N)
+	# `times` prints the children's "XmY.YYYs XmY.YYYs" (user, sys).
+	echo "$out" | awk -v w=$(((t1 - t0) / 1000)) '{
+		split($1, u, "m"); split($2, s, "m"); sub("s", "", u[2]); sub("s", "", s[2])
+		printf "%d %d\n", (u[1] * 60 + u[2] + s[1] * 60 + s[2]) * 1e6, w }'
+}
+
 # bench_median: the median of the numbers on stdin.
 bench_median() {
 	sort -g | awk '{ v[NR] = $1 } END { if (!NR) exit 1; if (NR % 2) print v[(NR + 1) / 2]; else printf "%.6g\n", (v[NR / 2] + v[NR / 2 + 1]) / 2 }'

@@ -292,7 +292,7 @@ binpath() { if [ "$1" = o2 ]; then echo "$OUTP/o2/bin"; else echo "$OUTP/$1/bin"
 
 RESULTS=$WORK/results.tsv
 measure() {
-	local routes=() r round i t0 t1 n
+	local routes=() r round i cpu n
 	for r in ${ROUTES//,/ }; do [ -x "$(binpath "$r")" ] && routes+=("$r"); done
 	n=${#routes[@]}
 	# Outputs must be identical to -O2's.
@@ -316,10 +316,8 @@ measure() {
 			# Rotate the order each round so no route always runs first.
 			for i in $(seq 0 $((n - 1))); do
 				r=${routes[$(((i + round) % n))]}
-				t0=$(bench_now_ns)
-				run_cmds eval "$(binpath "$r")" "$OUTP/tmp" || return 1
-				t1=$(bench_now_ns)
-				echo "$round $r $(((t1 - t0) / 1000))" >>"$times"
+				cpu=$(bench_cpu_us run_cmds eval "$(binpath "$r")" "$OUTP/tmp") || return 1
+				echo "$round $r $cpu" >>"$times"
 			done
 		done
 	fi
@@ -362,6 +360,7 @@ report() {
 	echo "$($CC --version | head -1)). $ROUNDS interleaved rounds; $TRAIN_RUNS training runs for the sampled"
 	echo "routes (perf at $PERF_HZ Hz, cpgo at $CPGO_HZ Hz). Flags of every build: \`$BASE_CFLAGS\`."
 	echo
+	echo "Time = CPU time (user + sys) of the evaluation commands, wall and CPU in run/PROGRAM/times.tsv."
 	echo "Speedup = median over rounds of (time of -O2 / time of the route) within the same round;"
 	echo "above 1 is faster. Ir = instructions executed under callgrind (smaller inputs);"
 	echo "Ir ratio = Ir of -O2 / Ir of the route (above 1 is fewer instructions)."

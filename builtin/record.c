@@ -72,8 +72,11 @@ static int find_command(const char *cmd, struct cpgo_buf *out)
 {
 	const char *path = getenv("PATH"), *p;
 
-	if (strchr(cmd, '/'))
+	if (strchr(cmd, '/')) {
+		if (access(cmd, F_OK) < 0)
+			return error_errno("%s: command not found", cmd);
 		return cpgo_buf_adds(out, cmd);
+	}
 	if (!path || !*path)
 		path = "/usr/local/bin:/usr/bin:/bin";
 	for (p = path;; p++) {
@@ -250,10 +253,13 @@ int cmd_record(int argc, char **argv)
 		return usage_error("record", "no command given: cpgo record [-o FILE] -- COMMAND");
 	if (!*out)
 		return usage_error("record", "-o needs a file name");
-	if (find_lib(&lib) < 0 || find_command(argv[i], &cmd) < 0) {
+	if (find_lib(&lib) < 0) {
 		ret = die_lib("record");
-		if (!strstr(cpgo_last_error(), "libcpgo"))
-			ret = 127;
+		goto cleanup;
+	}
+	if (find_command(argv[i], &cmd) < 0) {
+		die_lib("record");
+		ret = 127; /* the shell's status for a command not found */
 		goto cleanup;
 	}
 	if (check_binary(cmd.buf) < 0 || absolute_path(out, &abs_out) < 0 ||

@@ -61,16 +61,13 @@ for r in $(seq "$ROUNDS"); do
 	order="plain pgo"
 	[ $((r % 2)) = 0 ] && order="pgo plain"
 	for v in $order; do
-		t0=$(bench_now_ns)
-		"$OUT/$v/tl" "$SRC/workload.tl" "$EVAL_ARG" >/dev/null
-		t1=$(bench_now_ns)
-		echo "$r $v $(((t1 - t0) / 1000))" >>"$OUT/times"
+		echo "$r $v $(bench_cpu_us "$OUT/$v/tl" "$SRC/workload.tl" "$EVAL_ARG")" >>"$OUT/times"
 	done
 done
 ratio=$(awk '$2 == "plain" { b[$1] = $3 } $2 == "pgo" { t[$1] = $3 } END { for (k in t) print b[k] / t[k] }' "$OUT/times" | bench_median)
 tplain=$(awk '$2 == "plain" { print $3 / 1e6 }' "$OUT/times" | bench_median)
 tpgo=$(awk '$2 == "pgo" { print $3 / 1e6 }' "$OUT/times" | bench_median)
-printf '   median time: plain %.3f s, PGO %.3f s\n' "$tplain" "$tpgo"
+printf '   median CPU time: plain %.3f s, PGO %.3f s\n' "$tplain" "$tpgo"
 
 irline=
 if [ "${DEMO_CALLGRIND:-1}" != 0 ] && command -v valgrind >/dev/null; then
@@ -84,5 +81,5 @@ if [ "${DEMO_CALLGRIND:-1}" != 0 ] && command -v valgrind >/dev/null; then
 fi
 
 say "result"
-printf '   PGO speedup: %.3fx (median of %d paired rounds, plain time / PGO time)%s\n' "$ratio" "$ROUNDS" "${irline:+; $irline}"
+printf '   PGO speedup: %.3fx (median of %d paired rounds of plain CPU time / PGO CPU time)%s\n' "$ratio" "$ROUNDS" "${irline:+; $irline}"
 echo "   The profile stays in examples/tl/default.pgo: commit it, and every 'make CC=\"cpgo cc\"' uses it."

@@ -23,8 +23,11 @@
  *   CPGO_TIMER=auto|perf|posix      per-thread timer (auto: perf_event task-clock,
  *                            timer_create when perf events are not allowed; the
  *                            latter fires at most at the kernel tick, ~250 Hz)
- *   CPGO_UNWIND=auto|fp|libunwind   auto: frame pointers, libunwind when they give
- *                            no caller
+ *   CPGO_UNWIND=fp|auto|libunwind   fp (default): frame pointers, build with
+ *                            -fno-omit-frame-pointer; auto: libunwind (DWARF) when
+ *                            they give no caller; libunwind: always. libunwind takes
+ *                            the loader's lock in the signal handler, which can
+ *                            deadlock a program that dlopen()s while profiled
  *   CPGO_SIGNAL=N            signal to use (default SIGPROF, or a free realtime
  *                            signal when the program handles SIGPROF itself)
  *   CPGO_DEBUG_DIR=DIR       where separate debug files are (default /usr/lib/debug)

@@ -791,6 +791,44 @@ int cpgo_merge_begin(struct cpgo_merge **mp, struct cpgo_profile *out,
 	return 0;
 }
 
+/*
+ * Sizes an output pool for everything this input could add, exactly:
+ * growth by doubling would leave up to half of the largest pools unused
+ * at the peak, while the next input is being read.
+ */
+static int reserve_exact(void **arr, size_t *alloc, size_t have, size_t more, size_t elsize)
+{
+	size_t need, bytes;
+	void *np;
+
+	if (__builtin_add_overflow(have, more, &need) || cpgo_mul_overflows(need, elsize, &bytes))
+		return error("merged profile too large");
+	if (need <= *alloc)
+		return 0;
+	np = realloc(*arr, bytes ? bytes : 1);
+	if (!np)
+		return error("out of memory reserving %zu bytes for the merged profile", bytes);
+	*arr = np;
+	*alloc = need;
+	return 0;
+}
+
+static int reserve_output(struct cpgo_profile *out, const struct cpgo_profile *in)
+{
+	if (reserve_exact((void **)&out->samples, &out->alloc_sample, out->n_sample,
+			  in->n_sample, sizeof(*out->samples)) < 0 ||
+	    reserve_exact((void **)&out->values, &out->alloc_values, out->n_values,
+			  in->n_values, sizeof(*out->values)) < 0 ||
+	    reserve_exact((void **)&out->sample_locs, &out->alloc_sample_locs, out->n_sample_locs,
+			  in->n_sample_locs, sizeof(*out->sample_locs)) < 0 ||
+	    reserve_exact((void **)&out->locations, &out->alloc_location, out->n_location,
+			  in->n_location, sizeof(*out->locations)) < 0 ||
+	    reserve_exact((void **)&out->lines, &out->alloc_lines, out->n_lines, in->n_lines,
+			  sizeof(*out->lines)) < 0)
+		return -1;
+	return 0;
+}
+
 static int reset_memo(void **arr, size_t *alloc, size_t n, size_t elsize, int fill)
 {
 	if (cpgo_array_grow(arr, alloc, n ? n : 1, elsize) < 0)
@@ -825,7 +863,7 @@ int cpgo_merge_add(struct cpgo_merge *m, struct cpgo_profile *in, const char *na
 	    reset_memo((void **)&m->map_memo, &m->alloc_map_memo, in->n_mapping,
 		       sizeof(*m->map_memo), 0) < 0)
 		return -1;
-	if (merge_header(m, in, name) < 0)
+	if (merge_header(m, in, name) < 0 || reserve_output(m->out, in) < 0)
 		return -1;
 	if (m->opts.normalize) {
 		/* Multiplied by the mean duration in finish. */

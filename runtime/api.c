@@ -11,14 +11,18 @@
 #include "rtenv.h"
 #include "sampler.h"
 
+#include <alloca.h>
 #include <dlfcn.h>
 #include <errno.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+
+extern char **environ;
 
 static struct {
 	pthread_mutex_t lock;
@@ -53,11 +57,16 @@ int rtenv_config(struct sampler_config *cfg, int hz)
 		cfg->timer = SAMPLER_TIMER_POSIX;
 	else
 		return error("CPGO_TIMER=%s: use auto, perf or posix", v);
+	/*
+	 * Frame pointers by default: libunwind looks up unwind tables with
+	 * dl_iterate_phdr() in the handler, whose loader lock can deadlock
+	 * against a thread in dlopen() that waits for a lock we interrupted.
+	 */
 	v = getenv("CPGO_UNWIND");
-	if (!v || !*v || !strcmp(v, "auto"))
-		cfg->unwind = SAMPLER_UNWIND_AUTO;
-	else if (!strcmp(v, "fp"))
+	if (!v || !*v || !strcmp(v, "fp"))
 		cfg->unwind = SAMPLER_UNWIND_FP;
+	else if (!strcmp(v, "auto"))
+		cfg->unwind = SAMPLER_UNWIND_AUTO;
 	else if (!strcmp(v, "libunwind"))
 		cfg->unwind = SAMPLER_UNWIND_LIBUNWIND;
 	else
@@ -384,6 +393,112 @@ CPGO_API int pthread_create(pthread_t *thread, const pthread_attr_t *attr,
 	if (rc)
 		free(a);
 	return rc;
+}
+
+/* ---- exec: the new image must not inherit a pending profiling signal ---- */
+
+#define REAL(name, type) ((type)dlsym(RTLD_NEXT, name))
+
+typedef int (*execve_fn)(const char *, char *const[], char *const[]);
+typedef int (*execvpe_fn)(const char *, char *const[], char *const[]);
+typedef int (*fexecve_fn)(int, char *const[], char *const[]);
+
+static int exec_with(int fd, const char *path, char *const argv[], char *const envp[], int search)
+{
+	execve_fn ve = REAL("execve", execve_fn);
+	execvpe_fn vpe = REAL("execvpe", execvpe_fn);
+	fexecve_fn fve = REAL("fexecve", fexecve_fn);
+	int paused, ret, e;
+
+	if (!ve || !vpe || !fve) {
+		errno = ENOSYS;
+		return -1;
+	}
+	paused = sampler_exec_prepare();
+	if (fd >= 0)
+		ret = fve(fd, argv, envp);
+	else if (search)
+		ret = vpe(path, argv, envp);
+	else
+		ret = ve(path, argv, envp);
+	e = errno;
+	sampler_exec_failed(paused);
+	errno = e;
+	return ret;
+}
+
+CPGO_API int execve(const char *path, char *const argv[], char *const envp[])
+{
+	return exec_with(-1, path, argv, envp, 0);
+}
+
+CPGO_API int execv(const char *path, char *const argv[])
+{
+	return exec_with(-1, path, argv, environ, 0);
+}
+
+CPGO_API int execvpe(const char *file, char *const argv[], char *const envp[])
+{
+	return exec_with(-1, file, argv, envp, 1);
+}
+
+CPGO_API int execvp(const char *file, char *const argv[])
+{
+	return exec_with(-1, file, argv, environ, 1);
+}
+
+CPGO_API int fexecve(int fd, char *const argv[], char *const envp[])
+{
+	return exec_with(fd, NULL, argv, envp, 0);
+}
+
+/* execl*(): collect the variadic arguments, as glibc does, on the stack. */
+#define COLLECT_ARGS(arg0, ap, argv, extra)                                    \
+	do {                                                                   \
+		va_list ap2;                                                   \
+		size_t n_ = 1;                                                 \
+		va_copy(ap2, ap);                                              \
+		while (va_arg(ap2, char *))                                    \
+			n_++;                                                  \
+		va_end(ap2);                                                   \
+		argv = alloca((n_ + 1) * sizeof(char *));                      \
+		argv[0] = (char *)(arg0);                                      \
+		for (size_t i_ = 1; i_ <= n_; i_++)                            \
+			argv[i_] = va_arg(ap, char *);                         \
+		extra;                                                         \
+	} while (0)
+
+CPGO_API int execl(const char *path, const char *arg, ...)
+{
+	char **argv;
+	va_list ap;
+
+	va_start(ap, arg);
+	COLLECT_ARGS(arg, ap, argv, (void)0);
+	va_end(ap);
+	return exec_with(-1, path, argv, environ, 0);
+}
+
+CPGO_API int execlp(const char *file, const char *arg, ...)
+{
+	char **argv;
+	va_list ap;
+
+	va_start(ap, arg);
+	COLLECT_ARGS(arg, ap, argv, (void)0);
+	va_end(ap);
+	return exec_with(-1, file, argv, environ, 1);
+}
+
+CPGO_API int execle(const char *path, const char *arg, ...)
+{
+	char **argv, **envp;
+	va_list ap;
+
+	va_start(ap, arg);
+	COLLECT_ARGS(arg, ap, argv, envp = va_arg(ap, char **));
+	va_end(ap);
+	return exec_with(-1, path, argv, envp, 0);
 }
 
 /* ---- start-up ---- */

@@ -511,6 +511,7 @@ static void *drain_main(void *arg)
 	while (!C.drain_stop) {
 		struct timespec ts;
 		drain_locked();
+		sampler_check_handler();
 		clock_gettime(CLOCK_REALTIME, &ts);
 		ts.tv_nsec += DRAIN_INTERVAL_NS;
 		if (ts.tv_nsec >= 1000000000L) {

@@ -164,6 +164,7 @@ static struct {
 	enum sampler_timer timer;
 	enum sampler_unwind unwind;
 	int handler_replaced;
+	pid_t pid; /* the process that started sampling */
 	struct sigaction old_sa;
 	struct sampler_ring *ring;
 	pthread_mutex_t lock; /* registry: threads[], start/stop */
@@ -754,6 +755,7 @@ int sampler_start(const struct sampler_config *cfg)
 	if (!S.ring && !(S.ring = sampler_ring_new(SAMPLER_RING_SLOTS)))
 		goto cleanup;
 	S.signo = signo;
+	S.pid = getpid();
 	S.hz = hz;
 	S.period_ns = 1000000000L / hz;
 	S.unwind = cfg->unwind;
@@ -841,6 +843,86 @@ int sampler_stop(void)
 	restore_signal();
 	pthread_mutex_unlock(&S.lock);
 	return 0;
+}
+
+int sampler_exec_prepare(void)
+{
+	int hi;
+
+	/*
+	 * A vfork() child shares our memory but not our timers or pending
+	 * signals: it must leave the parent's state alone (and its lock free).
+	 */
+	if (!atomic_load(&S.active) || getpid() != S.pid)
+		return 0;
+	pthread_mutex_lock(&S.lock);
+	if (!atomic_load(&S.active)) {
+		pthread_mutex_unlock(&S.lock);
+		return 0;
+	}
+	atomic_store(&S.active, 0);
+	hi = atomic_load(&S.hiwater);
+	for (int i = 0; i < hi; i++) {
+		struct rt_thread *t = &S.threads[i];
+		if (atomic_load(&t->tid) && !t->internal)
+			thread_disarm(t);
+	}
+	for (int i = 0; i < 2000 && atomic_load(&S.in_handler); i++) {
+		struct timespec ts = { 0, 500000 };
+		nanosleep(&ts, NULL);
+	}
+	/* Pending signals survive exec() and would meet SIG_DFL in the new image. */
+	restore_signal();
+	return 1; /* S.lock stays held: exec() either replaces us or sampler_exec_failed() */
+}
+
+void sampler_exec_failed(int paused)
+{
+	struct sigaction sa;
+	int hi;
+
+	if (!paused)
+		return;
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_sigaction = sampler_handler;
+	sa.sa_flags = SA_SIGINFO | SA_RESTART;
+	sigemptyset(&sa.sa_mask);
+	if (!S.handler_replaced && sigaction(S.signo, &sa, NULL) == 0) {
+		atomic_store(&S.active, 1);
+		hi = atomic_load(&S.hiwater);
+		for (int i = 0; i < hi; i++) {
+			struct rt_thread *t = &S.threads[i];
+			if (atomic_load(&t->tid) && !t->internal && !t->blocked)
+				thread_arm(t);
+		}
+	}
+	pthread_mutex_unlock(&S.lock);
+}
+
+int sampler_check_handler(void)
+{
+	struct sigaction cur;
+	int hi, replaced = 0;
+
+	pthread_mutex_lock(&S.lock);
+	if (!atomic_load(&S.active) || sigaction(S.signo, NULL, &cur) < 0 ||
+	    handler_is(&cur, sampler_handler))
+		goto cleanup;
+	/* Our timers would now call the program's handler: stop them, leave its handler be. */
+	replaced = 1;
+	S.handler_replaced = 1;
+	atomic_store(&S.active, 0);
+	hi = atomic_load(&S.hiwater);
+	for (int i = 0; i < hi; i++) {
+		struct rt_thread *t = &S.threads[i];
+		if (!atomic_load(&t->tid) || t->internal)
+			continue;
+		thread_disarm(t);
+		atomic_store(&t->tid, 0);
+	}
+cleanup:
+	pthread_mutex_unlock(&S.lock);
+	return replaced;
 }
 
 int sampler_running(void)

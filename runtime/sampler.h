@@ -30,8 +30,8 @@ enum sampler_timer {
 };
 
 enum sampler_unwind {
+	SAMPLER_UNWIND_FP,        /* frame pointers only (the default) */
 	SAMPLER_UNWIND_AUTO,      /* frame pointers; libunwind when they give no caller */
-	SAMPLER_UNWIND_FP,        /* frame pointers only */
 	SAMPLER_UNWIND_LIBUNWIND, /* DWARF unwinding with libunwind for every sample */
 };
 
@@ -75,6 +75,18 @@ int sampler_start(const struct sampler_config *cfg);
 /* Stops every timer and gives the signal back; safe when not running. */
 int sampler_stop(void);
 int sampler_running(void);
+/*
+ * If the program replaced our signal handler, stops every timer (they
+ * would call its handler) and returns 1. The drain thread polls this.
+ */
+int sampler_check_handler(void);
+/*
+ * exec(): prepare stops every timer and gives the signal back (a pending
+ * signal would kill the new image), returning whether it did; if exec
+ * fails, sampler_exec_failed(that) re-arms.
+ */
+int sampler_exec_prepare(void);
+void sampler_exec_failed(int paused);
 /* The signal in use while running (0 when stopped). */
 int sampler_signal(void);
 void sampler_get_info(struct sampler_info *info);

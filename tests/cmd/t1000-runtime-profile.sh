@@ -74,6 +74,15 @@ test_expect_success 'the POSIX timer fallback reports the rate it really got' '
 	awk -v c="$cpu" "BEGIN { exit !(c >= 0.7e9 && c <= 1.3e9) }"
 '
 
+test_expect_success 'CPGO_UNWIND=libunwind unwinds code built without frame pointers' '
+	clang-19 -O2 -g -fomit-frame-pointer -o burn-nofp "$SRC/burn.c" -L. -lburn \
+		-Wl,-rpath,"\$ORIGIN" -lpthread &&
+	CPGO_UNWIND=libunwind CPGO_HZ=1000 CPGO_PROFILE=nofp.pprof LD_PRELOAD=$LIB ./burn-nofp 0.8 &&
+	go tool pprof -raw nofp.pprof | grep -q "unwinder libunwind" &&
+	a=$(pprof_pct nofp.pprof cum thread_a) && echo "thread_a cum $a%" &&
+	awk -v a="$a" "BEGIN { exit !(a >= 65 && a <= 85) }"
+'
+
 test_expect_success '%p in CPGO_PROFILE is the pid' '
 	CPGO_PROFILE=pid.%p.pprof LD_PRELOAD=$LIB ./burn 0.1 &&
 	ls pid.*.pprof >files && test $(wc -l <files) = 1 &&

@@ -7,6 +7,11 @@
 
 LIBS="-ldw -lelf -ldeflate -lprotobuf-c -lmicrohttpd -lunwind -lcurl -lpthread -ldl -lm"
 INC="-I$CPGO_ROOT/lib -I$CPGO_ROOT/include -I$CPGO_BUILD/gen"
+# A SANITIZE=1 build's library needs the sanitizer runtimes at link time.
+SAN=
+if nm "$CPGO_BUILD/libcpgo.a" 2>/dev/null | grep -q __asan_report; then
+	SAN="-fsanitize=address,undefined"
+fi
 
 # Prints, per address on stdin, "name|start_line|line|discriminator" per frame
 # (innermost first), then a blank line: llvm-symbolizer --verbose's facts.
@@ -86,7 +91,7 @@ instructions() {
 }
 
 test_expect_success 'build the frame printer against libcpgo' '
-	cc -O1 -g $INC -o "$TRASH/frames" "$TRASH/frames.c" "$CPGO_BUILD/libcpgo.a" $LIBS
+	cc -O1 -g $SAN $INC -o "$TRASH/frames" "$TRASH/frames.c" "$CPGO_BUILD/libcpgo.a" $LIBS
 '
 
 test_expect_success 'clang-19 -fdebug-info-for-profiling: every instruction matches llvm-symbolizer' '
@@ -203,7 +208,7 @@ EOF
 
 test_expect_success 'a live PIE and its shared library symbolize through /proc/self/maps' '
 	clang-19 -O2 -g -fPIC -shared -o libsymt.so lib.c &&
-	clang-19 -O2 -g -fPIE -pie $INC -o live live.c -L. -lsymt -Wl,-rpath,"$TRASH" \
+	cc -O2 -g -fPIE -pie $SAN $INC -o live live.c -L. -lsymt -Wl,-rpath,"$TRASH" \
 		"$CPGO_BUILD/libcpgo.a" $LIBS &&
 	./live >out &&
 	cat out &&

@@ -70,7 +70,7 @@ test_expect_success 'concurrent compiles of one file on a cold cache all succeed
 '
 
 test_expect_success 'make -j4 CC="cpgo cc": one profile, every object records it' '
-	rm -rf "$XDG_CACHE_HOME" && cd repo/prog &&
+	rm -rf "$XDG_CACHE_HOME" && cd repo/prog && rm -f *.o &&
 	make -j4 CC="cpgo cc" >log 2>&1 && ./prog; test $? = 0 &&
 	cpgo version prog >out &&
 	echo "prog: built with profile $(sha default.pgo) (default.pgo)" >want && cmp want out &&

@@ -339,10 +339,10 @@ static void test_parse_seconds_and_env(void **state)
 	assert_int_equal(rtenv_config(&cfg, 0), -1);
 	assert_true(strstr(cpgo_last_error(), "CPGO_HZ=abc") != NULL);
 	setenv("CPGO_HZ", "250", 1);
-	setenv("CPGO_UNWIND", "fp", 1);
+	setenv("CPGO_UNWIND", "auto", 1);
 	assert_int_equal(rtenv_config(&cfg, 0), 0);
 	assert_int_equal(cfg.hz, 250);
-	assert_int_equal(cfg.unwind, SAMPLER_UNWIND_FP);
+	assert_int_equal(cfg.unwind, SAMPLER_UNWIND_AUTO);
 	setenv("CPGO_TIMER", "bogus", 1);
 	assert_int_equal(rtenv_config(&cfg, 0), -1);
 	unsetenv("CPGO_HZ");

@@ -8,6 +8,7 @@
  *   fork:    also forks a child that burns and exits normally
  *   block:   blocks SIGPROF in the main thread before creating the threads
  *   handler: installs its own SIGPROF handler first and counts its calls
+ *   execfail: calls execl() on a missing file first and goes on
  */
 #include <pthread.h>
 #include <signal.h>
@@ -85,6 +86,10 @@ int main(int argc, char **argv)
 		sigemptyset(&s);
 		sigaddset(&s, SIGPROF);
 		pthread_sigmask(SIG_BLOCK, &s, NULL);
+	} else if (!strcmp(mode, "execfail")) {
+		burn_b(0.05);
+		if (execl("/nonexistent/cpgo-test", "x", (char *)NULL) == 0)
+			return 1;
 	} else if (!strcmp(mode, "fork")) {
 		child = fork();
 		if (child == 0) {
