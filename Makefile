@@ -59,20 +59,34 @@ $(B)/runtime/%.o: runtime/%.c | $(GEN_H)
 $(B)/libcpgo-core.a: $(LIB_OBJS)
 	rm -f $@ && ar rcs $@ $^
 
-# The profiler, for linking in statically (the profile library comes along).
-$(B)/libcpgo.a: $(RT_OBJS) $(LIB_OBJS)
-	rm -f $@ && ar rcs $@ $^
+# The profiler, for linking in statically (the profile library comes along),
+# pre-linked into one object whose only global symbols are those libcpgo.so
+# exports, so nothing of lib/ can clash with the host program's names.
+$(B)/libcpgo.a: $(RT_OBJS) $(B)/libcpgo-core.a runtime/libcpgo.map
+	sed -n 's/^[[:space:]]*\([A-Za-z_][A-Za-z0-9_]*\);$$/\1/p' runtime/libcpgo.map > $(B)/libcpgo.syms
+	$(LD) -r -o $(B)/libcpgo-prelink.o $(RT_OBJS) $(B)/libcpgo-core.a
+	objcopy --keep-global-symbols=$(B)/libcpgo.syms $(B)/libcpgo-prelink.o
+	rm -f $@ && ar rcs $@ $(B)/libcpgo-prelink.o
 
-$(B)/libcpgo.so: $(RT_OBJS) $(LIB_OBJS)
-	$(CC) -shared -Wl,-soname,libcpgo.so -Wl,--exclude-libs,ALL $(ALL_LDFLAGS) -o $@ $^ $(LDLIBS)
+# Only the API and the pthread_create/exec wrappers are exported (runtime/libcpgo.map);
+# --as-needed keeps libraries the profiler never calls (curl) out of the host.
+# The core library goes in as an archive so only the members the runtime uses come along.
+$(B)/libcpgo.so: $(RT_OBJS) $(B)/libcpgo-core.a runtime/libcpgo.map
+	$(CC) -shared -Wl,-soname,libcpgo.so -Wl,--exclude-libs,ALL \
+		-Wl,--version-script=runtime/libcpgo.map -Wl,--as-needed $(ALL_LDFLAGS) \
+		-o $@ $(RT_OBJS) $(B)/libcpgo-core.a $(LDLIBS)
 
 $(B)/cpgo: $(CMD_OBJS) $(B)/libcpgo-core.a
 	$(CC) $(ALL_LDFLAGS) -o $@ $(CMD_OBJS) $(B)/libcpgo-core.a $(LDLIBS)
 
-# Unit tests (cmocka) link against the core library and the runtime objects.
-$(B)/tests/%: tests/unit/%.c $(B)/libcpgo.a
+# Unit tests (cmocka) link against the core library and the runtime objects
+# (unlocalized, so tests can reach internals).
+$(B)/libcpgo-test.a: $(RT_OBJS) $(LIB_OBJS)
+	rm -f $@ && ar rcs $@ $^
+
+$(B)/tests/%: tests/unit/%.c $(B)/libcpgo-test.a
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -Iruntime -o $@ $< $(B)/libcpgo.a $(LDLIBS) -lcmocka
+	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -Iruntime -o $@ $< $(B)/libcpgo-test.a $(LDLIBS) -lcmocka
 
 units: $(UNIT_BINS)
 

@@ -20,7 +20,7 @@ usage() {
 	cat <<USAGE
 usage: bench/pgo.sh [options]
   --quick             small inputs, 3 rounds, 2 training runs (a smoke run)
-  --programs=LIST     comma-separated: lua,zstd,bzip2 (default: all)
+  --programs=LIST     comma-separated: lua,zstd,bzip2 (default) and tl (the demo)
   --routes=LIST       comma-separated: o2,ir,afdo,cpgo (default: all; o2 always runs)
   --rounds=N          interleaved timing rounds (default 10)
   --train-runs=N      training runs merged for the sampled routes (default 5)
@@ -152,7 +152,9 @@ make_corpus() { # OUT SEED BYTES SRCDIR
 }
 corpus_data() {
 	local src=$1 data=$2 small=$3 big=$4
-	[ -f "$data/train.txt" ] || make_corpus "$data/train.txt" 11 "$small" "$SRCROOT/lua5.4" || return 1
+	local lua
+	lua=$(bench_fetch_source lua5.4 "$SRCROOT") || return 1
+	[ -f "$data/train.txt" ] || make_corpus "$data/train.txt" 11 "$small" "$lua" || return 1
 	[ -f "$data/eval.txt" ] || make_corpus "$data/eval.txt" 22 "$big" "$src" || return 1
 	[ -f "$data/cg.txt" ] || make_corpus "$data/cg.txt" 33 2000000 "$src/lib/common" 2>/dev/null || make_corpus "$data/cg.txt" 33 2000000 "$src" || return 1
 	head -c 3000000 "$data/eval.txt" >"$data/eval-small.txt"
@@ -172,6 +174,17 @@ zstd_cmds() { # CORPUS SMALL
 zstd_train() { zstd_cmds train.txt train-small.txt; }
 zstd_eval() { zstd_cmds eval.txt eval-small.txt; }
 zstd_cg() { for l in 1 3 9; do echo "@BIN@ -q -c -$l @DATA@/cg.txt >@TMP@/c$l.zst"; echo "@BIN@ -q -d -c @TMP@/c$l.zst >@TMP@/d$l.txt"; done; }
+
+# The demo program (examples/tl), not a Debian package: to compare the demo's
+# cpgo result with the other routes.
+tl_pkg=
+tl_build() {
+	(cd "$1" && compile_all "$2" "$3" "$4 -std=gnu11" "" main.c lex.c compile.c vm.c table.c str.c gc.c)
+}
+tl_data() { :; }
+tl_train() { echo "@BIN@ $ROOT/examples/tl/workload.tl $([ $QUICK = 1 ] && echo 30 || echo 100)"; }
+tl_eval() { echo "@BIN@ $ROOT/examples/tl/workload.tl $([ $QUICK = 1 ] && echo 40 || echo 120)"; }
+tl_cg() { echo "@BIN@ $ROOT/examples/tl/workload.tl 10"; }
 
 bzip2_pkg=bzip2
 bzip2_build() {
@@ -262,6 +275,8 @@ build_afdo() {
 	bench_say "bench: $P: afdo: $n perf samples ($TRAIN_RUNS runs at $PERF_HZ Hz)"
 	bench_step "$LOG" "$P: llvm-profgen" llvm-profgen-19 --binary="$d/gen/bin" --perfscript="$d/perf.script" \
 		--leading-ip-only --output="$d/afdo.prof" || return 1
+	# For comparing with cpgo's profile: the same data as text.
+	llvm-profdata-19 merge --sample --text -o "$d/afdo.txt" "$d/afdo.prof" >/dev/null 2>&1 || true
 	bench_step "$LOG" "$P: -fprofile-sample-use build" "${P}_build" "$SRC" "$d/use" "$CC" \
 		"$BASE_CFLAGS -fdebug-info-for-profiling -fprofile-sample-use=$d/afdo.prof -fsample-profile-use-profi" || return 1
 	ln -sfn use/bin "$d/bin"
@@ -280,7 +295,9 @@ build_cpgo() {
 		awk '{ s += $1 } END { print s + 0 }' >"$d/samples"
 	bench_say "bench: $P: cpgo: $(cat "$d/samples") samples ($TRAIN_RUNS runs at $CPGO_HZ Hz)"
 	bench_step "$LOG" "$P: cpgo merge" "$CPGO" merge -o "$d/default.pgo" "$d"/pprof/*.pprof || return 1
+	# Diagnostics only (the build converts by itself): what clang will see.
 	"$CPGO" top "$d/default.pgo" >"$d/top.txt" 2>&1 || true
+	"$CPGO" convert --to=llvm --text --binary "$d/gen/bin" -o "$d/cpgo.txt" "$d/default.pgo" >"$d/convert.log" 2>&1 || true
 	bench_step "$LOG" "$P: cpgo cc -pgo=default.pgo build" "${P}_build" "$SRC" "$d/use" \
 		"$CPGO cc -pgo=$d/default.pgo" "$BASE_CFLAGS" || return 1
 	ln -sfn use/bin "$d/bin"
@@ -391,14 +408,19 @@ report() {
 : >"$RESULTS"
 failed=
 for P in ${PROGRAMS//,/ }; do
-	declare -F "${P}_build" >/dev/null || bench_die "unknown program '$P' (lua, zstd, bzip2)"
+	declare -F "${P}_build" >/dev/null || bench_die "unknown program '$P' (lua, zstd, bzip2, tl)"
 	pkg_var=${P}_pkg
 	OUTP=$WORK/run/$P
 	LOG=$OUTP/log.txt
 	mkdir -p "$OUTP"
-	bench_say "bench: == $P (Debian source package ${!pkg_var}) =="
-	SRC=$(bench_fetch_source "${!pkg_var}" "$SRCROOT") || { failed="$failed $P"; continue; }
-	DATA=$WORK/data/$P
+	if [ -n "${!pkg_var}" ]; then
+		bench_say "bench: == $P (Debian source package ${!pkg_var}) =="
+		SRC=$(bench_fetch_source "${!pkg_var}" "$SRCROOT") || { failed="$failed $P"; continue; }
+	else
+		bench_say "bench: == $P (examples/$P) =="
+		SRC=$ROOT/examples/$P
+	fi
+	DATA=$WORK/data/$P$([ $QUICK = 1 ] && echo -quick)
 	mkdir -p "$DATA"
 	bench_step "$LOG" "$P: input data" "${P}_data" "$SRC" "$DATA" || { failed="$failed $P"; continue; }
 	if [ $TIME_ONLY = 0 ]; then

@@ -11,7 +11,7 @@ B=${B:-build}
 NFUNC=${1:-6000}
 NSAMPLES=${2:-100000}
 DEPTH=${3:-4}
-[ -f "$B/libcpgo.a" ] || make B="$B" all >/dev/null
+[ -f "$B/libcpgo-test.a" ] || make B="$B" all units >/dev/null
 W=$(mktemp -d "${TMPDIR:-/tmp}/cpgo-bench-sym.XXXXXX")
 trap 'rm -rf "$W"' EXIT
 
@@ -124,7 +124,7 @@ EOF
 
 echo "# compiling $NFUNC functions ($(wc -l <"$W/big.c") lines) with clang-19 -O2 -g" >&2
 clang-19 -O2 -g -w -o "$W/big" "$W/big.c"
-cc -O2 -Ilib -Iinclude -I"$B/gen" -o "$W/drive" "$W/drive.c" "$B/libcpgo.a" \
+cc -O2 -Ilib -Iinclude -I"$B/gen" -o "$W/drive" "$W/drive.c" "$B/libcpgo-test.a" \
 	-ldw -lelf -ldeflate -lprotobuf-c -lmicrohttpd -lunwind -lcurl -lpthread -ldl -lm
 read -r lo hi < <(nm -n "$W/big" | awk '$2 ~ /^[Tt]$/ { if (!lo) lo = $1; hi = $1 } END { print lo, hi }')
 text_kb=$(size -A "$W/big" | awk '$1 == ".text" { printf "%d", $2 / 1024 }')

@@ -15,13 +15,22 @@
 #define CPGO_PRINTF(a, b)
 #endif
 
+/*
+ * The symbols carry the cpgo_ prefix: this library is linked into host
+ * programs, and a global `error` would interpose glibc's error(3) there.
+ */
 /* Records the message and returns -1. */
-int error(const char *fmt, ...) CPGO_PRINTF(1, 2);
-int verror(const char *fmt, va_list ap);
+int cpgo_error(const char *fmt, ...) CPGO_PRINTF(1, 2);
+int cpgo_verror(const char *fmt, va_list ap);
 /* Like error() but appends ": strerror(errno)". */
-int error_errno(const char *fmt, ...) CPGO_PRINTF(1, 2);
+int cpgo_error_errno(const char *fmt, ...) CPGO_PRINTF(1, 2);
 /* Prefixes the recorded message with "prefix: " (e.g. the file name) and returns -1. */
-int error_prefix(const char *fmt, ...) CPGO_PRINTF(1, 2);
+int cpgo_error_prefix(const char *fmt, ...) CPGO_PRINTF(1, 2);
+
+#define error cpgo_error
+#define verror cpgo_verror
+#define error_errno cpgo_error_errno
+#define error_prefix cpgo_error_prefix
 
 const char *cpgo_last_error(void);
 void cpgo_clear_error(void);

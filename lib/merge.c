@@ -19,11 +19,15 @@
 
 /*
  * Open-addressing table of output positions. Slots hold position + 1
- * (0 = empty) and a 32-bit hash to skip most key comparisons.
+ * (0 = empty) and, in the same cache line, a 32-bit hash to skip most key
+ * comparisons: lookups are random, so one miss per probe matters.
  */
+struct htab_slot {
+	uint32_t pos, hash;
+};
+
 struct htab {
-	uint32_t *pos;
-	uint32_t *hash;
+	struct htab_slot *s;
 	size_t mask, n;
 };
 
@@ -62,7 +66,8 @@ struct cpgo_merge {
 	/* Per-input memos, indexed by the input's array positions. */
 	int64_t *str_memo;
 	size_t alloc_str_memo;
-	uint64_t *fn_memo, *loc_memo;
+	uint64_t *fn_memo;
+	uint32_t *loc_memo; /* output location ids fit: htab_set checks */
 	size_t alloc_fn_memo, alloc_loc_memo;
 	struct map_memo *map_memo;
 	size_t alloc_map_memo;
@@ -96,8 +101,7 @@ static inline uint32_t fin(uint64_t h)
 
 static void htab_release(struct htab *t)
 {
-	free(t->pos);
-	free(t->hash);
+	free(t->s);
 	memset(t, 0, sizeof(*t));
 }
 
@@ -105,35 +109,28 @@ static void htab_release(struct htab *t)
 static int htab_reserve(struct htab *t)
 {
 	size_t cap, nmask;
-	uint32_t *np, *nh;
+	struct htab_slot *ns;
 
-	if (t->pos && (t->n + 1) * 2 <= t->mask + 1)
+	if (t->s && (t->n + 1) * 2 <= t->mask + 1)
 		return 0;
-	cap = t->pos ? (t->mask + 1) * 2 : 1024;
+	cap = t->s ? (t->mask + 1) * 2 : 1024;
 	if (cap > ((size_t)1 << 33))
 		return error("merge table too large");
-	np = calloc(cap, sizeof(*np));
-	nh = malloc(cap * sizeof(*nh));
-	if (!np || !nh) {
-		free(np);
-		free(nh);
+	ns = calloc(cap, sizeof(*ns));
+	if (!ns)
 		return error("out of memory growing a merge table to %zu entries", cap);
-	}
 	nmask = cap - 1;
-	for (size_t i = 0; t->pos && i <= t->mask; i++) {
+	for (size_t i = 0; t->s && i <= t->mask; i++) {
 		size_t h;
-		if (!t->pos[i])
+		if (!t->s[i].pos)
 			continue;
-		h = t->hash[i] & nmask;
-		while (np[h])
+		h = t->s[i].hash & nmask;
+		while (ns[h].pos)
 			h = (h + 1) & nmask;
-		np[h] = t->pos[i];
-		nh[h] = t->hash[i];
+		ns[h] = t->s[i];
 	}
-	free(t->pos);
-	free(t->hash);
-	t->pos = np;
-	t->hash = nh;
+	free(t->s);
+	t->s = ns;
 	t->mask = nmask;
 	return 0;
 }
@@ -143,8 +140,8 @@ static size_t htab_find(const struct cpgo_merge *m, const struct htab *t, uint32
 			htab_eq eq, const void *key)
 {
 	size_t h = hash & t->mask;
-	while (t->pos[h]) {
-		if (t->hash[h] == hash && eq(m, t->pos[h] - 1, key))
+	while (t->s[h].pos) {
+		if (t->s[h].hash == hash && eq(m, t->s[h].pos - 1, key))
 			return h;
 		h = (h + 1) & t->mask;
 	}
@@ -155,8 +152,8 @@ static int htab_set(struct htab *t, size_t slot, uint32_t hash, size_t pos)
 {
 	if (pos >= UINT32_MAX)
 		return error("too many elements to merge (over %u)", UINT32_MAX - 1);
-	t->pos[slot] = (uint32_t)(pos + 1);
-	t->hash[slot] = hash;
+	t->s[slot].pos = (uint32_t)(pos + 1);
+	t->s[slot].hash = hash;
 	t->n++;
 	return 0;
 }
@@ -313,8 +310,8 @@ static uint64_t map_function(struct cpgo_merge *m, const struct cpgo_profile *in
 		return 0;
 	h = fn_hash(&key);
 	slot = htab_find(m, &m->fn_tab, h, fn_eq, &key);
-	if (m->fn_tab.pos[slot]) {
-		nid = m->fn_tab.pos[slot];
+	if (m->fn_tab.s[slot].pos) {
+		nid = m->fn_tab.s[slot].pos;
 	} else {
 		nid = cpgo_profile_add_function(m->out, cpgo_profile_str(in, src->name),
 						cpgo_profile_str(in, src->system_name),
@@ -382,8 +379,8 @@ static const struct map_memo *map_mapping(struct cpgo_merge *m, const struct cpg
 		return NULL;
 	h = map_hash(&key);
 	slot = htab_find(m, &m->map_tab, h, map_eq, &key);
-	if (m->map_tab.pos[slot]) {
-		size_t pos = m->map_tab.pos[slot] - 1;
+	if (m->map_tab.s[slot].pos) {
+		size_t pos = m->map_tab.s[slot].pos - 1;
 		memo->out_id = pos + 1;
 		memo->delta = m->out->mappings[pos].memory_start - src->memory_start;
 		/*
@@ -485,13 +482,13 @@ static uint64_t map_location(struct cpgo_merge *m, const struct cpgo_profile *in
 	if (htab_reserve(&m->loc_tab) < 0 || htab_reserve(&m->sym_tab) < 0)
 		return 0;
 	slot = htab_find(m, &m->loc_tab, lh, loc_eq, &key);
-	if (m->loc_tab.pos[slot]) {
-		nid = m->loc_tab.pos[slot];
+	if (m->loc_tab.s[slot].pos) {
+		nid = m->loc_tab.s[slot].pos;
 		goto done;
 	}
 	sslot = htab_find(m, &m->sym_tab, symh, sym_eq, &key);
-	if (!mm->trusted && key.n_line && m->sym_tab.pos[sslot]) {
-		size_t pos = m->sym_tab.pos[sslot] - 1;
+	if (!mm->trusted && key.n_line && m->sym_tab.s[sslot].pos) {
+		size_t pos = m->sym_tab.s[sslot].pos - 1;
 		/* Only another input's location stands in for this one. */
 		if (m->loc_input[pos] < m->n_input) {
 			nid = pos + 1;
@@ -505,10 +502,10 @@ static uint64_t map_location(struct cpgo_merge *m, const struct cpgo_profile *in
 		return 0;
 	m->out->locations[nid - 1].is_folded = src->is_folded;
 	m->loc_input[nid - 1] = m->n_input;
-	if (!m->sym_tab.pos[sslot] && key.n_line && htab_set(&m->sym_tab, sslot, symh, nid - 1) < 0)
+	if (!m->sym_tab.s[sslot].pos && key.n_line && htab_set(&m->sym_tab, sslot, symh, nid - 1) < 0)
 		return 0;
 done:
-	m->loc_memo[ipos] = nid;
+	m->loc_memo[ipos] = (uint32_t)nid;
 	return nid;
 }
 
@@ -590,6 +587,13 @@ static int add_sample(struct cpgo_merge *m, const struct cpgo_profile *in, size_
 	if (CPGO_GROW(m->locs, m->alloc_locs, s->n_loc) < 0 ||
 	    CPGO_GROW(m->labels, m->alloc_labels, s->n_label) < 0)
 		return -1;
+	/* Start every memo load of the stack at once: they are random misses. */
+	for (size_t i = 0; i < s->n_loc; i++) {
+		const struct cpgo_location *l = cpgo_profile_location(in,
+						in->sample_locs[s->loc_off + i]);
+		if (l)
+			__builtin_prefetch(&m->loc_memo[l - in->locations]);
+	}
 	for (size_t i = 0; i < s->n_loc; i++)
 		if (!(m->locs[i] = map_location(m, in, in->sample_locs[s->loc_off + i])))
 			return error_prefix("%s: sample %zu", name, si);
@@ -618,8 +622,8 @@ static int add_sample(struct cpgo_merge *m, const struct cpgo_profile *in, size_
 	if (htab_reserve(&m->sample_tab) < 0)
 		return -1;
 	slot = htab_find(m, &m->sample_tab, h, sample_eq, &key);
-	if (m->sample_tab.pos[slot]) {
-		pos = m->sample_tab.pos[slot] - 1;
+	if (m->sample_tab.s[slot].pos) {
+		pos = m->sample_tab.s[slot].pos - 1;
 	} else {
 		static const int64_t zeros[64];
 		const int64_t *init = zeros;

@@ -38,7 +38,16 @@ struct cpgo_profile_priv {
 	size_t str_mask;
 	size_t str_hashed; /* strings [0, str_hashed) are in the table */
 	struct idmap fn_map, loc_map, map_map;
+	/* Largest ids seen, so added elements never reuse an id read from a file. */
+	uint64_t max_fn_id, max_loc_id, max_map_id;
 };
+
+static uint64_t next_id(uint64_t *max, size_t n)
+{
+	if (*max < n)
+		*max = n;
+	return ++*max;
+}
 
 static uint64_t hash_bytes(const char *s, size_t len)
 {
@@ -266,7 +275,7 @@ uint64_t cpgo_profile_add_function(struct cpgo_profile *p, const char *name,
 	if (CPGO_GROW(p->functions, p->alloc_function, p->n_function + 1) < 0)
 		return 0;
 	f = &p->functions[p->n_function];
-	f->id = p->n_function + 1;
+	f->id = next_id(&p->priv->max_fn_id, p->n_function);
 	f->name = n;
 	f->system_name = s;
 	f->filename = fl;
@@ -283,7 +292,7 @@ uint64_t cpgo_profile_add_mapping(struct cpgo_profile *p, const struct cpgo_mapp
 		return 0;
 	d = &p->mappings[p->n_mapping];
 	*d = *m;
-	d->id = p->n_mapping + 1;
+	d->id = next_id(&p->priv->max_map_id, p->n_mapping);
 	p->n_mapping++;
 	priv_invalidate_ids(p->priv);
 	return d->id;
@@ -301,7 +310,7 @@ uint64_t cpgo_profile_add_location(struct cpgo_profile *p, uint64_t mapping_id,
 		memcpy(p->lines + p->n_lines, lines, n_line * sizeof(*lines));
 	l = &p->locations[p->n_location];
 	memset(l, 0, sizeof(*l));
-	l->id = p->n_location + 1;
+	l->id = next_id(&p->priv->max_loc_id, p->n_location);
 	l->mapping_id = mapping_id;
 	l->address = address;
 	l->line_off = p->n_lines;
@@ -776,6 +785,15 @@ static int from_message(struct cpgo_profile *p, const Perftools__Profiles__Profi
 		memcpy(p->comments, m->comment, m->n_comment * sizeof(int64_t));
 	p->n_comment = m->n_comment;
 	p->default_sample_type = m->default_sample_type;
+	for (size_t i = 0; i < p->n_function; i++)
+		if (p->functions[i].id > p->priv->max_fn_id)
+			p->priv->max_fn_id = p->functions[i].id;
+	for (size_t i = 0; i < p->n_location; i++)
+		if (p->locations[i].id > p->priv->max_loc_id)
+			p->priv->max_loc_id = p->locations[i].id;
+	for (size_t i = 0; i < p->n_mapping; i++)
+		if (p->mappings[i].id > p->priv->max_map_id)
+			p->priv->max_map_id = p->mappings[i].id;
 	priv_invalidate_ids(p->priv);
 	return 0;
 }

@@ -9,7 +9,7 @@ LIBS="-ldw -lelf -ldeflate -lprotobuf-c -lmicrohttpd -lunwind -lcurl -lpthread -
 INC="-I$CPGO_ROOT/lib -I$CPGO_ROOT/include -I$CPGO_BUILD/gen"
 # A SANITIZE=1 build's library needs the sanitizer runtimes at link time.
 SAN=
-if nm "$CPGO_BUILD/libcpgo.a" 2>/dev/null | grep -q __asan_report; then
+if nm "$CPGO_BUILD/libcpgo-test.a" 2>/dev/null | grep -q __asan_report; then
 	SAN="-fsanitize=address,undefined"
 fi
 
@@ -91,7 +91,7 @@ instructions() {
 }
 
 test_expect_success 'build the frame printer against libcpgo' '
-	cc -O1 -g $SAN $INC -o "$TRASH/frames" "$TRASH/frames.c" "$CPGO_BUILD/libcpgo.a" $LIBS
+	cc -O1 -g $SAN $INC -o "$TRASH/frames" "$TRASH/frames.c" "$CPGO_BUILD/libcpgo-test.a" $LIBS
 '
 
 test_expect_success 'clang-19 -fdebug-info-for-profiling: every instruction matches llvm-symbolizer' '
@@ -209,7 +209,7 @@ EOF
 test_expect_success 'a live PIE and its shared library symbolize through /proc/self/maps' '
 	clang-19 -O2 -g -fPIC -shared -o libsymt.so lib.c &&
 	cc -O2 -g -fPIE -pie $SAN $INC -o live live.c -L. -lsymt -Wl,-rpath,"$TRASH" \
-		"$CPGO_BUILD/libcpgo.a" $LIBS &&
+		"$CPGO_BUILD/libcpgo-test.a" $LIBS &&
 	./live >out &&
 	cat out &&
 	grep -q "^loc 0: live exe_func:11:13 build_id=1$" out &&
