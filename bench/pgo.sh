@@ -403,44 +403,50 @@ report() {
 		}' "$RESULTS"
 }
 
-# ---- main ----------------------------------------------------------------
+# ---- main ----
+# All in a function, read whole before it runs: editing this file during a
+# run cannot derail it.
+main() {
 
-: >"$RESULTS"
-failed=
-for P in ${PROGRAMS//,/ }; do
-	declare -F "${P}_build" >/dev/null || bench_die "unknown program '$P' (lua, zstd, bzip2, tl)"
-	pkg_var=${P}_pkg
-	OUTP=$WORK/run/$P
-	LOG=$OUTP/log.txt
-	mkdir -p "$OUTP"
-	if [ -n "${!pkg_var}" ]; then
-		bench_say "bench: == $P (Debian source package ${!pkg_var}) =="
-		SRC=$(bench_fetch_source "${!pkg_var}" "$SRCROOT") || { failed="$failed $P"; continue; }
-	else
-		bench_say "bench: == $P (examples/$P) =="
-		SRC=$ROOT/examples/$P
-	fi
-	DATA=$WORK/data/$P$([ $QUICK = 1 ] && echo -quick)
-	mkdir -p "$DATA"
-	bench_step "$LOG" "$P: input data" "${P}_data" "$SRC" "$DATA" || { failed="$failed $P"; continue; }
-	if [ $TIME_ONLY = 0 ]; then
-		: >"$LOG"
-		build_o2 || { failed="$failed $P"; continue; }
-		for r in ${ROUTES//,/ }; do
-			[ "$r" = o2 ] && continue
-			bench_say "bench: $P: route $r"
-			"build_$r" || { failed="$failed $P/$r"; rm -f "$OUTP/$r/bin"; }
-		done
-	fi
-	measure || failed="$failed $P/measure"
-done
+	: >"$RESULTS"
+	failed=
+	for P in ${PROGRAMS//,/ }; do
+		declare -F "${P}_build" >/dev/null || bench_die "unknown program '$P' (lua, zstd, bzip2, tl)"
+		pkg_var=${P}_pkg
+		OUTP=$WORK/run/$P
+		LOG=$OUTP/log.txt
+		mkdir -p "$OUTP"
+		if [ -n "${!pkg_var}" ]; then
+			bench_say "bench: == $P (Debian source package ${!pkg_var}) =="
+			SRC=$(bench_fetch_source "${!pkg_var}" "$SRCROOT") || { failed="$failed $P"; continue; }
+		else
+			bench_say "bench: == $P (examples/$P) =="
+			SRC=$ROOT/examples/$P
+		fi
+		DATA=$WORK/data/$P$([ $QUICK = 1 ] && echo -quick)
+		mkdir -p "$DATA"
+		bench_step "$LOG" "$P: input data" "${P}_data" "$SRC" "$DATA" || { failed="$failed $P"; continue; }
+		if [ $TIME_ONLY = 0 ]; then
+			: >"$LOG"
+			build_o2 || { failed="$failed $P"; continue; }
+			for r in ${ROUTES//,/ }; do
+				[ "$r" = o2 ] && continue
+				bench_say "bench: $P: route $r"
+				"build_$r" || { failed="$failed $P/$r"; rm -f "$OUTP/$r/bin"; }
+			done
+		fi
+		measure || failed="$failed $P/measure"
+	done
 
-report >"$WORK/results.md.tmp" && mv "$WORK/results.md.tmp" "$WORK/results.md" || bench_die "cannot write $WORK/results.md"
-if [ "$WORK" = "$BENCH/work" ]; then
-	cp "$WORK/results.md" "$BENCH/results.md.tmp" && mv "$BENCH/results.md.tmp" "$BENCH/results.md"
-fi
-cat "$WORK/results.md"
-if [ -n "$failed" ]; then
-	bench_say "bench: failed:$failed (see the logs under $WORK/run/)"
-	exit 1
-fi
+	report >"$WORK/results.md.tmp" && mv "$WORK/results.md.tmp" "$WORK/results.md" || bench_die "cannot write $WORK/results.md"
+	if [ "$WORK" = "$BENCH/work" ]; then
+		cp "$WORK/results.md" "$BENCH/results.md.tmp" && mv "$BENCH/results.md.tmp" "$BENCH/results.md"
+	fi
+	cat "$WORK/results.md"
+	if [ -n "$failed" ]; then
+		bench_say "bench: failed:$failed (see the logs under $WORK/run/)"
+		exit 1
+	fi
+}
+
+main; exit $?

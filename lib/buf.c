@@ -45,14 +45,11 @@ int cpgo_buf_grow(struct cpgo_buf *b, size_t extra)
 		return error("buffer size overflow");
 	if (need <= b->alloc)
 		return 0;
+	/* Double for amortized appends, but a large reservation is taken exactly. */
 	nalloc = b->alloc ? b->alloc : 64;
-	while (nalloc < need) {
-		if (nalloc > SIZE_MAX / 2) {
-			nalloc = need;
-			break;
-		}
-		nalloc *= 2;
-	}
+	nalloc = nalloc > SIZE_MAX / 2 ? need : nalloc * 2;
+	if (nalloc < need)
+		nalloc = need;
 	nb = realloc(b->alloc ? b->buf : NULL, nalloc);
 	if (!nb)
 		return error("out of memory growing a buffer to %zu bytes", nalloc);
@@ -121,11 +118,13 @@ int cpgo_read_file(const char *path, struct cpgo_buf *out, size_t limit)
 		fd = 0;
 	else if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
 		return error_errno("%s: cannot open", path);
-	if (fstat(fd, &st) == 0 && S_ISDIR(st.st_mode)) {
+	if (fstat(fd, &st) < 0)
+		memset(&st, 0, sizeof(st));
+	if (S_ISDIR(st.st_mode)) {
 		error("%s: is a directory", path);
 		goto cleanup;
 	}
-	if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_size > 0) {
+	if (S_ISREG(st.st_mode) && st.st_size > 0) {
 		if ((uint64_t)st.st_size > limit) {
 			error("%s: file is %lld bytes, over the limit of %zu",
 			      path, (long long)st.st_size, limit);
@@ -136,7 +135,10 @@ int cpgo_read_file(const char *path, struct cpgo_buf *out, size_t limit)
 	}
 	for (;;) {
 		ssize_t n;
-		if (cpgo_buf_grow(out, 65536) < 0)
+		/* A regular file was sized exactly above: stop at its size. */
+		if (S_ISREG(st.st_mode) && st.st_size > 0 && out->len == (size_t)st.st_size)
+			break;
+		if (out->alloc - out->len <= 1 && cpgo_buf_grow(out, 65536) < 0)
 			goto cleanup;
 		n = read(fd, out->buf + out->len, out->alloc - out->len - 1);
 		if (n < 0) {

@@ -485,6 +485,11 @@ int ccdriver_find_profile(const char *source, struct cpgo_buf *out)
 		real = realpath(dir.buf, NULL);
 	}
 	if (!real) {
+		/* A missing source is the compiler's error to report, in its words. */
+		if (errno == ENOENT || errno == ENOTDIR) {
+			ret = 0;
+			goto cleanup;
+		}
 		error_errno("%s: cannot resolve the source file's directory", source);
 		goto cleanup;
 	}

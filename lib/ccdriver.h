@@ -102,7 +102,8 @@ int ccdriver_classify(struct ccdriver_cmd *cmd);
  * Auto mode: the nearest default.pgo walking up from the directory of
  * `source` ("-" means the current directory), stopping after a directory
  * that holds .git, or at /. Returns 1 with the absolute path in `out`,
- * 0 when there is none, -1 on error.
+ * 0 when there is none (or the directory does not exist: the compiler
+ * will say so), -1 on error.
  */
 int ccdriver_find_profile(const char *source, struct cpgo_buf *out);
 

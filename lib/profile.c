@@ -574,6 +574,24 @@ int cpgo_profile_check(const struct cpgo_profile *p, const char *name)
 
 /* ---- decoding --------------------------------------------------------- */
 
+/* Decoded sizes are known up front: allocate exactly, not by doubling. */
+static int reserve_exact(void **ptr, size_t *alloc, size_t n, size_t elsize)
+{
+	size_t bytes;
+	void *np;
+	if (n <= *alloc)
+		return 0;
+	if (cpgo_mul_overflows(n, elsize, &bytes))
+		return error("profile too large");
+	np = realloc(*ptr, bytes);
+	if (!np)
+		return error("out of memory decoding a profile (%zu bytes)", bytes);
+	*ptr = np;
+	*alloc = n;
+	return 0;
+}
+#define RESERVE(ptr, alloc, n) reserve_exact((void **)&(ptr), &(alloc), (n), sizeof(*(ptr)))
+
 static int gunzip(const unsigned char *in, size_t len, const char *name, size_t limit,
 		  struct cpgo_buf *out)
 {
@@ -607,8 +625,8 @@ static int gunzip(const unsigned char *in, size_t len, const char *name, size_t 
 		guess = (size_t)in[len - 4] | (size_t)in[len - 3] << 8 |
 			(size_t)in[len - 2] << 16 | (size_t)in[len - 1] << 24;
 		if (guess > limit - out->len) {
-			error("%s: decompressed size %zu is over the limit of %zu bytes", name,
-			      guess, limit);
+			error("%s: gzip trailer claims %zu bytes decompressed, over the limit of "
+			      "%zu bytes (a gzip bomb, or truncated data)", name, guess, limit);
 			goto cleanup;
 		}
 		if (guess < 4096)
@@ -644,21 +662,27 @@ cleanup:
 	return ret;
 }
 
+/*
+ * Copies the small top-level fields (strings, sample types, mappings,
+ * header) of a decoded message into the model; samples, locations and
+ * functions are streamed by stream_decode().
+ */
 static int from_message(struct cpgo_profile *p, const Perftools__Profiles__Profile *m,
 			const char *name)
 {
-	size_t nlocs = 0, nvals = 0, nlabels = 0, nlines = 0;
-
 	/* Strings first: the decoder's table becomes ours (hashing happens lazily). */
 	p->n_string = 0;
 	p->priv->str_hashed = 0;
 	if (m->n_string_table == 0)
 		return error("%s: empty string table (not a pprof profile?)", name);
-	if (CPGO_GROW(p->strings, p->alloc_string, m->n_string_table) < 0)
+	if (RESERVE(p->strings, p->alloc_string, m->n_string_table) < 0)
 		return -1;
-	p->string_lens = realloc(p->string_lens, p->alloc_string * sizeof(size_t));
-	if (!p->string_lens)
-		return error("out of memory");
+	{
+		size_t *nl = realloc(p->string_lens, p->alloc_string * sizeof(size_t));
+		if (!nl)
+			return error("out of memory");
+		p->string_lens = nl;
+	}
 	for (size_t i = 0; i < m->n_string_table; i++) {
 		size_t len = strlen(m->string_table[i]);
 		char *c = arena_alloc(p->priv, len + 1);
@@ -670,7 +694,7 @@ static int from_message(struct cpgo_profile *p, const Perftools__Profiles__Profi
 	}
 	p->n_string = m->n_string_table;
 
-	if (CPGO_GROW(p->sample_type, p->alloc_sample_type, m->n_sample_type) < 0)
+	if (RESERVE(p->sample_type, p->alloc_sample_type, m->n_sample_type) < 0)
 		return -1;
 	for (size_t i = 0; i < m->n_sample_type; i++) {
 		p->sample_type[i].type = m->sample_type[i]->type;
@@ -678,45 +702,7 @@ static int from_message(struct cpgo_profile *p, const Perftools__Profiles__Profi
 	}
 	p->n_sample_type = m->n_sample_type;
 
-	for (size_t i = 0; i < m->n_sample; i++) {
-		const Perftools__Profiles__Sample *s = m->sample[i];
-		if (s->n_value != m->n_sample_type)
-			return error("%s: sample %zu has %zu values but the profile has %zu sample types",
-				     name, i, s->n_value, m->n_sample_type);
-		nlocs += s->n_location_id;
-		nvals += s->n_value;
-		nlabels += s->n_label;
-	}
-	if (CPGO_GROW(p->samples, p->alloc_sample, m->n_sample) < 0 ||
-	    CPGO_GROW(p->sample_locs, p->alloc_sample_locs, nlocs) < 0 ||
-	    CPGO_GROW(p->values, p->alloc_values, nvals) < 0 ||
-	    CPGO_GROW(p->labels, p->alloc_labels, nlabels) < 0)
-		return -1;
-	for (size_t i = 0; i < m->n_sample; i++) {
-		const Perftools__Profiles__Sample *s = m->sample[i];
-		struct cpgo_sample *d = &p->samples[i];
-		d->loc_off = p->n_sample_locs;
-		d->n_loc = s->n_location_id;
-		if (s->n_location_id)
-			memcpy(p->sample_locs + p->n_sample_locs, s->location_id,
-			       s->n_location_id * sizeof(uint64_t));
-		p->n_sample_locs += s->n_location_id;
-		if (s->n_value)
-			memcpy(p->values + p->n_values, s->value, s->n_value * sizeof(int64_t));
-		p->n_values += s->n_value;
-		d->label_off = p->n_labels;
-		d->n_label = s->n_label;
-		for (size_t j = 0; j < s->n_label; j++) {
-			struct cpgo_label *l = &p->labels[p->n_labels++];
-			l->key = s->label[j]->key;
-			l->str = s->label[j]->str;
-			l->num = s->label[j]->num;
-			l->num_unit = s->label[j]->num_unit;
-		}
-	}
-	p->n_sample = m->n_sample;
-
-	if (CPGO_GROW(p->mappings, p->alloc_mapping, m->n_mapping) < 0)
+	if (RESERVE(p->mappings, p->alloc_mapping, m->n_mapping) < 0)
 		return -1;
 	for (size_t i = 0; i < m->n_mapping; i++) {
 		const Perftools__Profiles__Mapping *s = m->mapping[i];
@@ -734,42 +720,6 @@ static int from_message(struct cpgo_profile *p, const Perftools__Profiles__Profi
 	}
 	p->n_mapping = m->n_mapping;
 
-	for (size_t i = 0; i < m->n_location; i++)
-		nlines += m->location[i]->n_line;
-	if (CPGO_GROW(p->locations, p->alloc_location, m->n_location) < 0 ||
-	    CPGO_GROW(p->lines, p->alloc_lines, nlines) < 0)
-		return -1;
-	for (size_t i = 0; i < m->n_location; i++) {
-		const Perftools__Profiles__Location *s = m->location[i];
-		struct cpgo_location *d = &p->locations[i];
-		d->id = s->id;
-		d->mapping_id = s->mapping_id;
-		d->address = s->address;
-		d->is_folded = s->is_folded;
-		d->line_off = p->n_lines;
-		d->n_line = s->n_line;
-		for (size_t j = 0; j < s->n_line; j++) {
-			struct cpgo_line *l = &p->lines[p->n_lines++];
-			l->function_id = s->line[j]->function_id;
-			l->line = s->line[j]->line;
-			l->column = s->line[j]->column;
-		}
-	}
-	p->n_location = m->n_location;
-
-	if (CPGO_GROW(p->functions, p->alloc_function, m->n_function) < 0)
-		return -1;
-	for (size_t i = 0; i < m->n_function; i++) {
-		const Perftools__Profiles__Function *s = m->function[i];
-		struct cpgo_function *d = &p->functions[i];
-		d->id = s->id;
-		d->name = s->name;
-		d->system_name = s->system_name;
-		d->filename = s->filename;
-		d->start_line = s->start_line;
-	}
-	p->n_function = m->n_function;
-
 	p->drop_frames = m->drop_frames;
 	p->keep_frames = m->keep_frames;
 	p->time_nanos = m->time_nanos;
@@ -779,12 +729,19 @@ static int from_message(struct cpgo_profile *p, const Perftools__Profiles__Profi
 		p->period_type.unit = m->period_type->unit;
 	}
 	p->period = m->period;
-	if (CPGO_GROW(p->comments, p->alloc_comment, m->n_comment) < 0)
+	if (RESERVE(p->comments, p->alloc_comment, m->n_comment) < 0)
 		return -1;
 	if (m->n_comment)
 		memcpy(p->comments, m->comment, m->n_comment * sizeof(int64_t));
 	p->n_comment = m->n_comment;
 	p->default_sample_type = m->default_sample_type;
+	priv_invalidate_ids(p->priv);
+	return 0;
+}
+
+
+static void note_max_ids(struct cpgo_profile *p)
+{
 	for (size_t i = 0; i < p->n_function; i++)
 		if (p->functions[i].id > p->priv->max_fn_id)
 			p->priv->max_fn_id = p->functions[i].id;
@@ -794,17 +751,265 @@ static int from_message(struct cpgo_profile *p, const Perftools__Profiles__Profi
 	for (size_t i = 0; i < p->n_mapping; i++)
 		if (p->mappings[i].id > p->priv->max_map_id)
 			p->priv->max_map_id = p->mappings[i].id;
-	priv_invalidate_ids(p->priv);
+}
+
+/*
+ * Streaming decode. protobuf-c unpacks a whole message tree at once, which
+ * for a large profile costs several times the model. So the top level is
+ * split here (only the wire framing: tag, length) and protobuf-c decodes
+ * each Sample, Location and Function on its own, which is copied into the
+ * model and freed at once. Every other top-level field is gathered into
+ * one small Profile message that protobuf-c decodes whole (protobuf lets
+ * fields of one message be concatenated in any order).
+ */
+enum { F_SAMPLE = 2, F_LOCATION = 4, F_FUNCTION = 5 };
+
+static int pb_varint(const unsigned char **pp, const unsigned char *end, uint64_t *v)
+{
+	const unsigned char *q = *pp;
+	uint64_t r = 0;
+	for (int shift = 0; shift < 64; shift += 7) {
+		if (q >= end)
+			return -1;
+		r |= (uint64_t)(*q & 0x7f) << shift;
+		if (!(*q++ & 0x80)) {
+			*v = r;
+			*pp = q;
+			return 0;
+		}
+	}
+	return -1;
+}
+
+/* Calls back with each top-level field: number, wire type, whole field bytes, payload. */
+struct pb_field {
+	uint64_t num;
+	unsigned wire;
+	const unsigned char *start, *end;       /* the whole field, tag included */
+	const unsigned char *payload;           /* for length-delimited fields */
+	size_t payload_len;
+};
+
+static int pb_next(const unsigned char **pp, const unsigned char *end, struct pb_field *f)
+{
+	const unsigned char *q = *pp;
+	uint64_t key, v;
+
+	f->start = q;
+	if (pb_varint(&q, end, &key) < 0)
+		return -1;
+	f->num = key >> 3;
+	f->wire = key & 7;
+	f->payload = NULL;
+	f->payload_len = 0;
+	switch (f->wire) {
+	case 0:
+		if (pb_varint(&q, end, &v) < 0)
+			return -1;
+		break;
+	case 1:
+		if (end - q < 8)
+			return -1;
+		q += 8;
+		break;
+	case 2:
+		if (pb_varint(&q, end, &v) < 0 || v > (uint64_t)(end - q))
+			return -1;
+		f->payload = q;
+		f->payload_len = v;
+		q += v;
+		break;
+	case 5:
+		if (end - q < 4)
+			return -1;
+		q += 4;
+		break;
+	default:
+		return -1; /* groups are not used by profile.proto */
+	}
+	if (!f->num)
+		return -1;
+	f->end = q;
+	*pp = q;
 	return 0;
 }
 
-int cpgo_profile_parse(struct cpgo_profile *p, const void *data, size_t len,
-		       const char *name, const struct cpgo_read_opts *opts)
+static int streamed(const struct pb_field *f)
+{
+	return f->wire == 2 &&
+	       (f->num == F_SAMPLE || f->num == F_LOCATION || f->num == F_FUNCTION);
+}
+
+static int add_decoded_sample(struct cpgo_profile *p, const Perftools__Profiles__Sample *s,
+			      const char *name)
+{
+	struct cpgo_sample *d;
+
+	if (s->n_value != p->n_sample_type)
+		return error("%s: sample %zu has %zu values but the profile has %zu sample types",
+			     name, p->n_sample, s->n_value, p->n_sample_type);
+	if (CPGO_GROW(p->samples, p->alloc_sample, p->n_sample + 1) < 0 ||
+	    CPGO_GROW(p->sample_locs, p->alloc_sample_locs, p->n_sample_locs + s->n_location_id) < 0 ||
+	    CPGO_GROW(p->values, p->alloc_values, p->n_values + s->n_value) < 0 ||
+	    CPGO_GROW(p->labels, p->alloc_labels, p->n_labels + s->n_label) < 0)
+		return -1;
+	d = &p->samples[p->n_sample++];
+	d->loc_off = p->n_sample_locs;
+	d->n_loc = s->n_location_id;
+	if (s->n_location_id)
+		memcpy(p->sample_locs + p->n_sample_locs, s->location_id,
+		       s->n_location_id * sizeof(uint64_t));
+	p->n_sample_locs += s->n_location_id;
+	if (s->n_value)
+		memcpy(p->values + p->n_values, s->value, s->n_value * sizeof(int64_t));
+	p->n_values += s->n_value;
+	d->label_off = p->n_labels;
+	d->n_label = s->n_label;
+	for (size_t j = 0; j < s->n_label; j++) {
+		struct cpgo_label *l = &p->labels[p->n_labels++];
+		l->key = s->label[j]->key;
+		l->str = s->label[j]->str;
+		l->num = s->label[j]->num;
+		l->num_unit = s->label[j]->num_unit;
+	}
+	return 0;
+}
+
+static int add_decoded_location(struct cpgo_profile *p, const Perftools__Profiles__Location *s)
+{
+	struct cpgo_location *d;
+
+	if (CPGO_GROW(p->locations, p->alloc_location, p->n_location + 1) < 0 ||
+	    CPGO_GROW(p->lines, p->alloc_lines, p->n_lines + s->n_line) < 0)
+		return -1;
+	d = &p->locations[p->n_location++];
+	d->id = s->id;
+	d->mapping_id = s->mapping_id;
+	d->address = s->address;
+	d->is_folded = s->is_folded;
+	d->line_off = p->n_lines;
+	d->n_line = s->n_line;
+	for (size_t j = 0; j < s->n_line; j++) {
+		struct cpgo_line *l = &p->lines[p->n_lines++];
+		l->function_id = s->line[j]->function_id;
+		l->line = s->line[j]->line;
+		l->column = s->line[j]->column;
+	}
+	return 0;
+}
+
+static int add_decoded_function(struct cpgo_profile *p, const Perftools__Profiles__Function *s)
+{
+	struct cpgo_function *d;
+
+	if (CPGO_GROW(p->functions, p->alloc_function, p->n_function + 1) < 0)
+		return -1;
+	d = &p->functions[p->n_function++];
+	d->id = s->id;
+	d->name = s->name;
+	d->system_name = s->system_name;
+	d->filename = s->filename;
+	d->start_line = s->start_line;
+	return 0;
+}
+
+static int stream_decode(struct cpgo_profile *p, const unsigned char *in, size_t len,
+			 const char *name)
+{
+	const unsigned char *q = in, *end = in + len;
+	struct cpgo_buf rest = CPGO_BUF_INIT;
+	Perftools__Profiles__Profile *m = NULL;
+	struct pb_field f;
+	size_t counts[6] = { 0 };
+	int ret = -1;
+
+	/* Pass 1: gather the small fields, count the streamed ones. */
+	while (q < end) {
+		if (pb_next(&q, end, &f) < 0) {
+			error("%s: not a valid pprof profile (truncated or corrupt protobuf; "
+			      "expected gzipped or raw profile.proto data)", name);
+			goto cleanup;
+		}
+		if (streamed(&f))
+			counts[f.num]++;
+		else if (cpgo_buf_add(&rest, f.start, (size_t)(f.end - f.start)) < 0)
+			goto cleanup;
+	}
+	m = perftools__profiles__profile__unpack(NULL, rest.len, (const uint8_t *)rest.buf);
+	if (!m) {
+		error("%s: not a valid pprof profile (corrupt protobuf fields)", name);
+		goto cleanup;
+	}
+	cpgo_buf_release(&rest);
+	if (from_message(p, m, name) < 0)
+		goto cleanup;
+	if (RESERVE(p->samples, p->alloc_sample, counts[F_SAMPLE]) < 0 ||
+	    RESERVE(p->locations, p->alloc_location, counts[F_LOCATION]) < 0 ||
+	    RESERVE(p->functions, p->alloc_function, counts[F_FUNCTION]) < 0)
+		goto cleanup;
+
+	/* Pass 2: decode the streamed messages one at a time. */
+	for (q = in; q < end;) {
+		const char *what = NULL;
+		int r = 0;
+
+		if (pb_next(&q, end, &f) < 0 || !streamed(&f))
+			continue;
+		if (f.num == F_SAMPLE) {
+			Perftools__Profiles__Sample *s = perftools__profiles__sample__unpack(
+				NULL, f.payload_len, f.payload);
+			what = "sample";
+			if (s)
+				r = add_decoded_sample(p, s, name);
+			perftools__profiles__sample__free_unpacked(s, NULL);
+			if (!s)
+				goto bad;
+		} else if (f.num == F_LOCATION) {
+			Perftools__Profiles__Location *s = perftools__profiles__location__unpack(
+				NULL, f.payload_len, f.payload);
+			what = "location";
+			if (s)
+				r = add_decoded_location(p, s);
+			perftools__profiles__location__free_unpacked(s, NULL);
+			if (!s)
+				goto bad;
+		} else {
+			Perftools__Profiles__Function *s = perftools__profiles__function__unpack(
+				NULL, f.payload_len, f.payload);
+			what = "function";
+			if (s)
+				r = add_decoded_function(p, s);
+			perftools__profiles__function__free_unpacked(s, NULL);
+			if (!s)
+				goto bad;
+		}
+		if (r < 0)
+			goto cleanup;
+		continue;
+bad:
+		error("%s: not a valid pprof profile (corrupt %s message at byte %zu)", name, what,
+		      (size_t)(f.start - in));
+		goto cleanup;
+	}
+	note_max_ids(p);
+	priv_invalidate_ids(p->priv);
+	ret = 0;
+cleanup:
+	if (m)
+		perftools__profiles__profile__free_unpacked(m, NULL);
+	cpgo_buf_release(&rest);
+	return ret;
+}
+
+/*
+ * Decodes `in` (gzip or raw). When `owned` is given it holds `in` and is
+ * released as soon as it is no longer needed, to keep the peak low.
+ */
+static int parse_impl(struct cpgo_profile *p, const unsigned char *in, size_t len,
+		      struct cpgo_buf *owned, const char *name, const struct cpgo_read_opts *opts)
 {
 	size_t limit = opts && opts->max_decompressed ? opts->max_decompressed : DEFAULT_LIMIT;
-	const unsigned char *in = data;
 	struct cpgo_buf raw = CPGO_BUF_INIT;
-	Perftools__Profiles__Profile *m = NULL;
 	int ret = -1;
 
 	if (cpgo_profile_init(p) < 0)
@@ -816,30 +1021,33 @@ int cpgo_profile_parse(struct cpgo_profile *p, const void *data, size_t len,
 	if (len >= 2 && in[0] == 0x1f && in[1] == 0x8b) {
 		if (gunzip(in, len, name, limit, &raw) < 0)
 			goto cleanup;
+		if (owned)
+			cpgo_buf_release(owned);
 		in = (const unsigned char *)raw.buf;
 		len = raw.len;
 	} else if (len > limit) {
 		error("%s: %zu bytes is over the limit of %zu", name, len, limit);
 		goto cleanup;
 	}
-	m = perftools__profiles__profile__unpack(NULL, len, in);
-	if (!m) {
-		error("%s: not a valid pprof profile (truncated or corrupt protobuf; "
-		      "expected gzipped or raw profile.proto data)", name);
+	if (stream_decode(p, in, len, name) < 0)
 		goto cleanup;
-	}
-	if (from_message(p, m, name) < 0)
-		goto cleanup;
+	cpgo_buf_release(&raw);
+	if (owned)
+		cpgo_buf_release(owned);
 	if (cpgo_profile_check(p, name) < 0)
 		goto cleanup;
 	ret = 0;
 cleanup:
-	if (m)
-		perftools__profiles__profile__free_unpacked(m, NULL);
 	cpgo_buf_release(&raw);
 	if (ret < 0)
 		cpgo_profile_release(p);
 	return ret;
+}
+
+int cpgo_profile_parse(struct cpgo_profile *p, const void *data, size_t len,
+		       const char *name, const struct cpgo_read_opts *opts)
+{
+	return parse_impl(p, data, len, NULL, name, opts);
 }
 
 int cpgo_profile_read(struct cpgo_profile *p, const char *path,
@@ -854,26 +1062,48 @@ int cpgo_profile_read(struct cpgo_profile *p, const char *path,
 		cpgo_buf_release(&b);
 		return -1;
 	}
-	ret = cpgo_profile_parse(p, b.buf, b.len, strcmp(path, "-") ? path : "<stdin>", opts);
+	ret = parse_impl(p, (const unsigned char *)b.buf, b.len, &b,
+			 strcmp(path, "-") ? path : "<stdin>", opts);
 	cpgo_buf_release(&b);
 	return ret;
 }
 
 /* ---- encoding --------------------------------------------------------- */
 
-int cpgo_profile_encode(const struct cpgo_profile *p, struct cpgo_buf *out, int gzip)
+static int pb_put_varint(struct cpgo_buf *b, uint64_t v)
+{
+	unsigned char tmp[10];
+	size_t n = 0;
+	do {
+		tmp[n++] = (unsigned char)((v & 0x7f) | (v > 0x7f ? 0x80 : 0));
+		v >>= 7;
+	} while (v);
+	return cpgo_buf_add(b, tmp, n);
+}
+
+/* Appends one length-delimited top-level field holding a packed message. */
+static int put_message(struct cpgo_buf *b, unsigned field, const ProtobufCMessage *msg)
+{
+	size_t n = protobuf_c_message_get_packed_size(msg);
+	if (pb_put_varint(b, (uint64_t)field << 3 | 2) < 0 || pb_put_varint(b, n) < 0 ||
+	    cpgo_buf_grow(b, n) < 0)
+		return -1;
+	protobuf_c_message_pack(msg, (uint8_t *)b->buf + b->len);
+	b->len += n;
+	b->buf[b->len] = '\0';
+	return 0;
+}
+
+/* Encodes the raw protobuf. Like the decoder, it packs the large repeated
+ * messages one at a time (no message tree of the whole profile). */
+static int encode_raw(const struct cpgo_profile *p, struct cpgo_buf *out)
 {
 	Perftools__Profiles__Profile m = PERFTOOLS__PROFILES__PROFILE__INIT;
 	Perftools__Profiles__ValueType *st = NULL, **stp = NULL, pt = PERFTOOLS__PROFILES__VALUE_TYPE__INIT;
-	Perftools__Profiles__Sample *sm = NULL, **smp = NULL;
-	Perftools__Profiles__Label *lb = NULL, **lbp = NULL;
 	Perftools__Profiles__Mapping *mp = NULL, **mpp = NULL;
-	Perftools__Profiles__Location *lc = NULL, **lcp = NULL;
+	Perftools__Profiles__Label *lb = NULL, **lbp = NULL;
 	Perftools__Profiles__Line *ln = NULL, **lnp = NULL;
-	Perftools__Profiles__Function *fn = NULL, **fnp = NULL;
-	struct libdeflate_compressor *c = NULL;
-	unsigned char *raw = NULL;
-	size_t rawlen;
+	size_t max_label = 0, max_line = 0;
 	int ret = -1;
 
 #define ALLOC(ptr, n) \
@@ -885,6 +1115,7 @@ int cpgo_profile_encode(const struct cpgo_profile *p, struct cpgo_buf *out, int 
 		} \
 	} while (0)
 
+	/* Small fields first, as one message: sample types, mappings, strings, header. */
 	ALLOC(st, p->n_sample_type);
 	ALLOC(stp, p->n_sample_type);
 	for (size_t i = 0; i < p->n_sample_type; i++) {
@@ -895,33 +1126,6 @@ int cpgo_profile_encode(const struct cpgo_profile *p, struct cpgo_buf *out, int 
 	}
 	m.n_sample_type = p->n_sample_type;
 	m.sample_type = stp;
-
-	ALLOC(sm, p->n_sample);
-	ALLOC(smp, p->n_sample);
-	ALLOC(lb, p->n_labels);
-	ALLOC(lbp, p->n_labels);
-	for (size_t i = 0; i < p->n_labels; i++) {
-		perftools__profiles__label__init(&lb[i]);
-		lb[i].key = p->labels[i].key;
-		lb[i].str = p->labels[i].str;
-		lb[i].num = p->labels[i].num;
-		lb[i].num_unit = p->labels[i].num_unit;
-		lbp[i] = &lb[i];
-	}
-	for (size_t i = 0; i < p->n_sample; i++) {
-		const struct cpgo_sample *s = &p->samples[i];
-		perftools__profiles__sample__init(&sm[i]);
-		sm[i].n_location_id = s->n_loc;
-		sm[i].location_id = p->sample_locs + s->loc_off;
-		sm[i].n_value = p->n_sample_type;
-		sm[i].value = (int64_t *)p->values + i * p->n_sample_type;
-		sm[i].n_label = s->n_label;
-		sm[i].label = lbp + s->label_off;
-		smp[i] = &sm[i];
-	}
-	m.n_sample = p->n_sample;
-	m.sample = smp;
-
 	ALLOC(mp, p->n_mapping);
 	ALLOC(mpp, p->n_mapping);
 	for (size_t i = 0; i < p->n_mapping; i++) {
@@ -941,47 +1145,6 @@ int cpgo_profile_encode(const struct cpgo_profile *p, struct cpgo_buf *out, int 
 	}
 	m.n_mapping = p->n_mapping;
 	m.mapping = mpp;
-
-	ALLOC(ln, p->n_lines);
-	ALLOC(lnp, p->n_lines);
-	for (size_t i = 0; i < p->n_lines; i++) {
-		perftools__profiles__line__init(&ln[i]);
-		ln[i].function_id = p->lines[i].function_id;
-		ln[i].line = p->lines[i].line;
-		ln[i].column = p->lines[i].column;
-		lnp[i] = &ln[i];
-	}
-	ALLOC(lc, p->n_location);
-	ALLOC(lcp, p->n_location);
-	for (size_t i = 0; i < p->n_location; i++) {
-		const struct cpgo_location *s = &p->locations[i];
-		perftools__profiles__location__init(&lc[i]);
-		lc[i].id = s->id;
-		lc[i].mapping_id = s->mapping_id;
-		lc[i].address = s->address;
-		lc[i].is_folded = s->is_folded;
-		lc[i].n_line = s->n_line;
-		lc[i].line = lnp + s->line_off;
-		lcp[i] = &lc[i];
-	}
-	m.n_location = p->n_location;
-	m.location = lcp;
-
-	ALLOC(fn, p->n_function);
-	ALLOC(fnp, p->n_function);
-	for (size_t i = 0; i < p->n_function; i++) {
-		const struct cpgo_function *s = &p->functions[i];
-		perftools__profiles__function__init(&fn[i]);
-		fn[i].id = s->id;
-		fn[i].name = s->name;
-		fn[i].system_name = s->system_name;
-		fn[i].filename = s->filename;
-		fn[i].start_line = s->start_line;
-		fnp[i] = &fn[i];
-	}
-	m.n_function = p->n_function;
-	m.function = fnp;
-
 	m.n_string_table = p->n_string;
 	m.string_table = p->strings;
 	m.drop_frames = p->drop_frames;
@@ -995,24 +1158,95 @@ int cpgo_profile_encode(const struct cpgo_profile *p, struct cpgo_buf *out, int 
 	m.n_comment = p->n_comment;
 	m.comment = p->comments;
 	m.default_sample_type = p->default_sample_type;
-#undef ALLOC
-
-	rawlen = perftools__profiles__profile__get_packed_size(&m);
-	if (!gzip) {
-		if (cpgo_buf_grow(out, rawlen) < 0)
+	{
+		size_t n = perftools__profiles__profile__get_packed_size(&m);
+		if (cpgo_buf_grow(out, n) < 0)
 			goto cleanup;
 		perftools__profiles__profile__pack(&m, (uint8_t *)out->buf + out->len);
-		out->len += rawlen;
-		out->buf[out->len] = '\0';
-		ret = 0;
-		goto cleanup;
+		out->len += n;
 	}
-	raw = malloc(rawlen ? rawlen : 1);
-	if (!raw) {
-		error("out of memory encoding a profile");
-		goto cleanup;
+
+	for (size_t i = 0; i < p->n_sample; i++)
+		if (p->samples[i].n_label > max_label)
+			max_label = p->samples[i].n_label;
+	for (size_t i = 0; i < p->n_location; i++)
+		if (p->locations[i].n_line > max_line)
+			max_line = p->locations[i].n_line;
+	ALLOC(lb, max_label);
+	ALLOC(lbp, max_label);
+	ALLOC(ln, max_line);
+	ALLOC(lnp, max_line);
+
+	for (size_t i = 0; i < p->n_sample; i++) {
+		const struct cpgo_sample *s = &p->samples[i];
+		Perftools__Profiles__Sample sm = PERFTOOLS__PROFILES__SAMPLE__INIT;
+		sm.n_location_id = s->n_loc;
+		sm.location_id = p->sample_locs + s->loc_off;
+		sm.n_value = p->n_sample_type;
+		sm.value = (int64_t *)p->values + i * p->n_sample_type;
+		for (size_t j = 0; j < s->n_label; j++) {
+			const struct cpgo_label *l = &p->labels[s->label_off + j];
+			perftools__profiles__label__init(&lb[j]);
+			lb[j].key = l->key;
+			lb[j].str = l->str;
+			lb[j].num = l->num;
+			lb[j].num_unit = l->num_unit;
+			lbp[j] = &lb[j];
+		}
+		sm.n_label = s->n_label;
+		sm.label = lbp;
+		if (put_message(out, F_SAMPLE, &sm.base) < 0)
+			goto cleanup;
 	}
-	perftools__profiles__profile__pack(&m, raw);
+	for (size_t i = 0; i < p->n_location; i++) {
+		const struct cpgo_location *s = &p->locations[i];
+		Perftools__Profiles__Location lc = PERFTOOLS__PROFILES__LOCATION__INIT;
+		lc.id = s->id;
+		lc.mapping_id = s->mapping_id;
+		lc.address = s->address;
+		lc.is_folded = s->is_folded;
+		for (size_t j = 0; j < s->n_line; j++) {
+			const struct cpgo_line *l = &p->lines[s->line_off + j];
+			perftools__profiles__line__init(&ln[j]);
+			ln[j].function_id = l->function_id;
+			ln[j].line = l->line;
+			ln[j].column = l->column;
+			lnp[j] = &ln[j];
+		}
+		lc.n_line = s->n_line;
+		lc.line = lnp;
+		if (put_message(out, F_LOCATION, &lc.base) < 0)
+			goto cleanup;
+	}
+	for (size_t i = 0; i < p->n_function; i++) {
+		const struct cpgo_function *s = &p->functions[i];
+		Perftools__Profiles__Function fn = PERFTOOLS__PROFILES__FUNCTION__INIT;
+		fn.id = s->id;
+		fn.name = s->name;
+		fn.system_name = s->system_name;
+		fn.filename = s->filename;
+		fn.start_line = s->start_line;
+		if (put_message(out, F_FUNCTION, &fn.base) < 0)
+			goto cleanup;
+	}
+#undef ALLOC
+	ret = 0;
+cleanup:
+	free(st); free(stp); free(mp); free(mpp);
+	free(lb); free(lbp); free(ln); free(lnp);
+	return ret;
+}
+
+int cpgo_profile_encode(const struct cpgo_profile *p, struct cpgo_buf *out, int gzip)
+{
+	struct cpgo_buf raw = CPGO_BUF_INIT;
+	struct libdeflate_compressor *c = NULL;
+	int ret = -1;
+
+	if (!gzip)
+		return encode_raw(p, out);
+	if (encode_raw(p, &raw) < 0)
+		goto cleanup;
 	/* Level 1: profiles are written often (merge, runtime); size is secondary. */
 	c = libdeflate_alloc_compressor(1);
 	if (!c) {
@@ -1020,10 +1254,10 @@ int cpgo_profile_encode(const struct cpgo_profile *p, struct cpgo_buf *out, int 
 		goto cleanup;
 	}
 	{
-		size_t bound = libdeflate_gzip_compress_bound(c, rawlen), n;
+		size_t bound = libdeflate_gzip_compress_bound(c, raw.len), n;
 		if (cpgo_buf_grow(out, bound) < 0)
 			goto cleanup;
-		n = libdeflate_gzip_compress(c, raw, rawlen, out->buf + out->len, bound);
+		n = libdeflate_gzip_compress(c, raw.buf, raw.len, out->buf + out->len, bound);
 		if (!n) {
 			error("gzip compression failed");
 			goto cleanup;
@@ -1034,10 +1268,7 @@ int cpgo_profile_encode(const struct cpgo_profile *p, struct cpgo_buf *out, int 
 	ret = 0;
 cleanup:
 	libdeflate_free_compressor(c);
-	free(raw);
-	free(st); free(stp); free(sm); free(smp); free(lb); free(lbp);
-	free(mp); free(mpp); free(lc); free(lcp); free(ln); free(lnp);
-	free(fn); free(fnp);
+	cpgo_buf_release(&raw);
 	return ret;
 }
 

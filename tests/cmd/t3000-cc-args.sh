@@ -109,6 +109,7 @@ test_expect_success 'preprocessing, dependency listing and link steps are passed
 
 test_expect_success 'compiler failures pass through: exit status and output' '
 	rc=0; FAKE_EXIT=3 cpgo cc bin/fake-clang -c repo/prog/main.c || rc=$?; test $rc = 3 &&
+	rm -f argv && cpgo cc bin/fake-clang -c nodir/missing.c && has nodir/missing.c &&
 	printf "int main(void) { return undeclared; }\n" >broken.c &&
 	if command -v clang-19 >/dev/null; then
 		rc=0; clang-19 -c broken.c -o b1.o 2>want || rc=$?

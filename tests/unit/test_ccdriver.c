@@ -225,8 +225,7 @@ static void test_find_profile(void **state)
 	cpgo_buf_addf(&want, "%s/outer/repo/default.pgo", tmproot);
 	assert_string_equal(out.buf, want.buf);
 	snprintf(path, sizeof(path), "%s/no/such/dir/z.c", tmproot);
-	assert_int_equal(ccdriver_find_profile(path, &out), -1);
-	assert_non_null(strstr(cpgo_last_error(), "z.c"));
+	assert_int_equal(ccdriver_find_profile(path, &out), 0);
 	cpgo_buf_release(&out);
 	cpgo_buf_release(&want);
 }
