@@ -77,7 +77,7 @@ $(B)/libcpgo.so: $(RT_OBJS) $(B)/libcpgo-core.a runtime/libcpgo.map
 		-o $@ $(RT_OBJS) $(B)/libcpgo-core.a $(LDLIBS)
 
 $(B)/cpgo: $(CMD_OBJS) $(B)/libcpgo-core.a
-	$(CC) $(ALL_LDFLAGS) -o $@ $(CMD_OBJS) $(B)/libcpgo-core.a $(LDLIBS)
+	$(CC) $(ALL_LDFLAGS) -Wl,--as-needed -o $@ $(CMD_OBJS) $(B)/libcpgo-core.a $(LDLIBS)
 
 # Unit tests (cmocka) link against the core library and the runtime objects
 # (unlocalized, so tests can reach internals).
