@@ -114,11 +114,13 @@ int cmd_convert(int argc, char **argv)
 		fprintf(stderr,
 			"functions: %zu\ninline instances: %zu\ncall targets: %zu\n"
 			"samples used: %" PRIu64 "\nsamples dropped: %" PRIu64 "\n"
-			"start lines repaired: %zu\nlocations resolved in binary: %zu\n"
+			"start lines repaired: %zu\nfunctions without start line left out: %zu\n"
+			"locations resolved in binary: %zu\n"
 			"zero-count lines: %zu\nsymbol list: %zu\n"
 			"other files' functions left out: %zu\nambiguous names left out: %zu\n",
 			st.functions, st.inline_instances, st.call_targets, st.samples_used,
-			st.samples_dropped, st.start_lines_repaired, st.locations_with_binary,
+			st.samples_dropped, st.start_lines_repaired, st.start_lines_missing,
+			st.locations_with_binary,
 			st.zero_lines, st.symbol_list, st.other_tu_dropped, st.ambiguous_dropped);
 	return 0;
 }

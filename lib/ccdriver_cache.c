@@ -82,16 +82,14 @@ static int llvm_convert(const void *data, size_t len, const char *name, const ch
 	/* Keeps same-named static functions of other files out of this TU's profile. */
 	o.source_file = source;
 	o.stats = &st;
-	if (cpgo_profile_init(&p) < 0)
-		return -1;
 	if (cpgo_profile_parse(&p, data, len, name, NULL) < 0)
-		goto cleanup;
+		return -1;
 	if (llvmprof_convert(&p, name, &o, out) < 0) {
 		/*
 		 * Most files of a program are cold: samples that all belong to
 		 * other files are not an error, this file just has no profile.
 		 */
-		if (!source || st.functions || !(st.other_tu_dropped || st.ambiguous_dropped))
+		if (!st.none_for_source)
 			goto cleanup;
 		cpgo_clear_error();
 		out->len = start;

@@ -140,7 +140,7 @@ struct lp_fn {
 	int64_t name; /* into ctx names, -1 = unusable */
 	int64_t start;
 	const char *file;
-	unsigned outer_used : 1, keep_top : 1, needs_start : 1;
+	unsigned outer_used : 1, keep_top : 1, needs_start : 2;
 };
 
 struct lp_ctx {
@@ -655,7 +655,7 @@ static int open_dso_for_repair(struct lp_ctx *c)
 static int check_start_lines(struct lp_ctx *c)
 {
 	struct cpgo_buf missing = CPGO_BUF_INIT;
-	size_t n_missing = 0;
+	size_t n_missing = 0, n_lined = 0;
 	int opened = 0, ret = -1;
 
 	for (size_t si = 0; si < c->p->n_sample; si++) {
@@ -674,8 +674,10 @@ static int check_start_lines(struct lp_ctx *c)
 			for (size_t j = 0; j < loc->n_line; j++) {
 				const struct cpgo_line *ln = &c->p->lines[loc->line_off + j];
 				const struct cpgo_function *f = cpgo_profile_function(c->p, ln->function_id);
-				if (f && ln->line > 0 && c->fn[f - c->p->functions].start <= 0)
-					c->fn[f - c->p->functions].needs_start = 1;
+				/* 1: keyed by line but no start line; 2: fine. */
+				if (f && ln->line > 0)
+					c->fn[f - c->p->functions].needs_start =
+						c->fn[f - c->p->functions].start <= 0 ? 1 : 2;
 			}
 		}
 	}
@@ -684,7 +686,9 @@ static int check_start_lines(struct lp_ctx *c)
 		int64_t sl = 0;
 		int r;
 
-		if (!f->needs_start || f->name < 0)
+		if (f->needs_start)
+			n_lined++;
+		if (f->needs_start != 1 || f->name < 0)
 			continue;
 		if (!c->dso && !opened) {
 			opened = 1;
@@ -704,6 +708,19 @@ static int check_start_lines(struct lp_ctx *c)
 		if (n_missing < 5)
 			cpgo_buf_addf(&missing, "%s%s", n_missing ? ", " : "", c->names[f->name]);
 		n_missing++;
+	}
+	/*
+	 * A few functions without a start line are normal: assembly in libc,
+	 * code without DWARF. They are left out (nobody compiles them with this
+	 * profile). When most lack one, the profile as a whole is unusable (a
+	 * Go < 1.20 profile, a converter that drops it): refuse, as Go does.
+	 */
+	if (n_missing && n_missing * 2 <= n_lined) {
+		for (size_t i = 0; i < c->p->n_function; i++)
+			if (c->fn[i].needs_start == 1 && c->fn[i].start <= 0)
+				c->fn[i].name = -1;
+		c->st.start_lines_missing += n_missing;
+		n_missing = 0;
 	}
 	if (n_missing) {
 		error("%s: %zu sampled function%s without a start line (%s%s): samples are keyed "
@@ -1427,6 +1444,9 @@ int llvmprof_convert(struct cpgo_profile *p, const char *name, const struct llvm
 		if (add_sample(&c, i) < 0)
 			goto cleanup;
 	if (!c.n_fs) {
+		/* Most files of a program are cold: callers may treat this as "no profile". */
+		if (c.o->source_file && (c.st.other_tu_dropped || c.st.ambiguous_dropped))
+			c.st.none_for_source = 1;
 		error("%s: none of its %" PRIu64 " samples could be keyed by function and line "
 		      "(locations without line information%s); symbolize the profile or pass the "
 		      "profiled binary with --binary",

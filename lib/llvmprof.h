@@ -30,6 +30,8 @@ struct llvmprof_stats {
 	uint64_t samples_used;     /* sum of the chosen value over the samples attributed */
 	uint64_t samples_dropped;  /* leaf location had no line/function information */
 	size_t start_lines_repaired;
+	size_t start_lines_missing; /* functions left out: no start line, a minority */
+	int none_for_source; /* failed only because every sample is in other source files */
 	size_t locations_with_binary; /* locations resolved through the profiled binary */
 	size_t zero_lines;         /* explicit zero-count lines added from the binary */
 	size_t symbol_list;        /* names in the profile symbol list */
