@@ -665,11 +665,9 @@ static int check_start_lines(struct lp_ctx *c)
 		for (size_t k = 0; k < s->n_loc; k++) {
 			const struct cpgo_location *loc =
 				cpgo_profile_location(c->p, c->p->sample_locs[s->loc_off + k]);
-			const struct lp_fn *outer;
+			/* Every file's functions count: whether the profile has start
+			 * lines is a property of the profile, not of one TU's view. */
 			if (!loc || !loc->n_line)
-				continue;
-			outer = line_fn(c, &c->p->lines[loc->line_off + loc->n_line - 1]);
-			if (!outer || !outer->keep_top)
 				continue;
 			for (size_t j = 0; j < loc->n_line; j++) {
 				const struct cpgo_line *ln = &c->p->lines[loc->line_off + j];
