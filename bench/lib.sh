@@ -101,15 +101,16 @@ bench_median() {
 	sort -g | awk '{ v[NR] = $1 } END { if (!NR) exit 1; if (NR % 2) print v[(NR + 1) / 2]; else printf "%.6g\n", (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
 }
 
-# bench_callgrind_ir OUTDIR CMD...: instructions executed by CMD under
-# callgrind (children included). Debug info must be stripped from
-# clang-19 binaries first: valgrind 3.19 cannot read its DWARF 5.
+# bench_callgrind_ir OUTDIR STDOUT CMD...: instructions executed by CMD
+# (children included) under callgrind; CMD's output goes to STDOUT. Debug info
+# must be stripped from clang-19 binaries first: valgrind 3.19 cannot read
+# their DWARF 5.
 bench_callgrind_ir() {
-	local out=$1
-	shift
+	local out=$1 stdout=$2
+	shift 2
 	mkdir -p "$out"
 	rm -f "$out"/callgrind.out.*
-	valgrind --tool=callgrind --trace-children=yes --callgrind-out-file="$out/callgrind.out.%p" "$@" >"$out/stdout" 2>"$out/stderr" || {
+	valgrind --tool=callgrind --trace-children=yes --callgrind-out-file="$out/callgrind.out.%p" "$@" >"$stdout" 2>"$out/stderr" || {
 		bench_say "bench: callgrind run failed: $*; see $out/stderr"
 		return 1
 	}

@@ -27,6 +27,7 @@ usage: bench/pgo.sh [options]
   --perf-hz=N         perf record frequency for afdo (default 20000)
   --cpgo-hz=N         CPGO_HZ / cpgo record -F for cpgo (default 20000)
   --time-only         reuse the builds of the last run: redo timing, callgrind, report
+  --reuse             build only the routes that have no build yet, then measure all
   --no-callgrind      skip the callgrind instruction counts
   --no-timing         skip the timing rounds
   --work=DIR          work directory (default bench/work, git-ignored)
@@ -38,7 +39,7 @@ USAGE
 
 ARGS="$*"
 QUICK=0 PROGRAMS=lua,zstd,bzip2 ROUTES=o2,ir,afdo,cpgo ROUNDS= TRAIN_RUNS= PERF_HZ=20000 CPGO_HZ=20000
-TIME_ONLY=0 CALLGRIND=1 TIMING=1 WORK=$BENCH/work CPGO=${CPGO:-$ROOT/build/cpgo}
+TIME_ONLY=0 REUSE=0 CALLGRIND=1 TIMING=1 WORK=$BENCH/work CPGO=${CPGO:-$ROOT/build/cpgo}
 for a in "$@"; do
 	case $a in
 	--quick) QUICK=1 ;;
@@ -49,6 +50,7 @@ for a in "$@"; do
 	--perf-hz=*) PERF_HZ=${a#*=} ;;
 	--cpgo-hz=*) CPGO_HZ=${a#*=} ;;
 	--time-only) TIME_ONLY=1 ;;
+	--reuse) REUSE=1 ;;
 	--no-callgrind) CALLGRIND=0 ;;
 	--no-timing) TIMING=0 ;;
 	--work=*) WORK=${a#*=} ;;
@@ -363,7 +365,10 @@ run_cg() {
 		c=${c//@TMP@/$CGOUT}
 		c=${c//@BENCH@/$BENCH}
 		mkdir -p "$CGOUT"
-		n=$(eval "bench_callgrind_ir $CGOUT/run$i $c") || return 1
+		# A trailing ">FILE" is the command's output file.
+		local so=$CGOUT/run$i.stdout
+		case $c in *" >"*) so=${c##* >}; c=${c% >*} ;; esac
+		n=$(eval "bench_callgrind_ir $CGOUT/run$i $so $c") || return 1
 		total=$((total + n))
 	done < <("${P}_cg")
 	echo "$total"
@@ -427,10 +432,13 @@ main() {
 		mkdir -p "$DATA"
 		bench_step "$LOG" "$P: input data" "${P}_data" "$SRC" "$DATA" || { failed="$failed $P"; continue; }
 		if [ $TIME_ONLY = 0 ]; then
-			: >"$LOG"
-			build_o2 || { failed="$failed $P"; continue; }
+			[ $REUSE = 1 ] || : >"$LOG"
+			if [ $REUSE = 0 ] || ! [ -x "$(binpath o2)" ]; then
+				build_o2 || { failed="$failed $P"; continue; }
+			fi
 			for r in ${ROUTES//,/ }; do
 				[ "$r" = o2 ] && continue
+				[ $REUSE = 1 ] && [ -x "$(binpath "$r")" ] && continue
 				bench_say "bench: $P: route $r"
 				"build_$r" || { failed="$failed $P/$r"; rm -f "$OUTP/$r/bin"; }
 			done

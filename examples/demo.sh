@@ -74,7 +74,7 @@ if [ "${DEMO_CALLGRIND:-1}" != 0 ] && command -v valgrind >/dev/null; then
 	say "7. instructions executed (callgrind, 'tl workload.tl $CG_ARG'): noise-free"
 	for v in plain pgo; do
 		strip --strip-debug -o "$OUT/$v.stripped" "$OUT/$v/tl"
-		bench_callgrind_ir "$OUT/cg-$v" "$OUT/$v.stripped" "$SRC/workload.tl" "$CG_ARG" >"$OUT/ir-$v"
+		bench_callgrind_ir "$OUT/cg-$v" /dev/null "$OUT/$v.stripped" "$SRC/workload.tl" "$CG_ARG" >"$OUT/ir-$v"
 		echo "   $v: $(cat "$OUT/ir-$v") instructions"
 	done
 	irline=$(awk -v a="$(cat "$OUT/ir-plain")" -v b="$(cat "$OUT/ir-pgo")" 'BEGIN { printf "%.3fx fewer instructions", a / b }')
