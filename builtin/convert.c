@@ -12,7 +12,7 @@
 #include "llvmprof.h"
 
 static const char convert_usage[] =
-	"usage: cpgo convert [--to=llvm] [--text] [--binary BIN] [--sample-type TYPE]\n"
+	"usage: cpgo convert [--to=llvm] [--text] [--binary BIN | --no-binary] [--sample-type TYPE]\n"
 	"                    [--source-file FILE] [--stats] [-o OUT] PROFILE\n"
 	"\n"
 	"Turns a pprof CPU profile into an LLVM sample profile for\n"
@@ -27,6 +27,9 @@ static const char convert_usage[] =
 	"                       profile's default, else samples/count, else cpu)\n"
 	"  --source-file FILE   the profile for compiling FILE only: same-named static\n"
 	"                       functions of other files are left out\n"
+	"  --no-binary          do not look for the profiled binary (by default the\n"
+	"                       profile's main mapping file is used when it exists\n"
+	"                       and its build id matches)\n"
 	"  --stats              print what was converted to stderr\n"
 	"  -o OUT               output file (default: stdout)\n";
 
@@ -53,7 +56,7 @@ int cmd_convert(int argc, char **argv)
 	const char *cmd = argv[0], *to = "llvm", *out = "-", *in = NULL, *v;
 	struct llvmprof_stats st;
 	struct llvmprof_opts o;
-	int stats = 0;
+	int stats = 0, no_binary = 0;
 
 	memset(&o, 0, sizeof(o));
 	memset(&st, 0, sizeof(st));
@@ -74,6 +77,8 @@ int cmd_convert(int argc, char **argv)
 			o.text = 1;
 		} else if (!strcmp(a, "--stats")) {
 			stats = 1;
+		} else if (!strcmp(a, "--no-binary")) {
+			no_binary = 1;
 		} else if ((v = opt_value(argc, argv, &i, "--to"))) {
 			to = v;
 		} else if ((v = opt_value(argc, argv, &i, "--binary"))) {
@@ -108,6 +113,7 @@ int cmd_convert(int argc, char **argv)
 					"pass -o FILE, or --text to read it");
 	if (stats)
 		o.stats = &st;
+	o.find_binary = !no_binary && !o.binary;
 	if (llvmprof_convert_file(in, out, &o) < 0)
 		return die_lib(cmd);
 	if (stats)
@@ -115,12 +121,13 @@ int cmd_convert(int argc, char **argv)
 			"functions: %zu\ninline instances: %zu\ncall targets: %zu\n"
 			"samples used: %" PRIu64 "\nsamples dropped: %" PRIu64 "\n"
 			"start lines repaired: %zu\nfunctions without start line left out: %zu\n"
+			"profiled binary found by build id: %s\n"
 			"locations resolved in binary: %zu\n"
 			"zero-count lines: %zu\nsymbol list: %zu\n"
 			"other files' functions left out: %zu\nambiguous names left out: %zu\n",
 			st.functions, st.inline_instances, st.call_targets, st.samples_used,
 			st.samples_dropped, st.start_lines_repaired, st.start_lines_missing,
-			st.locations_with_binary,
+			st.binary_found ? "yes" : "no", st.locations_with_binary,
 			st.zero_lines, st.symbol_list, st.other_tu_dropped, st.ambiguous_dropped);
 	return 0;
 }

@@ -82,6 +82,8 @@ static int llvm_convert(const void *data, size_t len, const char *name, const ch
 	/* Keeps same-named static functions of other files out of this TU's profile. */
 	o.source_file = source;
 	o.stats = &st;
+	/* Discriminators, zero counts and the symbol list when the profiled binary is here. */
+	o.find_binary = 1;
 	if (cpgo_profile_parse(&p, data, len, name, NULL) < 0)
 		return -1;
 	if (llvmprof_convert(&p, name, &o, out) < 0) {

@@ -1383,6 +1383,7 @@ int llvmprof_convert(struct cpgo_profile *p, const char *name, const struct llvm
 		     struct cpgo_buf *out)
 {
 	static const struct llvmprof_opts defaults;
+	struct llvmprof_opts found;
 	struct lp_ctx c = { 0 };
 	int ret = -1, have_binary;
 	uint64_t positive = 0;
@@ -1390,6 +1391,27 @@ int llvmprof_convert(struct cpgo_profile *p, const char *name, const struct llvm
 	c.p = p;
 	c.pname = name ? name : "profile";
 	c.o = o ? o : &defaults;
+	if (!(c.o->binary && *c.o->binary) && c.o->find_binary) {
+		/*
+		 * The profiled binary is often still at hand (a profile taken on
+		 * the build machine): use it when its build id proves it is the one.
+		 */
+		const struct cpgo_mapping *m = p->n_mapping ? &p->mappings[0] : NULL;
+		const char *path = m ? cpgo_profile_str(p, m->filename) : "";
+		const char *want = m ? cpgo_profile_str(p, m->build_id) : "";
+		struct sym_dso *d = NULL;
+
+		if (*path && *want && !access(path, R_OK) && sym_dso_open(&d, path, NULL) == 0) {
+			if (!strcasecmp(want, sym_dso_build_id(d))) {
+				found = *c.o;
+				found.binary = path;
+				c.o = &found;
+				c.st.binary_found = 1;
+			}
+			sym_dso_close(d);
+		}
+		cpgo_clear_error();
+	}
 	have_binary = c.o->binary && *c.o->binary;
 	if (cpgo_profile_index(p) < 0 || pick_value(&c) < 0)
 		goto cleanup;

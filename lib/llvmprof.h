@@ -32,6 +32,7 @@ struct llvmprof_stats {
 	size_t start_lines_repaired;
 	size_t start_lines_missing; /* functions left out: no start line, a minority */
 	int none_for_source; /* failed only because every sample is in other source files */
+	int binary_found;    /* find_binary found the profiled binary */
 	size_t locations_with_binary; /* locations resolved through the profiled binary */
 	size_t zero_lines;         /* explicit zero-count lines added from the binary */
 	size_t symbol_list;        /* names in the profile symbol list */
@@ -43,6 +44,8 @@ struct llvmprof_opts {
 	int text;                /* 1: LLVM text sample format; 0: ext-binary (default) */
 	const char *binary;      /* the profiled binary, optional: discriminators, zero lines,
 				    symbol list and start-line repair */
+	int find_binary;         /* no binary given: use the profile's main mapping file when it
+				    exists and its build id matches */
 	const char *sample_type; /* which sample type to use, e.g. "samples" or "cpu";
 				    NULL = cpgo_profile_pgo_value_index() */
 	/*

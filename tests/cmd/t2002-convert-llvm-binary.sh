@@ -150,4 +150,22 @@ test_expect_success 'a binary from another build is refused' '
 	grep -q "build id" err && grep -q -- "--binary" err && test ! -e o.prof
 '
 
+test_expect_success 'without --binary the profiled binary is found by its build id' '
+	cpgo convert --text --stats -o auto.txt prof.pb.gz 2>stats &&
+	grep -q "profiled binary found by build id: yes" stats &&
+	cpgo convert --text --binary prog -o explicit.txt prof.pb.gz &&
+	cmp auto.txt explicit.txt &&
+	cpgo convert --text --no-binary --stats -o none.txt prof.pb.gz 2>stats2 &&
+	grep -q "profiled binary found by build id: no" stats2 &&
+	! cmp -s auto.txt none.txt
+'
+
+test_expect_success 'a rebuilt binary at the same path is not used' '
+	cp prog prog.orig && clang-19 -O1 -g -o prog prog.c &&
+	# The profile has addresses only: without its own binary it cannot be keyed.
+	test_must_fail cpgo convert --text -o rebuilt.txt prof.pb.gz 2>err &&
+	grep -q -- "--binary" err && test ! -e rebuilt.txt &&
+	mv prog.orig prog
+'
+
 test_done
