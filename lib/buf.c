@@ -225,10 +225,26 @@ cleanup:
 	return ret;
 }
 
+int cpgo_array_reserve(void **ptr, size_t *alloc, size_t need, size_t elsize)
+{
+	size_t bytes;
+	void *np;
+
+	if (need <= *alloc)
+		return 0;
+	if (cpgo_mul_overflows(need, elsize, &bytes))
+		return error("array size overflow");
+	np = realloc(*ptr, bytes);
+	if (!np)
+		return error("out of memory growing an array to %zu bytes", bytes);
+	*ptr = np;
+	*alloc = need;
+	return 0;
+}
+
 int cpgo_array_grow(void **ptr, size_t *alloc, size_t need, size_t elsize)
 {
-	size_t nalloc, bytes;
-	void *np;
+	size_t nalloc;
 
 	if (need <= *alloc)
 		return 0;
@@ -238,12 +254,5 @@ int cpgo_array_grow(void **ptr, size_t *alloc, size_t need, size_t elsize)
 			return error("array size overflow");
 		nalloc *= 2;
 	}
-	if (cpgo_mul_overflows(nalloc, elsize, &bytes))
-		return error("array size overflow");
-	np = realloc(*ptr, bytes);
-	if (!np)
-		return error("out of memory growing an array to %zu bytes", bytes);
-	*ptr = np;
-	*alloc = nalloc;
-	return 0;
+	return cpgo_array_reserve(ptr, alloc, nalloc, elsize);
 }

@@ -50,6 +50,8 @@ static inline int cpgo_mul_overflows(size_t a, size_t b, size_t *out)
  * least `need` elements. Returns -1 (with error set) on overflow or OOM.
  */
 int cpgo_array_grow(void **ptr, size_t *alloc, size_t need, size_t elsize);
+/* Like cpgo_array_grow, but to exactly `need` elements (sizes known up front). */
+int cpgo_array_reserve(void **ptr, size_t *alloc, size_t need, size_t elsize);
 #define CPGO_GROW(ptr, alloc, need) \
 	cpgo_array_grow((void **)&(ptr), &(alloc), (need), sizeof(*(ptr)))
 

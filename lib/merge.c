@@ -802,19 +802,11 @@ int cpgo_merge_begin(struct cpgo_merge **mp, struct cpgo_profile *out,
  */
 static int reserve_exact(void **arr, size_t *alloc, size_t have, size_t more, size_t elsize)
 {
-	size_t need, bytes;
-	void *np;
+	size_t need;
 
-	if (__builtin_add_overflow(have, more, &need) || cpgo_mul_overflows(need, elsize, &bytes))
+	if (__builtin_add_overflow(have, more, &need))
 		return error("merged profile too large");
-	if (need <= *alloc)
-		return 0;
-	np = realloc(*arr, bytes ? bytes : 1);
-	if (!np)
-		return error("out of memory reserving %zu bytes for the merged profile", bytes);
-	*arr = np;
-	*alloc = need;
-	return 0;
+	return cpgo_array_reserve(arr, alloc, need, elsize);
 }
 
 static int reserve_output(struct cpgo_profile *out, const struct cpgo_profile *in)

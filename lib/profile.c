@@ -575,22 +575,7 @@ int cpgo_profile_check(const struct cpgo_profile *p, const char *name)
 /* ---- decoding --------------------------------------------------------- */
 
 /* Decoded sizes are known up front: allocate exactly, not by doubling. */
-static int reserve_exact(void **ptr, size_t *alloc, size_t n, size_t elsize)
-{
-	size_t bytes;
-	void *np;
-	if (n <= *alloc)
-		return 0;
-	if (cpgo_mul_overflows(n, elsize, &bytes))
-		return error("profile too large");
-	np = realloc(*ptr, bytes);
-	if (!np)
-		return error("out of memory decoding a profile (%zu bytes)", bytes);
-	*ptr = np;
-	*alloc = n;
-	return 0;
-}
-#define RESERVE(ptr, alloc, n) reserve_exact((void **)&(ptr), &(alloc), (n), sizeof(*(ptr)))
+#define RESERVE(ptr, alloc, n) cpgo_array_reserve((void **)&(ptr), &(alloc), (n), sizeof(*(ptr)))
 
 static int gunzip(const unsigned char *in, size_t len, const char *name, size_t limit,
 		  struct cpgo_buf *out)
