@@ -12,7 +12,8 @@
 #include "llvmprof.h"
 
 static const char convert_usage[] =
-	"usage: cpgo convert [--to=llvm] [--text] [--binary BIN | --no-binary] [--sample-type TYPE]\n"
+	"usage: cpgo convert [--to=llvm] [--text] [--binary BIN | --no-binary] [--zero-lines]\n"
+	"                    [--sample-type TYPE]\n"
 	"                    [--source-file FILE] [--stats] [-o OUT] PROFILE\n"
 	"\n"
 	"Turns a pprof CPU profile into an LLVM sample profile for\n"
@@ -20,9 +21,12 @@ static const char convert_usage[] =
 	"\n"
 	"  --to=llvm            target format (gcc is not supported yet)\n"
 	"  --text               LLVM's text sample format, for reading\n"
-	"  --binary BIN         the profiled binary: discriminators, zero counts for\n"
-	"                       unsampled lines, a symbol list of unsampled functions\n"
-	"                       (cold to clang), start lines the profile lacks\n"
+	"  --binary BIN         the profiled binary: discriminators, a symbol list of\n"
+	"                       unsampled functions (cold to clang), start lines the\n"
+	"                       profile lacks\n"
+	"  --zero-lines         with the binary: explicit zero counts for the unsampled\n"
+	"                       lines of sampled functions (llvm-profgen's way; off by\n"
+	"                       default, see bench/README.md)\n"
 	"  --sample-type TYPE   sample type to use (e.g. samples, cpu; default: the\n"
 	"                       profile's default, else samples/count, else cpu)\n"
 	"  --source-file FILE   the profile for compiling FILE only: same-named static\n"
@@ -79,6 +83,8 @@ int cmd_convert(int argc, char **argv)
 			stats = 1;
 		} else if (!strcmp(a, "--no-binary")) {
 			no_binary = 1;
+		} else if (!strcmp(a, "--zero-lines")) {
+			o.zero_lines = 1;
 		} else if ((v = opt_value(argc, argv, &i, "--to"))) {
 			to = v;
 		} else if ((v = opt_value(argc, argv, &i, "--binary"))) {

@@ -594,10 +594,16 @@ int ccdriver_push_front_flags(const struct ccdriver_cmd *cmd, const struct ccdri
 		return -1;
 	if (!cmd->has_frame_pointer && ccdriver_argv_push(a, "-fno-omit-frame-pointer") < 0)
 		return -1;
-	if (!pp || !clang)
+	if (!clang)
 		return 0;
+	/*
+	 * Every clang build, profiled or not: the binary that will be profiled
+	 * then carries discriminators, which the converter reads from it.
+	 */
 	if (ccdriver_argv_push(a, "-fdebug-info-for-profiling") < 0)
 		return -1;
+	if (!pp)
+		return 0;
 	/* A file the profile has no samples for is built as if cold, which it is. */
 	if (pp->empty)
 		return 0;

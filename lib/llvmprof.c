@@ -425,7 +425,7 @@ static int add_sample(struct lp_ctx *c, size_t si)
 		const struct cpgo_location *loc =
 			cpgo_profile_location(c->p, c->p->sample_locs[s->loc_off + k]);
 		int usable = loc_usable(c, loc);
-		int64_t r, top;
+		int64_t r;
 
 		if (k == 0 && !usable) {
 			c->st.samples_dropped = sat_add(c->st.samples_dropped, v);
@@ -435,16 +435,10 @@ static int add_sample(struct lp_ctx *c, size_t si)
 			c->rec[r].samples = sat_add(c->rec[r].samples, v);
 			c->st.samples_used = sat_add(c->st.samples_used, v);
 		} else if (callee && callee->name >= 0) {
+			/* Head samples are set from entry lines later (entry_heads). */
 			if (usable && ((r = loc_record(c, loc, 0)) < 0 ||
 				       tgt_add(c, (size_t)r, (uint32_t)callee->name, v) < 0))
 				return -1;
-			/*
-			 * Head samples: how often the callee was entered from a sampled
-			 * call, whoever the caller is (another file's, or unsymbolized).
-			 */
-			top = callee->keep_top ? fs_get(c, NO_PARENT, 0, 0, (uint32_t)callee->name, 0) : -1;
-			if (top >= 0)
-				c->fs[top].head = sat_add(c->fs[top].head, v);
 		}
 		callee = NULL;
 		if (loc && loc->n_line)
@@ -1379,6 +1373,49 @@ static void ctx_release(struct lp_ctx *c)
 		sym_dso_close(c->dso);
 }
 
+/*
+ * Time samples cannot count calls: a function entered once that loops for a
+ * second collects many samples under its callers' stacks but none on its
+ * entry lines. Two consequences are corrected here, for top-level profiles:
+ *  - with zero-count lines, an entry line (the lowest offset) left at 0 gets
+ *    1, or clang (with profile inference) takes the entry count from it and
+ *    treats a hot function as never entered, i.e. cold;
+ *  - head samples become the entry line's count, the estimate LLVM itself
+ *    uses when a profile has none, instead of time spent under calls.
+ */
+static int entry_heads(struct lp_ctx *c)
+{
+	int64_t *entry = malloc((c->n_fs ? c->n_fs : 1) * sizeof(*entry));
+
+	if (!entry)
+		return error("%s: out of memory", c->pname);
+	for (size_t i = 0; i < c->n_fs; i++)
+		entry[i] = -1;
+	for (size_t r = 0; r < c->n_rec; r++) {
+		size_t f = c->rec[r].fs;
+		if (c->fs[f].parent != NO_PARENT)
+			continue;
+		if (entry[f] < 0 || c->rec[r].off < c->rec[entry[f]].off ||
+		    (c->rec[r].off == c->rec[entry[f]].off &&
+		     c->rec[r].samples > c->rec[entry[f]].samples))
+			entry[f] = (int64_t)r;
+	}
+	for (size_t f = 0; f < c->n_fs; f++) {
+		struct lp_rec *e;
+		if (c->fs[f].parent != NO_PARENT || entry[f] < 0)
+			continue;
+		e = &c->rec[entry[f]];
+		if (!e->samples && c->o->zero_lines) {
+			e->samples = 1;
+			c->fs[f].total = sat_add(c->fs[f].total, 1);
+			c->st.entry_lines_floored++;
+		}
+		c->fs[f].head = e->samples;
+	}
+	free(entry);
+	return 0;
+}
+
 int llvmprof_convert(struct cpgo_profile *p, const char *name, const struct llvmprof_opts *o,
 		     struct cpgo_buf *out)
 {
@@ -1473,7 +1510,9 @@ int llvmprof_convert(struct cpgo_profile *p, const char *name, const struct llvm
 		      c.pname, positive, c.o->source_file ? ", or all in other source files" : "");
 		goto cleanup;
 	}
-	if (c.dso && add_zero_lines(&c) < 0)
+	if (c.dso && c.o->zero_lines && add_zero_lines(&c) < 0)
+		goto cleanup;
+	if (entry_heads(&c) < 0)
 		goto cleanup;
 	if (c.dso && !c.o->text && build_psl(&c) < 0)
 		goto cleanup;

@@ -94,7 +94,9 @@ test_expect_success 'setup: a program with an indirect call, an inline helper, a
 '
 
 test_expect_success 'unsymbolized profile + --binary: inline instance, targets, zero lines' '
-	cpgo convert --text --stats --binary prog prof.pb.gz >p.txt 2>stats &&
+	cpgo convert --text --stats --binary prog prof.pb.gz >nz.txt 2>nzstats &&
+	grep -q "zero-count lines: 0" nzstats && ! grep -Eq "^ [0-9]+(\.[0-9]+)?: 0$" nz.txt &&
+	cpgo convert --text --stats --zero-lines --binary prog prof.pb.gz >p.txt 2>stats &&
 	cat p.txt stats &&
 	grep -q "^op_hot:[0-9]*:[1-9]" p.txt &&
 	grep -q "^ 2: mix:[1-9]" p.txt &&
@@ -109,7 +111,7 @@ test_expect_success 'discriminators from the line table reach the profile' '
 '
 
 test_expect_success 'ext-binary carries the symbol list of never-sampled functions' '
-	cpgo convert --binary prog -o p.prof prof.pb.gz &&
+	cpgo convert --zero-lines --binary prog -o p.prof prof.pb.gz &&
 	llvm-profdata-19 show --sample --show-prof-sym-list p.prof >show &&
 	grep -q "never_called" show &&
 	! grep -A100 "profile symbol list" show | grep -qx "op_hot" &&

@@ -67,7 +67,8 @@ static void test_offsets_and_totals(void **state)
 	sample(&p, 1, &l[2], 1);
 	t = to_text(&p, NULL, NULL);
 	assert_non_null(t);
-	assert_string_equal(t, "main:11:0\n 2: 7\n 5: 3\n 65535: 1\n");
+	/* Head samples: the entry (lowest offset) line's count. */
+	assert_string_equal(t, "main:11:7\n 2: 7\n 5: 3\n 65535: 1\n");
 	free(t);
 	cpgo_profile_release(&p);
 }
@@ -98,15 +99,18 @@ static void test_inline_calls_head(void **state)
 	sample(&p, 2, st, 2);
 	t = to_text(&p, NULL, NULL);
 	assert_non_null(t);
-	/* Body only at the leaf; call targets and head samples from the stack edges. */
-	assert_string_equal(t, "main:5:0\n 2: 5\n 3: 0 foo:4 bar:2\n"
-			       "foo:4:4\n 5: inl:4\n  2: 4\n"
+	/*
+	 * Body only at the leaf; call targets from the stack edges; head samples
+	 * from the entry line (foo has no body line of its own: no estimate).
+	 */
+	assert_string_equal(t, "main:5:5\n 2: 5\n 3: 0 foo:4 bar:2\n"
+			       "foo:4:0\n 5: inl:4\n  2: 4\n"
 			       "bar:2:2\n 1: 2\n");
 	free(t);
 	/* cpu nanoseconds are scaled back to samples by the period. */
 	t = to_text(&p, NULL, "cpu");
 	assert_non_null(t);
-	assert_non_null(strstr(t, "foo:4:4\n"));
+	assert_non_null(strstr(t, "foo:4:0\n 5: inl:4\n"));
 	free(t);
 	cpgo_profile_release(&p);
 }
@@ -163,16 +167,16 @@ static void test_statics(void **state)
 	/* For a.c: only a.c's hash, and b.c's functions are of no use. */
 	t = to_text(&p, "/home/me/proj/src/a.c", NULL);
 	assert_non_null(t);
-	assert_string_equal(t, "hash:40:0\n 2: 40\n");
+	assert_string_equal(t, "hash:40:40\n 2: 40\n");
 	free(t);
 	t = to_text(&p, "src/b.c", NULL);
 	assert_non_null(t);
-	assert_string_equal(t, "hash:9:0\n 3: 9\nlib_api:1:0\n 1: 1\n");
+	assert_string_equal(t, "hash:9:9\n 3: 9\nlib_api:1:1\n 1: 1\n");
 	free(t);
 	/* No TU given: the two hashes must not pool; the name is left out. */
 	t = to_text(&p, NULL, NULL);
 	assert_non_null(t);
-	assert_string_equal(t, "lib_api:1:0\n 1: 1\n");
+	assert_string_equal(t, "lib_api:1:1\n 1: 1\n");
 	free(t);
 	cpgo_profile_release(&p);
 }
