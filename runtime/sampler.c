@@ -11,6 +11,7 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <sys/uio.h>
 #include <fcntl.h>
 #include <linux/perf_event.h>
 #include <pthread.h>
@@ -457,18 +458,53 @@ int sampler_thread_is_internal(void)
 
 /* ---- unwinding ---- */
 
+/*
+ * Where the leaf's return address is when the sample hit a prologue or an
+ * epilogue, where rbp still holds the caller's frame and the frame walk
+ * would skip the caller: 1 = at [sp] (at endbr64, push %rbp, or ret),
+ * 2 = at [sp+8] (at mov %rsp,%rbp, after the push); 0 = in the body.
+ * The code bytes are read with process_vm_readv on ourselves, which fails
+ * cleanly instead of faulting if pc is not readable.
+ */
+static int leaf_ret_slot(uintptr_t pc)
+{
+#if defined(__x86_64__)
+	unsigned char c[4];
+	struct iovec local = { c, sizeof(c) }, remote = { (void *)pc, sizeof(c) };
+
+	if (process_vm_readv(getpid(), &local, 1, &remote, 1, 0) != (ssize_t)sizeof(c))
+		return 0;
+	if (c[0] == 0x55 || c[0] == 0xc3 ||
+	    (c[0] == 0xf3 && c[1] == 0x0f && c[2] == 0x1e && c[3] == 0xfa))
+		return 1;
+	if (c[0] == 0x48 && ((c[1] == 0x89 && c[2] == 0xe5) || (c[1] == 0x8b && c[2] == 0xec)))
+		return 2;
+#else
+	(void)pc;
+#endif
+	return 0;
+}
+
 int sampler_unwind_fp(uintptr_t pc, uintptr_t fp, uintptr_t sp, uintptr_t stack_hi,
 		      uintptr_t *out, int max)
 {
 	const uintptr_t rec = 2 * sizeof(uintptr_t);
 	uintptr_t lo = sp;
-	int n = 0;
+	int n = 0, slot;
 
 	if (max <= 0)
 		return 0;
 	out[n++] = pc;
 	if (stack_hi < rec || sp >= stack_hi)
 		return n;
+	if (n < max && (slot = leaf_ret_slot(pc)) != 0) {
+		uintptr_t at = sp + (uintptr_t)(slot - 1) * sizeof(uintptr_t), ret;
+		if (!(at & (sizeof(uintptr_t) - 1)) && at <= stack_hi - sizeof(uintptr_t)) {
+			ret = *(const volatile uintptr_t *)at;
+			if (ret >= 4096)
+				out[n++] = ret - 1;
+		}
+	}
 	while (n < max) {
 		const volatile uintptr_t *frame;
 		uintptr_t next, ret;

@@ -164,6 +164,40 @@ static void test_unwind_fp_chain(void **state)
 	assert_int_equal(sampler_unwind_fp(0x400500, base + 4 * 8, base, 0, out, 16), 1);
 }
 
+static void test_unwind_fp_prologue_keeps_caller(void **state)
+{
+	/* Code bytes the leaf pc points at: the prologue and epilogue forms. */
+	static const unsigned char push_rbp[] = { 0x55, 0x48, 0x89, 0xe5 };
+	static const unsigned char mov_rbp[] = { 0x48, 0x89, 0xe5, 0x90 };
+	static const unsigned char endbr[] = { 0xf3, 0x0f, 0x1e, 0xfa };
+	static const unsigned char ret[] = { 0xc3, 0x90, 0x90, 0x90 };
+	static const unsigned char body[] = { 0x48, 0x01, 0xd8, 0x90 };
+	uintptr_t stack[32] __attribute__((aligned(16)));
+	uintptr_t base = (uintptr_t)stack, hi = base + sizeof(stack), out[16];
+
+	(void)state;
+	memset(stack, 0, sizeof(stack));
+	/* sp -> the return address into the caller; rbp -> the caller's frame record. */
+	stack[0] = 0x401000;
+	stack[1] = 0x401000; /* after a push: [sp] = old rbp slot, [sp+8] = return address */
+	stack[8] = base + 16 * 8;
+	stack[9] = 0x402000;
+	assert_int_equal(sampler_unwind_fp((uintptr_t)push_rbp, base + 8 * 8, base, hi, out, 16), 3);
+	assert_int_equal(out[1], 0x401000 - 1);
+	assert_int_equal(out[2], 0x402000 - 1);
+	assert_int_equal(sampler_unwind_fp((uintptr_t)endbr, base + 8 * 8, base, hi, out, 16), 3);
+	assert_int_equal(out[1], 0x401000 - 1);
+	assert_int_equal(sampler_unwind_fp((uintptr_t)ret, base + 8 * 8, base, hi, out, 16), 3);
+	assert_int_equal(out[1], 0x401000 - 1);
+	stack[0] = 0x7777; /* the pushed rbp */
+	assert_int_equal(sampler_unwind_fp((uintptr_t)mov_rbp, base + 8 * 8, base, hi, out, 16), 3);
+	assert_int_equal(out[1], 0x401000 - 1);
+	assert_int_equal(out[2], 0x402000 - 1);
+	/* In the body the frame record is the function's own: no extra frame. */
+	assert_int_equal(sampler_unwind_fp((uintptr_t)body, base + 8 * 8, base, hi, out, 16), 2);
+	assert_int_equal(out[1], 0x402000 - 1);
+}
+
 static void test_unwind_fp_rejects_bad_frames(void **state)
 {
 	uintptr_t stack[64] __attribute__((aligned(16)));
@@ -454,6 +488,7 @@ int main(void)
 		cmocka_unit_test(test_ring_uncommitted_blocks_consumer),
 		cmocka_unit_test(test_ring_concurrent),
 		cmocka_unit_test(test_unwind_fp_chain),
+		cmocka_unit_test(test_unwind_fp_prologue_keeps_caller),
 		cmocka_unit_test(test_unwind_fp_rejects_bad_frames),
 		cmocka_unit_test(test_maps_find_end),
 		cmocka_unit_test(test_stacks_aggregate),
