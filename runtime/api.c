@@ -280,6 +280,7 @@ static void env_finish(void)
 
 static void cpgo_atexit(void)
 {
+	sampler_set_exiting();
 	rthttp_stop();
 	env_finish();
 }

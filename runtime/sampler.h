@@ -74,6 +74,9 @@ struct sampler_info {
 int sampler_start(const struct sampler_config *cfg);
 /* Stops every timer and gives the signal back; safe when not running. */
 int sampler_stop(void);
+/* The process is exiting: stop leaves the signal ignored (late timer signals
+ * must not meet SIG_DFL while exit handlers run). */
+void sampler_set_exiting(void);
 int sampler_running(void);
 /*
  * If the program replaced our signal handler, stops every timer (they
