@@ -87,7 +87,10 @@ struct sym_dso {
 	struct sym_sym *syms;
 	size_t n_sym, alloc_sym;
 
-	int indexed;
+	int indexed;            /* the full index (every CU, functions sorted by name) */
+	int aranges;            /* has .debug_aranges: 1, no: 0, not looked yet: -1 */
+	Dwarf_Off *cus;         /* before it: the CUs indexed for lookups, sorted */
+	size_t n_cu, alloc_cu;
 	struct sym_func *funcs; /* every subprogram definition, sorted by name after indexing */
 	size_t n_func, alloc_func;
 	struct sym_frange *franges;
@@ -388,6 +391,7 @@ int sym_dso_open(struct sym_dso **out, const char *path, const char *debug_dir)
 	if (!d)
 		return error("%s: out of memory", path);
 	d->fd = d->dbg_fd = -1;
+	d->aranges = -1;
 	d->path = strdup(path);
 	if (!d->path) {
 		error("%s: out of memory", path);
@@ -440,6 +444,7 @@ void sym_dso_close(struct sym_dso *d)
 		tree_free(d->funcs[i].tree);
 	free(d->funcs);
 	free(d->franges);
+	free(d->cus);
 	free(d->syms);
 	free(d->segs);
 	if (d->dwarf)
@@ -642,6 +647,14 @@ static int cmp_func_name(const void *a, const void *b)
 	return x->die_off < y->die_off ? -1 : x->die_off > y->die_off;
 }
 
+static void franges_maxhi(struct sym_dso *d, size_t from)
+{
+	for (size_t i = from; i < d->n_frange; i++) {
+		uint64_t prev = i ? d->franges[i - 1].maxhi : 0;
+		d->franges[i].maxhi = d->franges[i].hi > prev ? d->franges[i].hi : prev;
+	}
+}
+
 static int build_index(struct sym_dso *d)
 {
 	Dwarf_CU *cu = NULL, *next;
@@ -656,6 +669,10 @@ static int build_index(struct sym_dso *d)
 	d->indexed = 1;
 	if (!d->dwarf)
 		return 0;
+	/* What lookups indexed CU by CU is redone whole, in name order. */
+	for (size_t i = 0; i < d->n_func; i++)
+		tree_free(d->funcs[i].tree);
+	d->n_func = d->n_frange = d->n_cu = 0;
 	while (dwarf_get_units(d->dwarf, cu, &next, &version, &unit_type, &cudie, &subdie) == 0) {
 		cu = next;
 		if (unit_type != DW_UT_compile && unit_type != DW_UT_partial &&
@@ -684,10 +701,7 @@ static int build_index(struct sym_dso *d)
 		d->franges[i].func = perm[d->franges[i].func];
 	if (d->n_frange)
 		qsort(d->franges, d->n_frange, sizeof(*d->franges), cmp_frange);
-	for (size_t i = 0; i < d->n_frange; i++) {
-		uint64_t prev = i ? d->franges[i - 1].maxhi : 0;
-		d->franges[i].maxhi = d->franges[i].hi > prev ? d->franges[i].hi : prev;
-	}
+	franges_maxhi(d, 0);
 	ret = 0;
 cleanup:
 	if (ret < 0) {
@@ -696,6 +710,73 @@ cleanup:
 	}
 	free(perm);
 	return ret;
+}
+
+/*
+ * Lookups before the full index index only the compile unit that holds the
+ * address: a profile touches few of a library's CUs, and indexing all of
+ * libc's separate debug info cost ~140 ms at every profiled exit. The new
+ * CU's ranges are sorted and merged into the sorted ones (linear).
+ */
+static int index_cu_of(struct sym_dso *d, uint64_t vaddr, int *added)
+{
+	Dwarf_Die cudie;
+	Dwarf_Off off;
+	size_t lo = 0, hi = d->n_cu, old = d->n_frange;
+	struct sym_frange *merged = NULL;
+
+	*added = 0;
+	if (!d->dwarf)
+		return 0;
+	if (d->aranges < 0)
+		d->aranges = elf_has_section(d->dbg_elf ? d->dbg_elf : d->elf, ".debug_aranges");
+	if (!d->aranges) {
+		/* Without aranges (clang's default) libdw cannot find a CU by address. */
+		if (build_index(d) < 0)
+			return -1;
+		*added = 1;
+		return 0;
+	}
+	if (!dwarf_addrdie(d->dwarf, vaddr, &cudie))
+		return 0;
+	off = dwarf_dieoffset(&cudie);
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (d->cus[mid] < off)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	if (lo < d->n_cu && d->cus[lo] == off)
+		return 0;
+	if (CPGO_GROW(d->cus, d->alloc_cu, d->n_cu + 1) < 0)
+		return error_prefix("%s", d->path);
+	memmove(d->cus + lo + 1, d->cus + lo, (d->n_cu - lo) * sizeof(*d->cus));
+	d->cus[lo] = off;
+	d->n_cu++;
+	if (index_children(d, &cudie, off, 0) < 0)
+		return -1;
+	if (d->n_frange == old)
+		return 0;
+	qsort(d->franges + old, d->n_frange - old, sizeof(*d->franges), cmp_frange);
+	if (old) {
+		size_t i = 0, j = old, k = 0;
+		merged = malloc(d->n_frange * sizeof(*merged));
+		if (!merged)
+			return error("%s: out of memory indexing DWARF", d->path);
+		while (i < old || j < d->n_frange) {
+			if (j == d->n_frange ||
+			    (i < old && cmp_frange(&d->franges[i], &d->franges[j]) <= 0))
+				merged[k++] = d->franges[i++];
+			else
+				merged[k++] = d->franges[j++];
+		}
+		memcpy(d->franges, merged, d->n_frange * sizeof(*merged));
+		free(merged);
+	}
+	franges_maxhi(d, 0);
+	*added = 1;
+	return 0;
 }
 
 /* ---- inline trees ---- */
@@ -875,10 +956,15 @@ int sym_dso_lookup(struct sym_dso *d, uint64_t vaddr, struct sym_frame *frames, 
 
 	if (max <= 0)
 		return 0;
-	if (build_index(d) < 0)
-		return -1;
 	sym = sym_at(d, vaddr);
 	f = func_at(d, vaddr);
+	if (!f && !d->indexed) {
+		int added;
+		if (index_cu_of(d, vaddr, &added) < 0)
+			return -1;
+		if (added)
+			f = func_at(d, vaddr);
+	}
 	if (!f) {
 		if (!sym)
 			return 0;
