@@ -880,15 +880,15 @@ cleanup:
 	return ret;
 }
 
-int sampler_stop(void)
+/*
+ * With S.lock held and S.active set: stops every thread's timer (forgetting
+ * the threads when `forget`), lets handlers still running in other threads
+ * finish, and gives the signal back (pending ones are discarded).
+ */
+static void quiesce_locked(int forget)
 {
 	int hi;
 
-	pthread_mutex_lock(&S.lock);
-	if (!atomic_load(&S.active)) {
-		pthread_mutex_unlock(&S.lock);
-		return 0;
-	}
 	atomic_store(&S.active, 0);
 	hi = atomic_load(&S.hiwater);
 	for (int i = 0; i < hi; i++) {
@@ -896,22 +896,27 @@ int sampler_stop(void)
 		if (!atomic_load(&t->tid) || t->internal)
 			continue;
 		thread_disarm(t);
-		atomic_store(&t->tid, 0);
+		if (forget)
+			atomic_store(&t->tid, 0);
 	}
-	/* Handlers still running in other threads finish before the signal goes back. */
 	for (int i = 0; i < 2000 && atomic_load(&S.in_handler); i++) {
 		struct timespec ts = { 0, 500000 };
 		nanosleep(&ts, NULL);
 	}
 	restore_signal();
+}
+
+int sampler_stop(void)
+{
+	pthread_mutex_lock(&S.lock);
+	if (atomic_load(&S.active))
+		quiesce_locked(1);
 	pthread_mutex_unlock(&S.lock);
 	return 0;
 }
 
 int sampler_exec_prepare(void)
 {
-	int hi;
-
 	/*
 	 * A vfork() child shares our memory but not our timers or pending
 	 * signals: it must leave the parent's state alone (and its lock free).
@@ -923,19 +928,8 @@ int sampler_exec_prepare(void)
 		pthread_mutex_unlock(&S.lock);
 		return 0;
 	}
-	atomic_store(&S.active, 0);
-	hi = atomic_load(&S.hiwater);
-	for (int i = 0; i < hi; i++) {
-		struct rt_thread *t = &S.threads[i];
-		if (atomic_load(&t->tid) && !t->internal)
-			thread_disarm(t);
-	}
-	for (int i = 0; i < 2000 && atomic_load(&S.in_handler); i++) {
-		struct timespec ts = { 0, 500000 };
-		nanosleep(&ts, NULL);
-	}
 	/* Pending signals survive exec() and would meet SIG_DFL in the new image. */
-	restore_signal();
+	quiesce_locked(0);
 	return 1; /* S.lock stays held: exec() either replaces us or sampler_exec_failed() */
 }
 
