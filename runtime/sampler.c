@@ -885,7 +885,7 @@ cleanup:
  * the threads when `forget`), lets handlers still running in other threads
  * finish, and gives the signal back (pending ones are discarded).
  */
-static void quiesce_locked(int forget)
+static void disarm_all_locked(int forget)
 {
 	int hi;
 
@@ -899,6 +899,11 @@ static void quiesce_locked(int forget)
 		if (forget)
 			atomic_store(&t->tid, 0);
 	}
+}
+
+static void quiesce_locked(int forget)
+{
+	disarm_all_locked(forget);
 	for (int i = 0; i < 2000 && atomic_load(&S.in_handler); i++) {
 		struct timespec ts = { 0, 500000 };
 		nanosleep(&ts, NULL);
@@ -959,7 +964,7 @@ void sampler_exec_failed(int paused)
 int sampler_check_handler(void)
 {
 	struct sigaction cur;
-	int hi, replaced = 0;
+	int replaced = 0;
 
 	pthread_mutex_lock(&S.lock);
 	if (!atomic_load(&S.active) || sigaction(S.signo, NULL, &cur) < 0 ||
@@ -968,15 +973,7 @@ int sampler_check_handler(void)
 	/* Our timers would now call the program's handler: stop them, leave its handler be. */
 	replaced = 1;
 	S.handler_replaced = 1;
-	atomic_store(&S.active, 0);
-	hi = atomic_load(&S.hiwater);
-	for (int i = 0; i < hi; i++) {
-		struct rt_thread *t = &S.threads[i];
-		if (!atomic_load(&t->tid) || t->internal)
-			continue;
-		thread_disarm(t);
-		atomic_store(&t->tid, 0);
-	}
+	disarm_all_locked(1);
 cleanup:
 	pthread_mutex_unlock(&S.lock);
 	return replaced;
