@@ -39,6 +39,17 @@ test_must_fail() {
 	return 0
 }
 
+# Builds a C test tool OUT from SRC against the profile library; a sanitized
+# build's library needs the sanitizer runtimes at link time.
+build_test_tool() { # OUT SRC
+	local san=
+	if nm "$CPGO_BUILD/libcpgo-core.a" 2>/dev/null | grep -q __asan_; then
+		san="-fsanitize=address,undefined"
+	fi
+	cc -O1 $san -I"$CPGO_ROOT/lib" -I"$CPGO_BUILD/gen" -o "$1" "$2" \
+		"$CPGO_BUILD/libcpgo-core.a" -ldw -lelf -ldeflate -lprotobuf-c -lpthread -lm
+}
+
 test_skip() {
 	test_count=$((test_count + 1))
 	echo "ok $test_count - # SKIP $1"

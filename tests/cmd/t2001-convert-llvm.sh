@@ -4,15 +4,7 @@
 . "$(dirname "$0")/lib.sh"
 
 # Builds profiles from text specs (see t2000-mkprof.c).
-mkprof_build() {
-	local san=
-	# A sanitized build's library needs the sanitizer runtimes at link time.
-	if nm "$CPGO_BUILD/libcpgo-core.a" 2>/dev/null | grep -q __asan_; then
-		san="-fsanitize=address,undefined"
-	fi
-	cc -O1 $san -I"$CPGO_ROOT/lib" -I"$CPGO_BUILD/gen" -o mkprof "$CPGO_ROOT/tests/cmd/t2000-mkprof.c" \
-		"$CPGO_BUILD/libcpgo-core.a" -ldw -lelf -ldeflate -lprotobuf-c -lpthread -lm
-}
+mkprof_build() { build_test_tool mkprof "$CPGO_ROOT/tests/cmd/t2000-mkprof.c"; }
 
 test_expect_success 'setup: a profile with inlining, calls and a line before the start' '
 	mkprof_build &&

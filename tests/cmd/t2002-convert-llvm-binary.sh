@@ -7,15 +7,7 @@
 
 base=0x555555554000 # where the PIE "was loaded" in the made-up profile
 
-mkprof_build() {
-	local san=
-	# A sanitized build's library needs the sanitizer runtimes at link time.
-	if nm "$CPGO_BUILD/libcpgo-core.a" 2>/dev/null | grep -q __asan_; then
-		san="-fsanitize=address,undefined"
-	fi
-	cc -O1 $san -I"$CPGO_ROOT/lib" -I"$CPGO_BUILD/gen" -o mkprof "$CPGO_ROOT/tests/cmd/t2000-mkprof.c" \
-		"$CPGO_BUILD/libcpgo-core.a" -ldw -lelf -ldeflate -lprotobuf-c -lpthread -lm
-}
+mkprof_build() { build_test_tool mkprof "$CPGO_ROOT/tests/cmd/t2000-mkprof.c"; }
 
 # Addresses of the instructions of function $1 in binary $2 (hex, no 0x).
 insns() {

@@ -4,15 +4,7 @@
 . "$(dirname "$0")/lib.sh"
 
 # A pprof profile from lines "COUNT FUNC:FILE:START:LINE ..." (t3000-gen.c).
-make_gen() {
-	# A sanitizer build's library needs the sanitizer runtimes.
-	for san in "" "-fsanitize=address,undefined"; do
-		cc $san -I"$CPGO_ROOT/lib" -I"$CPGO_BUILD/gen" -o gen "$CPGO_ROOT/tests/cmd/t3000-gen.c" \
-			"$CPGO_BUILD/libcpgo-core.a" -lprotobuf-c -ldeflate -ldw -lelf 2>gen.err && return 0
-	done
-	cat gen.err >&2
-	return 1
-}
+make_gen() { build_test_tool gen "$CPGO_ROOT/tests/cmd/t3000-gen.c"; }
 
 # A compiler that records its arguments, one per line, in $TRASH/argv.
 fake() {

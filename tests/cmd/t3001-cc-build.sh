@@ -9,14 +9,7 @@ if ! command -v clang-19 >/dev/null; then
 	exit 0
 fi
 
-make_gen() {
-	for san in "" "-fsanitize=address,undefined"; do
-		cc $san -I"$CPGO_ROOT/lib" -I"$CPGO_BUILD/gen" -o gen "$CPGO_ROOT/tests/cmd/t3000-gen.c" \
-			"$CPGO_BUILD/libcpgo-core.a" -lprotobuf-c -ldeflate -ldw -lelf 2>gen.err && return 0
-	done
-	cat gen.err >&2
-	return 1
-}
+make_gen() { build_test_tool gen "$CPGO_ROOT/tests/cmd/t3000-gen.c"; }
 
 sha() { sha256sum <"$1" | cut -c1-64; }
 
