@@ -3,7 +3,7 @@
 
 PREFIX ?= /usr/local
 CLANG ?= clang-19
-PKGS := libdw libelf libdeflate libprotobuf-c libmicrohttpd libunwind libcurl
+include mk/libs.mk
 
 ifeq ($(SANITIZE),1)
 B ?= build-san
@@ -21,34 +21,48 @@ endif
 CFLAGS ?= -O2 -g
 ALL_CFLAGS := $(CFLAGS) $(WARN) $(SANFLAGS) -std=gnu11 -fPIC -fno-omit-frame-pointer \
 	-D_GNU_SOURCE -Iinclude -Ilib -I$(B)/gen -MMD -MP
-LDLIBS := -ldw -lelf -ldeflate -lprotobuf-c -lmicrohttpd -lunwind -lcurl -lpthread -ldl -lm
+LDLIBS := $(CPGO_LIBS)
 ALL_LDFLAGS := $(LDFLAGS) $(SANFLAGS)
 
 VERSION := $(shell cat VERSION 2>/dev/null || echo 0.0.0)
 
-GEN_C := $(B)/gen/profile.pb-c.c
-GEN_H := $(B)/gen/profile.pb-c.h
-LIB_SRCS := $(wildcard lib/*.c)
+GEN_C := $(B)/gen/pprof/profile.pb-c.c
+GEN_H := $(B)/gen/pprof/profile.pb-c.h
+# Layers, bottom up (`make check-layers` holds the includes to this order).
+LAYERS := util pprof elf llvm cc
+LIB_SRCS := $(foreach l,$(LAYERS),$(wildcard lib/$(l)/*.c))
 RT_SRCS := $(wildcard runtime/*.c)
 BUILTIN_SRCS := $(wildcard builtin/*.c)
-LIB_OBJS := $(LIB_SRCS:%.c=$(B)/%.o) $(B)/gen/profile.pb-c.o
+LIB_OBJS := $(LIB_SRCS:%.c=$(B)/%.o) $(B)/gen/pprof/profile.pb-c.o
 RT_OBJS := $(RT_SRCS:%.c=$(B)/%.o)
 CMD_OBJS := $(B)/cpgo.o $(BUILTIN_SRCS:%.c=$(B)/%.o)
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(B)/tests/%)
 WORKLOAD_SRCS := $(wildcard tests/workloads/*.c)
 
-all: $(B)/cpgo $(B)/libcpgo.so $(B)/libcpgo.a
+all: $(B)/cpgo $(B)/libcpgo.so $(B)/libcpgo.a $(B)/link-libs $(B)/cpgo.pc
 
-$(GEN_C) $(GEN_H): lib/profile.proto
-	@mkdir -p $(B)/gen
-	protoc-c --proto_path=lib --c_out=$(B)/gen lib/profile.proto
+# The link line for scripts (tests, bench) and the pkg-config file for users.
+$(B)/link-libs: mk/libs.mk
+	@mkdir -p $(B)
+	echo '$(CPGO_LIBS)' > $@
+
+$(B)/cpgo.pc: mk/libs.mk VERSION
+	@mkdir -p $(B)
+	printf '%s\n' 'prefix=$(PREFIX)' 'libdir=$${prefix}/lib' 'includedir=$${prefix}/include' '' \
+		'Name: cpgo' 'Description: in-process sampling CPU profiler writing pprof (libcpgo)' \
+		'Version: $(VERSION)' 'Cflags: -I$${includedir}' 'Libs: -L$${libdir} -lcpgo' \
+		'Libs.private: $(CPGO_LIBS)' > $@
+
+$(GEN_C) $(GEN_H): lib/pprof/profile.proto
+	@mkdir -p $(B)/gen/pprof
+	protoc-c --proto_path=lib/pprof --c_out=$(B)/gen/pprof lib/pprof/profile.proto
 
 $(B)/%.o: %.c | $(GEN_H)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -DCPGO_VERSION='"$(VERSION)"' -c -o $@ $<
 
-$(B)/gen/profile.pb-c.o: $(GEN_C)
+$(B)/gen/pprof/profile.pb-c.o: $(GEN_C)
 	$(CC) $(filter-out -Werror -Wextra,$(ALL_CFLAGS)) -c -o $@ $<
 
 # Runtime objects are built with hidden visibility: only include/cpgo.h's API is exported.
@@ -91,11 +105,11 @@ $(B)/tests/%: tests/unit/%.c $(B)/libcpgo-test.a
 units: $(UNIT_BINS)
 
 # The reader's libFuzzer target (clang only) and its seed generator.
-FUZZ_SRCS := lib/profile.c lib/buf.c lib/error.c
+FUZZ_SRCS := $(wildcard lib/util/*.c lib/pprof/*.c)
 $(B)/fuzz/fuzz_profile: tests/fuzz/fuzz_profile.c $(FUZZ_SRCS) $(GEN_C)
 	@mkdir -p $(dir $@)
 	$(CLANG) -g -O1 -fsanitize=fuzzer,address,undefined -D_GNU_SOURCE -Iinclude -Ilib -I$(B)/gen \
-		-o $@ $< $(FUZZ_SRCS) $(GEN_C) -ldeflate -lprotobuf-c
+		-o $@ $< $(FUZZ_SRCS) $(GEN_C) $(LDLIBS)
 
 $(B)/fuzz/gen_seeds: tests/fuzz/gen_seeds.c $(B)/libcpgo-core.a
 	@mkdir -p $(dir $@)
@@ -103,14 +117,20 @@ $(B)/fuzz/gen_seeds: tests/fuzz/gen_seeds.c $(B)/libcpgo-core.a
 
 fuzz: $(B)/fuzz/fuzz_profile $(B)/fuzz/gen_seeds
 
-test: all units
+test: all units check-layers
 	B=$(B) ./tests/run.sh
+
+# Fails on an #include that points up or sideways in the layer order.
+check-layers:
+	./scripts/check-layers.sh
 
 demo: all
 	./examples/demo.sh
 
 install: all
-	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib $(DESTDIR)$(PREFIX)/include
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib $(DESTDIR)$(PREFIX)/include \
+		$(DESTDIR)$(PREFIX)/lib/pkgconfig
+	install -m 644 $(B)/cpgo.pc $(DESTDIR)$(PREFIX)/lib/pkgconfig/cpgo.pc
 	install -m 755 $(B)/cpgo $(DESTDIR)$(PREFIX)/bin/cpgo
 	install -m 644 $(B)/libcpgo.so $(B)/libcpgo.a $(DESTDIR)$(PREFIX)/lib/
 	install -m 644 include/cpgo.h $(DESTDIR)$(PREFIX)/include/cpgo.h
@@ -118,6 +138,6 @@ install: all
 clean:
 	rm -rf build build-san
 
-.PHONY: all units fuzz test demo install clean
+.PHONY: all units fuzz test demo install clean check-layers
 
 -include $(shell find $(B) -name '*.d' 2>/dev/null)

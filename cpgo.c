@@ -7,7 +7,7 @@
 #include <string.h>
 
 #include "builtin/builtin.h"
-#include "error.h"
+#include "util/error.h"
 
 struct cmd_struct {
 	const char *name;

@@ -13,8 +13,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "error.h"
-#include "profile.h"
+#include "util/error.h"
+#include "pprof/profile.h"
 
 static uint64_t rng_state;
 

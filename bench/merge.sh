@@ -15,10 +15,9 @@ FUNCTIONS=${FUNCTIONS:-20000}
 work=$(mktemp -d "${TMPDIR:-/tmp}/cpgo-bench-merge.XXXXXX")
 trap 'rm -rf "$work"' EXIT
 
-make -s B="$B" "$B/cpgo" "$B/libcpgo-core.a" >/dev/null
+make -s B="$B" "$B/cpgo" "$B/libcpgo-core.a" "$B/link-libs" >/dev/null
 ${CC:-cc} -O2 -g -D_GNU_SOURCE -Iinclude -Ilib -I"$B/gen" bench/gen_profile.c \
-	"$B/libcpgo-core.a" -ldw -lelf -ldeflate -lprotobuf-c -lmicrohttpd -lunwind -lcurl \
-	-lpthread -ldl -lm -o "$work/gen_profile"
+	"$B/libcpgo-core.a" $(cat "$B/link-libs") -o "$work/gen_profile"
 "$work/gen_profile" "$work/a.pprof" 0 "$STACKS" "$FUNCTIONS"
 "$work/gen_profile" "$work/b.pprof" 1 "$STACKS" "$FUNCTIONS"
 echo "inputs: $(du -m "$work/a.pprof" | cut -f1) MB + $(du -m "$work/b.pprof" | cut -f1) MB gzipped," \

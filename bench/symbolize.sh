@@ -49,9 +49,9 @@ cat >"$W/drive.c" <<'EOF'
 #include <stdio.h>
 #include <stdlib.h>
 #include <time.h>
-#include "error.h"
-#include "profile.h"
-#include "symbolize.h"
+#include "util/error.h"
+#include "pprof/profile.h"
+#include "elf/symbolize.h"
 
 static int cmp_u64(const void *a, const void *b)
 {
@@ -124,8 +124,7 @@ EOF
 
 echo "# compiling $NFUNC functions ($(wc -l <"$W/big.c") lines) with clang-19 -O2 -g" >&2
 clang-19 -O2 -g -w -o "$W/big" "$W/big.c"
-cc -O2 -Ilib -Iinclude -I"$B/gen" -o "$W/drive" "$W/drive.c" "$B/libcpgo-test.a" \
-	-ldw -lelf -ldeflate -lprotobuf-c -lmicrohttpd -lunwind -lcurl -lpthread -ldl -lm
+cc -O2 -Ilib -Iinclude -I"$B/gen" -o "$W/drive" "$W/drive.c" "$B/libcpgo-test.a" $(cat "$B/link-libs")
 read -r lo hi < <(nm -n "$W/big" | awk '$2 ~ /^[Tt]$/ { if (!lo) lo = $1; hi = $1 } END { print lo, hi }')
 text_kb=$(size -A "$W/big" | awk '$1 == ".text" { printf "%d", $2 / 1024 }')
 debug_kb=$(size -A "$W/big" | awk '$1 == ".debug_info" { printf "%d", $2 / 1024 }')

@@ -12,8 +12,8 @@
 #include <unistd.h>
 
 #include "builtin.h"
-#include "ccdriver.h"
-#include "error.h"
+#include "cc/ccdriver.h"
+#include "util/error.h"
 
 static const char usage[] =
 	"usage: cpgo cc [-pgo=auto|off|FILE] [COMPILER] <compiler arguments>\n\n"

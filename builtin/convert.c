@@ -8,8 +8,8 @@
 #include <unistd.h>
 
 #include "builtin.h"
-#include "error.h"
-#include "llvmprof.h"
+#include "util/error.h"
+#include "llvm/llvmprof.h"
 
 static const char convert_usage[] =
 	"usage: cpgo convert [--to=llvm] [--text] [--binary BIN | --no-binary] [--zero-lines]\n"

@@ -9,8 +9,8 @@
 #include <unistd.h>
 
 #include "builtin.h"
-#include "error.h"
-#include "merge.h"
+#include "util/error.h"
+#include "pprof/merge.h"
 
 static const char usage[] =
 	"usage: cpgo merge [-o OUT] [--normalize] [[-w WEIGHT] INPUT]...\n"

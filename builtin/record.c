@@ -4,9 +4,9 @@
  */
 #include "builtin.h"
 
-#include "buf.h"
-#include "error.h"
-#include "profile.h"
+#include "util/buf.h"
+#include "util/error.h"
+#include "pprof/profile.h"
 
 #include <elf.h>
 #include <errno.h>

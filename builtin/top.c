@@ -7,9 +7,9 @@
 #include <string.h>
 
 #include "builtin.h"
-#include "error.h"
-#include "merge.h"
-#include "report.h"
+#include "util/error.h"
+#include "pprof/merge.h"
+#include "pprof/report.h"
 
 static const char usage[] =
 	"usage: cpgo top [-n N] [--cum] [--sample-type TYPE] PROFILE\n"

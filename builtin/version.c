@@ -2,8 +2,8 @@
 #include <string.h>
 
 #include "builtin.h"
-#include "elfnote.h"
-#include "error.h"
+#include "elf/elfnote.h"
+#include "util/error.h"
 
 static const char usage[] =
 	"usage: cpgo version [BINARY...]\n\n"

@@ -4,9 +4,9 @@
  */
 #include "cpgo.h"
 
-#include "buf.h"
+#include "util/buf.h"
 #include "collector.h"
-#include "error.h"
+#include "util/error.h"
 #include "rthttp.h"
 #include "rtenv.h"
 #include "sampler.h"

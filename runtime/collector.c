@@ -4,12 +4,9 @@
  */
 #include "collector.h"
 
-#include "buf.h"
-#include "error.h"
-#if __has_include("symbolize.h")
-#include "symbolize.h"
-#define COLLECTOR_HAVE_SYMBOLIZE 1
-#endif
+#include "util/buf.h"
+#include "util/error.h"
+#include "elf/symbolize.h"
 
 #include <errno.h>
 #include <link.h>
@@ -439,7 +436,6 @@ int collector_build(struct cpgo_profile *p, const struct collector_stacks *t,
 	}
 	if (add_comments(p, m) < 0)
 		goto cleanup;
-#ifdef COLLECTOR_HAVE_SYMBOLIZE
 	if (symbolize) {
 		struct symbolize_opts so = { getenv("CPGO_DEBUG_DIR"), NULL };
 		/* An unsymbolized profile is still useful: say why, keep it. */
@@ -447,9 +443,6 @@ int collector_build(struct cpgo_profile *p, const struct collector_stacks *t,
 		    add_comment(p, "cpgo: symbolization failed: %s", cpgo_last_error()) < 0)
 			goto cleanup;
 	}
-#else
-	(void)symbolize;
-#endif
 	ret = 0;
 cleanup:
 	free(am.keys);

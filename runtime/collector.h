@@ -15,7 +15,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "profile.h"
+#include "pprof/profile.h"
 #include "sampler.h"
 
 /* Stack -> counts, open addressing. Exposed for unit tests. */

@@ -6,7 +6,7 @@
  * CPGO_PROFILE's %p. Prefix: rtenv_.
  */
 
-#include "buf.h"
+#include "util/buf.h"
 #include "sampler.h"
 
 /* Fills cfg from the environment; hz != 0 overrides CPGO_HZ. Errors name the variable. */

@@ -6,8 +6,8 @@
  */
 #include "sampler.h"
 
-#include "buf.h"
-#include "error.h"
+#include "util/buf.h"
+#include "util/error.h"
 
 #include <dirent.h>
 #include <errno.h>

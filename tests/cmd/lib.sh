@@ -47,7 +47,7 @@ build_test_tool() { # OUT SRC
 		san="-fsanitize=address,undefined"
 	fi
 	cc -O1 $san -I"$CPGO_ROOT/lib" -I"$CPGO_BUILD/gen" -o "$1" "$2" \
-		"$CPGO_BUILD/libcpgo-core.a" -ldw -lelf -ldeflate -lprotobuf-c -lpthread -lm
+		"$CPGO_BUILD/libcpgo-core.a" $(cat "$CPGO_BUILD/link-libs")
 }
 
 test_skip() {

@@ -5,7 +5,7 @@
 # /proc/self/maps (PIE + shared library) is symbolized through real mappings.
 . "$(dirname "$0")/lib.sh"
 
-LIBS="-ldw -lelf -ldeflate -lprotobuf-c -lmicrohttpd -lunwind -lcurl -lpthread -ldl -lm"
+LIBS=$(cat "$CPGO_BUILD/link-libs")
 INC="-I$CPGO_ROOT/lib -I$CPGO_ROOT/include -I$CPGO_BUILD/gen"
 # A SANITIZE=1 build's library needs the sanitizer runtimes at link time.
 SAN=
@@ -18,8 +18,8 @@ fi
 cat >frames.c <<'EOF'
 #include <stdio.h>
 #include <stdlib.h>
-#include "error.h"
-#include "symbolize.h"
+#include "util/error.h"
+#include "elf/symbolize.h"
 int main(int argc, char **argv)
 {
 	struct sym_dso *d;
@@ -135,9 +135,9 @@ cat >live.c <<'EOF'
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
-#include "error.h"
-#include "profile.h"
-#include "symbolize.h"
+#include "util/error.h"
+#include "pprof/profile.h"
+#include "elf/symbolize.h"
 
 int lib_func(int x);
 

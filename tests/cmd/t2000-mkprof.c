@@ -17,8 +17,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "error.h"
-#include "profile.h"
+#include "util/error.h"
+#include "pprof/profile.h"
 
 static int fail(int line, const char *what)
 {

@@ -6,7 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include "profile.h"
+#include "pprof/profile.h"
 int main(int argc, char **argv)
 {
 	struct cpgo_profile p;

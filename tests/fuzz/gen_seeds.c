@@ -2,8 +2,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-#include "error.h"
-#include "profile.h"
+#include "util/error.h"
+#include "pprof/profile.h"
 
 static int write_seed(const char *dir, const char *name, const struct cpgo_profile *p, int gz)
 {

@@ -11,8 +11,9 @@
 #include <unistd.h>
 #include <cmocka.h>
 
-#include "ccdriver.h"
-#include "error.h"
+#include "cc/ccdriver.h"
+#include "util/hash.h"
+#include "util/error.h"
 
 static char tmproot[256];
 
@@ -54,24 +55,24 @@ static int teardown_tmp(void **state)
 static void test_sha256_vectors(void **state)
 {
 	char hex[65];
-	struct ccdriver_sha256 s;
+	struct cpgo_sha256 s;
 	unsigned char md[32];
 
 	(void)state;
-	ccdriver_sha256_hex("", 0, hex);
+	cpgo_sha256_hex("", 0, hex);
 	assert_string_equal(hex, "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
-	ccdriver_sha256_hex("abc", 3, hex);
+	cpgo_sha256_hex("abc", 3, hex);
 	assert_string_equal(hex, "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
-	ccdriver_sha256_hex("abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq", 56, hex);
+	cpgo_sha256_hex("abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq", 56, hex);
 	assert_string_equal(hex, "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1");
 	/* Fed in odd pieces across block boundaries: the million-'a' vector. */
-	ccdriver_sha256_init(&s);
+	cpgo_sha256_init(&s);
 	for (int i = 0; i < 1000000; i += 7) {
 		static const char a[7] = "aaaaaaa";
-		ccdriver_sha256_update(&s, a, 1000000 - i < 7 ? (size_t)(1000000 - i) : 7);
+		cpgo_sha256_update(&s, a, 1000000 - i < 7 ? (size_t)(1000000 - i) : 7);
 	}
-	ccdriver_sha256_final(&s, md);
-	ccdriver_hex(md, 32, hex);
+	cpgo_sha256_final(&s, md);
+	cpgo_hex(md, 32, hex);
 	assert_string_equal(hex, "cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0");
 }
 

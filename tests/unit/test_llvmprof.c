@@ -8,9 +8,9 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "error.h"
-#include "llvmprof.h"
-#include "profile.h"
+#include "util/error.h"
+#include "llvm/llvmprof.h"
+#include "pprof/profile.h"
 
 static void init_profile(struct cpgo_profile *p)
 {

@@ -12,9 +12,9 @@
 
 #include <cmocka.h>
 
-#include "error.h"
-#include "merge.h"
-#include "report.h"
+#include "util/error.h"
+#include "pprof/merge.h"
+#include "pprof/report.h"
 
 /* A CPU profile: samples/count + cpu/nanoseconds, period 10ms. */
 static void cpu_profile(struct cpgo_profile *p, int64_t duration)

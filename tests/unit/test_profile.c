@@ -10,9 +10,9 @@
 #include <cmocka.h>
 #include <libdeflate.h>
 
-#include "error.h"
-#include "profile.h"
-#include "profile.pb-c.h"
+#include "util/error.h"
+#include "pprof/profile.h"
+#include "pprof/profile.pb-c.h"
 
 /* A profile that uses every field of the format. */
 static void build_full(struct cpgo_profile *p)

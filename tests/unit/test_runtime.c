@@ -22,8 +22,8 @@
 
 #include "collector.h"
 #include "cpgo.h"
-#include "error.h"
-#include "profile.h"
+#include "util/error.h"
+#include "pprof/profile.h"
 #include "rtenv.h"
 #include "rthttp.h"
 #include "sampler.h"

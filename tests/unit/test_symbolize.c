@@ -16,9 +16,9 @@
 #include <gelf.h>
 #include <libelf.h>
 
-#include "error.h"
-#include "profile.h"
-#include "symbolize.h"
+#include "util/error.h"
+#include "pprof/profile.h"
+#include "elf/symbolize.h"
 
 static const char *fixture_src[] = {
 	"#include <stdlib.h>",

@@ -10,8 +10,7 @@ build_workloads() {
 }
 build_api_workload() {
 	clang-19 -O2 -g -fno-omit-frame-pointer -I"$CPGO_ROOT/include" -o api "$WORKLOADS/api.c" \
-		"$CPGO_BUILD/libcpgo.a" -ldw -lelf -ldeflate -lprotobuf-c -lmicrohttpd -lunwind \
-		-lcurl -lpthread -ldl -lm
+		"$CPGO_BUILD/libcpgo.a" $(cat "$CPGO_BUILD/link-libs")
 }
 # The source line of a function's name: its DWARF start line.
 source_line() { # FILE FUNCTION

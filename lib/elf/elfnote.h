@@ -13,7 +13,7 @@
 
 #include <stddef.h>
 
-#include "buf.h"
+#include "util/buf.h"
 
 #define ELFNOTE_SECTION ".note.cpgo"
 #define ELFNOTE_OWNER "cpgo"

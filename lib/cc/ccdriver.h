@@ -12,7 +12,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "buf.h"
+#include "util/buf.h"
 
 enum ccdriver_mode {
 	CCDRIVER_PGO_AUTO, /* nearest default.pgo from each source's directory */
@@ -180,18 +180,6 @@ int ccdriver_push_back_flags(const struct ccdriver_cmd *cmd, const struct ccdriv
 /* Returns 1 when `s` looks like the value of a -pgo flag (starts with "-pgo="). */
 int ccdriver_is_pgo_flag(const char *s);
 
-/* SHA-256 (FIPS 180-4), for content hashes. */
-struct ccdriver_sha256 {
-	uint32_t h[8];
-	uint64_t len;
-	unsigned char block[64];
-	size_t fill;
-};
-void ccdriver_sha256_init(struct ccdriver_sha256 *s);
-void ccdriver_sha256_update(struct ccdriver_sha256 *s, const void *data, size_t len);
-void ccdriver_sha256_final(struct ccdriver_sha256 *s, unsigned char out[32]);
-void ccdriver_sha256_hex(const void *data, size_t len, char out[65]);
-void ccdriver_hex(const unsigned char *in, size_t n, char *out);
 
 /* --- The plan: which sources share a profile, and the commands to run --- */
 

@@ -3,9 +3,9 @@
  * index once, and an inline-frame tree per function on first use, so that a
  * lookup costs a few binary searches however big the function is.
  */
-#include "symbolize.h"
-#include "buf.h"
-#include "error.h"
+#include "elf/symbolize.h"
+#include "util/buf.h"
+#include "util/error.h"
 
 #include <dwarf.h>
 #include <elfutils/libdw.h>

@@ -11,15 +11,13 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "ccdriver.h"
-#include "elfnote.h"
-#include "error.h"
-#include "profile.h"
+#include "cc/ccdriver.h"
+#include "util/hash.h"
+#include "elf/elfnote.h"
+#include "util/error.h"
+#include "pprof/profile.h"
 
-#if __has_include("llvmprof.h")
-#include "llvmprof.h"
-#define HAVE_LLVMPROF 1
-#endif
+#include "llvm/llvmprof.h"
 
 #ifndef CPGO_VERSION
 #define CPGO_VERSION "dev"
@@ -66,7 +64,6 @@ cleanup:
 	return ret;
 }
 
-#ifdef HAVE_LLVMPROF
 static int llvm_convert(const void *data, size_t len, const char *name, const char *source,
 			struct cpgo_buf *out, void *ctx)
 {
@@ -101,15 +98,6 @@ cleanup:
 	cpgo_profile_release(&p);
 	return ret;
 }
-#else
-static int llvm_convert(const void *data, size_t len, const char *name, const char *source,
-			struct cpgo_buf *out, void *ctx)
-{
-	(void)data; (void)len; (void)source; (void)out; (void)ctx;
-	return error("%s: this cpgo was built without the LLVM profile writer (lib/llvmprof.c)",
-		     name);
-}
-#endif
 
 const struct ccdriver_converter *ccdriver_llvm_converter(void)
 {
@@ -169,7 +157,7 @@ static int write_note_header(const unsigned char sha[32], const char *profile,
 
 	if (elfnote_header(sha, base ? base + 1 : profile, &text) < 0)
 		goto cleanup;
-	ccdriver_sha256_hex(text.buf, text.len, hex);
+	cpgo_sha256_hex(text.buf, text.len, hex);
 	hex[16] = '\0';
 	if (cpgo_buf_addf(&pp->note_dir, "%s/note", cache_dir) < 0 ||
 	    cpgo_buf_addf(&pp->note_hdr, "cpgo-note-%s.h", hex) < 0 ||
@@ -195,7 +183,7 @@ int ccdriver_prepare(const char *profile, const char *source, const char *cache_
 		     struct ccdriver_prepared *pp)
 {
 	struct cpgo_buf data = CPGO_BUF_INIT, out = CPGO_BUF_INIT, dir = CPGO_BUF_INIT;
-	struct ccdriver_sha256 s;
+	struct cpgo_sha256 s;
 	unsigned char sha[32], key[32];
 	char key_hex[65];
 	struct stat st;
@@ -205,19 +193,19 @@ int ccdriver_prepare(const char *profile, const char *source, const char *cache_
 		add_hint(hint);
 		goto cleanup;
 	}
-	ccdriver_sha256_init(&s);
-	ccdriver_sha256_update(&s, data.buf, data.len);
-	ccdriver_sha256_final(&s, sha);
-	ccdriver_hex(sha, 32, pp->sha256);
+	cpgo_sha256_init(&s);
+	cpgo_sha256_update(&s, data.buf, data.len);
+	cpgo_sha256_final(&s, sha);
+	cpgo_hex(sha, 32, pp->sha256);
 
 	/* Key: converter and options, the translation unit when it matters, the content. */
-	ccdriver_sha256_init(&s);
-	ccdriver_sha256_update(&s, conv->id, strlen(conv->id) + 1);
+	cpgo_sha256_init(&s);
+	cpgo_sha256_update(&s, conv->id, strlen(conv->id) + 1);
 	if (conv->per_source && source)
-		ccdriver_sha256_update(&s, source, strlen(source) + 1);
-	ccdriver_sha256_update(&s, sha, sizeof(sha));
-	ccdriver_sha256_final(&s, key);
-	ccdriver_hex(key, 32, key_hex);
+		cpgo_sha256_update(&s, source, strlen(source) + 1);
+	cpgo_sha256_update(&s, sha, sizeof(sha));
+	cpgo_sha256_final(&s, key);
+	cpgo_hex(key, 32, key_hex);
 
 	if (cpgo_buf_addf(&dir, "%s/llvm", cache_dir) < 0 ||
 	    cpgo_buf_addf(&pp->cached, "%s/%s.prof", dir.buf, key_hex) < 0)

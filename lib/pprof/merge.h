@@ -35,7 +35,7 @@
  * counts as the mean duration times its weight.
  */
 
-#include "profile.h"
+#include "pprof/profile.h"
 
 struct cpgo_merge;
 

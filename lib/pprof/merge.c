@@ -5,8 +5,8 @@
  * tables whose entries are output array positions, so a key is compared
  * against the output element itself and costs no extra copy.
  */
-#include "merge.h"
-#include "error.h"
+#include "pprof/merge.h"
+#include "util/error.h"
 
 #include <curl/curl.h>
 #include <math.h>

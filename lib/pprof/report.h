@@ -6,7 +6,7 @@
  * Only numbers and messages: builtin/ prints them.
  */
 
-#include "profile.h"
+#include "pprof/profile.h"
 
 /* One function's row of `top`, like a node of `pprof -top`. */
 struct cpgo_report_row {

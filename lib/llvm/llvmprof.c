@@ -10,10 +10,10 @@
  * orderings, same summary), which the tests check: what clang reads is then
  * exactly what LLVM's own tools would have written.
  */
-#include "llvmprof.h"
-#include "error.h"
-#include "profile.h"
-#include "symbolize.h"
+#include "llvm/llvmprof.h"
+#include "util/error.h"
+#include "pprof/profile.h"
+#include "elf/symbolize.h"
 
 #include <fcntl.h>
 #include <gelf.h>

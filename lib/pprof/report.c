@@ -1,8 +1,8 @@
 /*
  * Computations behind `cpgo top` and `cpgo validate` (lib/report.h).
  */
-#include "report.h"
-#include "error.h"
+#include "pprof/report.h"
+#include "util/error.h"
 
 #include <math.h>
 #include <stdarg.h>

@@ -10,9 +10,9 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "ccdriver.h"
-#include "elfnote.h"
-#include "error.h"
+#include "util/hash.h"
+#include "elf/elfnote.h"
+#include "util/error.h"
 
 int elfnote_header(const unsigned char sha256[32], const char *name, struct cpgo_buf *out)
 {
@@ -52,7 +52,7 @@ static int add_profile(struct elfnote_profile **out, size_t *n, size_t *alloc,
 	char hex[65], *name;
 	size_t name_len;
 
-	ccdriver_hex(desc, 32, hex);
+	cpgo_hex(desc, 32, hex);
 	name_len = strnlen((const char *)desc + 32, descsz - 32);
 	for (size_t i = 0; i < *n; i++)
 		if (!strcmp((*out)[i].sha256, hex) && strlen((*out)[i].name) == name_len &&

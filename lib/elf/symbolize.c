@@ -3,10 +3,10 @@
  * (one sym_dso per file, opened once per call) and turns the frames into
  * deduplicated pprof Functions and Lines.
  */
-#include "symbolize.h"
-#include "buf.h"
-#include "error.h"
-#include "profile.h"
+#include "elf/symbolize.h"
+#include "util/buf.h"
+#include "util/error.h"
+#include "pprof/profile.h"
 
 #include <stdlib.h>
 #include <string.h>

@@ -5,9 +5,9 @@
  * libdeflate. The protobuf-c message tree is converted into the flat model
  * and freed at once, so a profile costs its model only.
  */
-#include "profile.h"
-#include "error.h"
-#include "profile.pb-c.h"
+#include "pprof/profile.h"
+#include "util/error.h"
+#include "pprof/profile.pb-c.h"
 
 #include <libdeflate.h>
 #include <stdlib.h>

@@ -15,7 +15,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "buf.h"
+#include "util/buf.h"
 
 struct cpgo_value_type {
 	int64_t type; /* string index, e.g. "samples", "cpu" */

@@ -14,8 +14,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "ccdriver.h"
-#include "error.h"
+#include "cc/ccdriver.h"
+#include "util/error.h"
 
 void ccdriver_cmd_init(struct ccdriver_cmd *cmd)
 {
