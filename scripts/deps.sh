@@ -2,7 +2,7 @@
 # Installs the Debian 12 packages cpgo needs, only those missing.
 set -eu
 pkgs="make gcc pkg-config libprotobuf-c-dev protobuf-c-compiler libdeflate-dev
-libdw-dev libelf-dev libunwind-dev libmicrohttpd-dev libcurl4-openssl-dev
+libdw-dev libelf-dev libunwind-dev libmicrohttpd-dev libcurl4-openssl-dev nettle-dev
 clang-19 llvm-19 llvm-19-tools libclang-rt-19-dev libcmocka-dev golang-go
 valgrind hyperfine linux-perf binutils curl"
 missing=
