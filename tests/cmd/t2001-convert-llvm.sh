@@ -3,8 +3,8 @@
 # back to the same counts, written byte for byte as llvm-profdata writes them.
 . "$(dirname "$0")/lib.sh"
 
-# Builds profiles from text specs (see t2000-mkprof.c).
-mkprof_build() { build_test_tool mkprof "$CPGO_ROOT/tests/cmd/t2000-mkprof.c"; }
+# Builds profiles from text specs (see tests/helper/mkprof.c).
+mkprof_build() { build_test_tool mkprof "$CPGO_ROOT/tests/helper/mkprof.c"; }
 
 test_expect_success 'setup: a profile with inlining, calls and a line before the start' '
 	mkprof_build &&

@@ -7,7 +7,7 @@
 
 base=0x555555554000 # where the PIE "was loaded" in the made-up profile
 
-mkprof_build() { build_test_tool mkprof "$CPGO_ROOT/tests/cmd/t2000-mkprof.c"; }
+mkprof_build() { build_test_tool mkprof "$CPGO_ROOT/tests/helper/mkprof.c"; }
 
 # Addresses of the instructions of function $1 in binary $2 (hex, no 0x).
 insns() {

@@ -9,7 +9,7 @@ if ! command -v clang-19 >/dev/null; then
 	exit 0
 fi
 
-make_gen() { build_test_tool gen "$CPGO_ROOT/tests/cmd/t3000-gen.c"; }
+make_gen() { build_test_tool gen "$CPGO_ROOT/tests/helper/stackprof.c"; }
 
 sha() { sha256sum <"$1" | cut -c1-64; }
 

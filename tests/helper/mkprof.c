@@ -1,5 +1,5 @@
 /*
- * Test helper for t20xx (not a test): builds a pprof profile from a small
+ * Test helper for the t2xxx tests (not a test): builds a pprof profile from a small
  * text description with lib/profile.h's builders, so the shell tests can
  * generate exactly the stacks they assert on.
  *

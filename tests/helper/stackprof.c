@@ -1,5 +1,5 @@
 /*
- * Test tool for t30xx: writes a pprof CPU profile from lines
+ * Test helper for the t3xxx tests: writes a pprof CPU profile from lines
  * "COUNT FUNC:FILE:START_LINE:LINE ..." (leaf first), so the cc tests can
  * make profiles of the programs they build without running a profiler.
  */
