@@ -28,9 +28,8 @@ VERSION := $(shell cat VERSION 2>/dev/null || echo 0.0.0)
 
 GEN_C := $(B)/gen/pprof/profile.pb-c.c
 GEN_H := $(B)/gen/pprof/profile.pb-c.h
-# Layers, bottom up (`make check-layers` holds the includes to this order).
-LAYERS := util pprof elf llvm cc
-LIB_SRCS := $(foreach l,$(LAYERS),$(wildcard lib/$(l)/*.c))
+# One folder per layer (`make check-layers` holds the includes to their order).
+LIB_SRCS := $(wildcard lib/*/*.c)
 RT_SRCS := $(wildcard runtime/*.c)
 BUILTIN_SRCS := $(wildcard builtin/*.c)
 LIB_OBJS := $(LIB_SRCS:%.c=$(B)/%.o) $(B)/gen/pprof/profile.pb-c.o

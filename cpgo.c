@@ -19,6 +19,7 @@ static const struct cmd_struct commands[] = {
 	{ "cc", cmd_cc, "compile C with the profile in default.pgo (drop-in CC)" },
 	{ "convert", cmd_convert, "turn a pprof profile into a compiler's profile format" },
 	{ "help", cmd_help, "show help for cpgo or a subcommand" },
+	{ "layout", cmd_layout, "print the call graph and function order for the linker" },
 	{ "merge", cmd_merge, "merge pprof profiles (weighted, duration-normalized)" },
 	{ "record", cmd_record, "profile a program run and write a pprof profile" },
 	{ "top", cmd_top, "show the functions that use the most CPU" },

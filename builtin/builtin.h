@@ -15,6 +15,7 @@ int cmd_validate(int argc, char **argv);
 int cmd_record(int argc, char **argv);
 int cmd_convert(int argc, char **argv);
 int cmd_cc(int argc, char **argv);
+int cmd_layout(int argc, char **argv);
 
 /* Prints "cpgo <cmd>: <last library error>" to stderr; returns 1. */
 int die_lib(const char *cmd);

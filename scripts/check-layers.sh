@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Holds every #include of lib/, runtime/ and builtin/ to the layer order:
-#   util <- pprof <- elf <- llvm | gcc <- cc <- builtin
+#   util <- pprof <- elf <- llvm | gcc | link <- cc <- builtin
 # A file may include its own layer and the layers below it; llvm and gcc are
 # siblings and never include each other; runtime/ uses util, pprof and elf
 # only. Fails naming the file, the line and the include that points up or
@@ -10,7 +10,7 @@ set -u
 cd "${1:-$(dirname "$0")/..}"
 rank() { # layer -> number; siblings share a rank and may not include each other
 	case $1 in
-	util) echo 1 ;; pprof) echo 2 ;; elf) echo 3 ;; llvm | gcc) echo 4 ;; cc) echo 5 ;;
+	util) echo 1 ;; pprof) echo 2 ;; elf) echo 3 ;; llvm | gcc | link) echo 4 ;; cc) echo 5 ;;
 	*) echo 0 ;;
 	esac
 }
@@ -39,7 +39,7 @@ while IFS= read -r hit; do
 		if [ "$tr" = 0 ]; then
 			complain "$where" "$inc" "names no layer of lib/"
 		elif [ "$from" != "$target" ] && [ "$tr" -ge "$fr" ]; then
-			complain "$where" "$inc" "points up or sideways: lib/$from may use only layers below it (util <- pprof <- elf <- llvm|gcc <- cc)"
+			complain "$where" "$inc" "points up or sideways: lib/$from may use only layers below it (util <- pprof <- elf <- llvm|gcc|link <- cc)"
 		fi ;;
 	runtime/*)
 		case $target in

@@ -1,0 +1,89 @@
+/*
+ * cpgo layout: the call graph a profile implies, and the function order
+ * (C3) a linker should use, for lld's --call-graph-ordering-file or
+ * --symbol-ordering-file. `cpgo cc` does this by itself at link time.
+ */
+#include <getopt.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "builtin.h"
+#include "link/layout.h"
+#include "pprof/profile.h"
+#include "util/buf.h"
+#include "util/error.h"
+
+static const char usage[] =
+	"usage: cpgo layout [--binary BIN] [--order] [-o FILE] PROFILE\n"
+	"\n"
+	"Prints the profile's call graph as \"caller callee weight\" lines, heaviest\n"
+	"first: each sample's function and its caller are one call edge. That is\n"
+	"lld's --call-graph-ordering-file; with --order, the function order instead\n"
+	"(hfsort's C3 clustering), one symbol a line: lld's --symbol-ordering-file.\n"
+	"Only the profile's main binary is placed (not libc or other objects).\n"
+	"\n"
+	"Options:\n"
+	"  --binary BIN  the profiled binary: names become its symbols (statics of\n"
+	"                several files, .__uniq./.llvm. renamings and clones found;\n"
+	"                .cold parts left out) and C3 uses its function sizes.\n"
+	"                Functions it lacks are reported, and left out.\n"
+	"  --order       print the C3 order instead of the edges\n"
+	"  -o FILE       write to FILE (atomically) instead of standard output\n";
+
+int cmd_layout(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "binary", required_argument, NULL, 'b' },
+		{ "order", no_argument, NULL, 'O' },
+		{ "output", required_argument, NULL, 'o' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct cpgo_layout_opts opts = { NULL, NULL };
+	const char *out = "-";
+	struct cpgo_profile p;
+	struct cpgo_layout l;
+	struct cpgo_buf b = CPGO_BUF_INIT;
+	int order = 0, c, ret = 1;
+
+	opterr = 0;
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "+o:h", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'b': opts.binary = optarg; break;
+		case 'O': order = 1; break;
+		case 'o': out = optarg; break;
+		case 'h': fputs(usage, stdout); return 0;
+		default:
+			return usage_error("layout", "unknown or incomplete option '%s'", argv[optind - 1]);
+		}
+	}
+	if (optind != argc - 1)
+		return usage_error("layout", optind == argc ? "no profile given" :
+					     "one profile at a time (merge them first with 'cpgo merge')");
+	opts.name = argv[optind];
+	if (cpgo_profile_read(&p, opts.name, NULL) < 0)
+		return die_lib("layout");
+	cpgo_layout_init(&l);
+	if (cpgo_layout_build(&l, &p, &opts) < 0 || (order && cpgo_layout_c3(&l) < 0) ||
+	    (order ? cpgo_layout_write_order(&l, &b) : cpgo_layout_write_edges(&l, &b)) < 0 ||
+	    cpgo_write_file_atomic(out, b.buf ? b.buf : "", b.len) < 0) {
+		ret = die_lib("layout");
+		goto cleanup;
+	}
+	if (l.n_unknown)
+		fprintf(stderr, "cpgo layout: %zu function(s) with %.1f%% of the samples are not in %s; "
+			"left out (rebuilt since the profile was taken?)\n", l.n_unknown,
+			l.samples ? 100.0 * (double)l.samples_unknown / (double)l.samples : 0.0,
+			opts.binary);
+	if (l.samples_other_mapping)
+		fprintf(stderr, "cpgo layout: %.1f%% of the samples are in other objects "
+			"(shared libraries, the kernel): not placed\n",
+			100.0 * (double)l.samples_other_mapping / (double)l.samples);
+	ret = 0;
+cleanup:
+	cpgo_buf_release(&b);
+	cpgo_layout_release(&l);
+	cpgo_profile_release(&p);
+	return ret;
+}
