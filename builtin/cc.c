@@ -1,19 +1,22 @@
 /*
  * cpgo cc: a drop-in C compiler (make CC="cpgo cc") that builds with the
  * profile in default.pgo, like `go build -pgo=auto`. The planning is in
- * lib/ccdriver.h; this file prints, prepares profiles and runs commands.
+ * lib/cc/ (cmd.h, plan.h, cache.h); this file prints, prepares profiles and runs commands.
  */
 #include <errno.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include "builtin.h"
-#include "cc/ccdriver.h"
+#include "cc/cache.h"
+#include "cc/cmd.h"
+#include "cc/plan.h"
 #include "util/error.h"
+#include "util/path.h"
+#include "util/run-command.h"
 
 static const char usage[] =
 	"usage: cpgo cc [-pgo=auto|off|FILE] [COMPILER] <compiler arguments>\n\n"
@@ -50,16 +53,16 @@ static void trace_argv(char **argv)
 }
 
 /* Refuses a compiler that is cpgo itself: it would call itself forever. */
-static int check_not_self(const struct ccdriver_cmd *cmd)
+static int check_not_self(const struct cpgo_cc_cmd *cmd)
 {
 	struct cpgo_buf path = CPGO_BUF_INIT;
 	char *self = realpath("/proc/self/exe", NULL), *real = NULL;
 	int ret = 0;
 
-	if (self && ccdriver_which(cmd->compiler[0], &path) == 1 &&
+	if (self && cpgo_path_lookup(cmd->compiler.v[0], &path) == 1 &&
 	    (real = realpath(path.buf, NULL)) && !strcmp(real, self))
 		ret = report("cc", "the compiler '%s' is cpgo itself: set CPGO_CC to a real "
-			     "compiler such as clang-19", cmd->compiler[0]);
+			     "compiler such as clang-19", cmd->compiler.v[0]);
 	free(self);
 	free(real);
 	cpgo_buf_release(&path);
@@ -68,45 +71,42 @@ static int check_not_self(const struct ccdriver_cmd *cmd)
 
 static int run(char **argv)
 {
-	pid_t pid;
-	int status;
+	struct cpgo_child c = CPGO_CHILD_INIT;
+	int ret;
 
 	if (debug)
 		trace_argv(argv);
-	fflush(NULL);
-	pid = fork();
-	if (pid < 0)
-		return report("cc", "cannot start the compiler: %s", strerror(errno));
-	if (pid == 0) {
-		execvp(argv[0], argv);
-		fprintf(stderr, "cpgo cc: cannot run the compiler '%s': %s (set CPGO_CC, or name "
-			"the compiler first: cpgo cc gcc ...)\n", argv[0], strerror(errno));
-		_exit(127);
+	for (; *argv; argv++)
+		if (cpgo_strvec_push(&c.args, *argv) < 0) {
+			cpgo_child_release(&c);
+			return die_lib("cc");
+		}
+	ret = cpgo_run_command(&c);
+	if (ret < 0) {
+		report("cc", "%s (set CPGO_CC, or name the compiler first: cpgo cc gcc ...)",
+		       cpgo_last_error());
+		ret = 127; /* the shell's status for a command that cannot be found */
 	}
-	while (waitpid(pid, &status, 0) < 0)
-		if (errno != EINTR)
-			return report("cc", "waiting for the compiler: %s", strerror(errno));
-	if (WIFEXITED(status))
-		return WEXITSTATUS(status);
-	return 128 + (WIFSIGNALED(status) ? WTERMSIG(status) : 0);
+	cpgo_child_release(&c);
+	return ret;
 }
 
-static int prepare_groups(const struct ccdriver_cmd *cmd, struct ccdriver_plan *plan)
+static int prepare_groups(const struct cpgo_cc_cmd *cmd, struct cpgo_cc_plan *plan)
 {
-	const struct ccdriver_converter *conv = ccdriver_llvm_converter();
+	const struct cpgo_cc_converter *conv = cpgo_cc_llvm_converter();
 	struct cpgo_buf cache = CPGO_BUF_INIT, hint = CPGO_BUF_INIT;
 	int ret = -1, warned = 0;
 
 	for (size_t g = 0; g < plan->n_groups; g++) {
-		struct ccdriver_group *grp = &plan->groups[g];
+		struct cpgo_cc_group *grp = &plan->groups[g];
 		char *src_abs = NULL;
 
 		if (!grp->profile)
 			continue;
-		if (!cache.len && ccdriver_cache_dir(&cache) < 0)
+		if (!cache.len && cpgo_cc_cache_dir(&cache) < 0)
 			goto cleanup;
 		cpgo_buf_reset(&hint);
-		if (cmd->mode == CCDRIVER_PGO_AUTO)
+		if (cmd->mode == CPGO_CC_PGO_AUTO)
 			cpgo_buf_addf(&hint, "fix or replace this default.pgo, or build without it "
 				      "using -pgo=off or CPGO_PGO=off");
 		else
@@ -114,7 +114,7 @@ static int prepare_groups(const struct ccdriver_cmd *cmd, struct ccdriver_plan *
 				      cmd->mode_from_flag ? "-pgo=" : "CPGO_PGO");
 		if (grp->source)
 			src_abs = realpath(grp->source, NULL);
-		if (ccdriver_prepare(grp->profile, src_abs ? src_abs : grp->source, cache.buf,
+		if (cpgo_cc_prepare(grp->profile, src_abs ? src_abs : grp->source, cache.buf,
 				     conv, hint.buf, &grp->pp) < 0) {
 			free(src_abs);
 			goto cleanup;
@@ -127,10 +127,10 @@ static int prepare_groups(const struct ccdriver_cmd *cmd, struct ccdriver_plan *
 				grp->source ? grp->source : "",
 				grp->pp.converted ? "converted into" : "cache hit",
 				grp->pp.empty ? "(no samples for this file)" : grp->pp.cached.buf);
-		if (cmd->family != CCDRIVER_CC_CLANG && !warned) {
+		if (cmd->family != CPGO_CC_CLANG && !warned) {
 			fprintf(stderr, "cpgo cc: warning: %s is not used: %s; building without "
 				"PGO (use clang-19 for PGO: CPGO_CC=clang-19)\n", grp->profile,
-				cmd->family == CCDRIVER_CC_GCC ?
+				cmd->family == CPGO_CC_GCC ?
 				"gcc needs its own AutoFDO profile format, which cpgo does not write yet" :
 				"cpgo cannot tell which compiler this is");
 			warned = 1;
@@ -159,8 +159,9 @@ static int bump_depth(void)
 
 int cmd_cc(int argc, char **argv)
 {
-	struct ccdriver_cmd cmd;
-	struct ccdriver_plan plan;
+	struct cpgo_cc_cmd cmd;
+	struct cpgo_cc_plan plan;
+	struct cpgo_cc_env env;
 	const char *dbg = getenv("CPGO_DEBUG");
 	int ret = 1;
 
@@ -170,29 +171,32 @@ int cmd_cc(int argc, char **argv)
 		return 0;
 	}
 	debug = dbg && *dbg && strcmp(dbg, "0");
-	ccdriver_cmd_init(&cmd);
-	ccdriver_plan_init(&plan);
+	cpgo_cc_cmd_init(&cmd);
+	cpgo_cc_plan_init(&plan);
 	if (bump_depth())
 		goto cleanup;
-	if (ccdriver_parse(&cmd, argc, argv, getenv("CPGO_CC"), getenv("CPGO_PGO")) < 0) {
+	env.cc = getenv("CPGO_CC");
+	env.pgo = getenv("CPGO_PGO");
+	env.frame_pointers = getenv("CPGO_FRAME_POINTERS");
+	if (cpgo_cc_parse(&cmd, argc, argv, &env) < 0) {
 		ret = usage_error("cc", "%s", cpgo_last_error());
 		goto cleanup;
 	}
 	if (check_not_self(&cmd))
 		goto cleanup;
-	if (ccdriver_plan_groups(&cmd, ccdriver_llvm_converter()->per_source, &plan) < 0 ||
-	    prepare_groups(&cmd, &plan) < 0 || ccdriver_plan_commands(&cmd, &plan) < 0) {
+	if (cpgo_cc_plan_groups(&cmd, cpgo_cc_llvm_converter()->per_source, &plan) < 0 ||
+	    prepare_groups(&cmd, &plan) < 0 || cpgo_cc_plan_commands(&cmd, &plan) < 0) {
 		ret = die_lib("cc");
 		goto cleanup;
 	}
 	if (plan.n_cmds == 1 && !plan.tmpdir) {
 		/* Nothing left to do afterwards: the compiler's exit and output are the build's. */
 		if (debug)
-			trace_argv(plan.cmds[0].argv);
+			trace_argv(plan.cmds[0].v);
 		fflush(NULL);
-		execvp(plan.cmds[0].argv[0], plan.cmds[0].argv);
+		execvp(plan.cmds[0].v[0], plan.cmds[0].v);
 		ret = report("cc", "cannot run the compiler '%s': %s (set CPGO_CC, or name the "
-			     "compiler first: cpgo cc gcc ...)", plan.cmds[0].argv[0],
+			     "compiler first: cpgo cc gcc ...)", plan.cmds[0].v[0],
 			     strerror(errno));
 		if (ret)
 			ret = 127;
@@ -200,9 +204,9 @@ int cmd_cc(int argc, char **argv)
 	}
 	ret = 0;
 	for (size_t i = 0; i < plan.n_cmds && !ret; i++)
-		ret = run(plan.cmds[i].argv);
+		ret = run(plan.cmds[i].v);
 cleanup:
-	ccdriver_plan_release(&plan);
-	ccdriver_cmd_release(&cmd);
+	cpgo_cc_plan_release(&plan);
+	cpgo_cc_cmd_release(&cmd);
 	return ret;
 }

@@ -165,16 +165,8 @@ CPGO_API int cpgo_stop_to_path(const char *path)
 
 static int write_fd(int fd, const char *data, size_t len)
 {
-	while (len) {
-		ssize_t n = write(fd, data, len);
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			return error_errno("cannot write the profile to fd %d", fd);
-		}
-		data += n;
-		len -= (size_t)n;
-	}
+	if (cpgo_write_all(fd, data, len) < 0)
+		return error_errno("cannot write the profile to fd %d", fd);
 	return 0;
 }
 

@@ -163,7 +163,7 @@ cleanup:
 	return ret;
 }
 
-static int write_all(int fd, const void *data, size_t len)
+int cpgo_write_all(int fd, const void *data, size_t len)
 {
 	const char *p = data;
 	while (len) {
@@ -185,7 +185,7 @@ int cpgo_write_file_atomic(const char *path, const void *data, size_t len)
 	int fd = -1, ret = -1;
 
 	if (!strcmp(path, "-")) {
-		if (write_all(1, data, len) < 0)
+		if (cpgo_write_all(1, data, len) < 0)
 			return error_errno("cannot write to standard output");
 		return 0;
 	}
@@ -196,7 +196,7 @@ int cpgo_write_file_atomic(const char *path, const void *data, size_t len)
 		error_errno("%s: cannot create temporary file", path);
 		goto cleanup;
 	}
-	if (write_all(fd, data, len) < 0 || fsync(fd) < 0) {
+	if (cpgo_write_all(fd, data, len) < 0 || fsync(fd) < 0) {
 		error_errno("%s: write failed", path);
 		goto cleanup;
 	}

@@ -33,6 +33,9 @@ char *cpgo_buf_detach(struct cpgo_buf *b, size_t *len);
 /* Reads a whole file (or stdin for "-") with a size limit; error names the file. */
 int cpgo_read_file(const char *path, struct cpgo_buf *out, size_t limit);
 
+/* Writes all of `data` to `fd`, retrying short writes and EINTR; -1 with errno set. */
+int cpgo_write_all(int fd, const void *data, size_t len);
+
 /*
  * Durable write (Redis rdb.c): temp file in the target's directory, fsync,
  * rename. "-" writes to stdout. Never leaves a half-written target.

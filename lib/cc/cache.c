@@ -11,7 +11,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "cc/ccdriver.h"
+#include "cc/cache.h"
 #include "util/hash.h"
 #include "elf/elfnote.h"
 #include "util/error.h"
@@ -26,7 +26,7 @@
 /* Profiles are read whole; pprof files of real services are a few MB. */
 #define PROFILE_LIMIT (1024u * 1024 * 1024)
 
-int ccdriver_cache_dir(struct cpgo_buf *out)
+int cpgo_cc_cache_dir(struct cpgo_buf *out)
 {
 	const char *xdg = getenv("XDG_CACHE_HOME"), *home = getenv("HOME");
 
@@ -99,10 +99,10 @@ cleanup:
 	return ret;
 }
 
-const struct ccdriver_converter *ccdriver_llvm_converter(void)
+const struct cpgo_cc_converter *cpgo_cc_llvm_converter(void)
 {
 	static char id[256];
-	static struct ccdriver_converter conv = { id, llvm_convert, NULL, 1 };
+	static struct cpgo_cc_converter conv = { id, llvm_convert, NULL, 1 };
 	struct stat st;
 
 	/*
@@ -119,7 +119,7 @@ const struct ccdriver_converter *ccdriver_llvm_converter(void)
 	return &conv;
 }
 
-void ccdriver_prepared_init(struct ccdriver_prepared *pp)
+void cpgo_cc_prepared_init(struct cpgo_cc_prepared *pp)
 {
 	memset(pp, 0, sizeof(*pp));
 	cpgo_buf_init(&pp->cached);
@@ -127,12 +127,12 @@ void ccdriver_prepared_init(struct ccdriver_prepared *pp)
 	cpgo_buf_init(&pp->note_hdr);
 }
 
-void ccdriver_prepared_release(struct ccdriver_prepared *pp)
+void cpgo_cc_prepared_release(struct cpgo_cc_prepared *pp)
 {
 	cpgo_buf_release(&pp->cached);
 	cpgo_buf_release(&pp->note_dir);
 	cpgo_buf_release(&pp->note_hdr);
-	ccdriver_prepared_init(pp);
+	cpgo_cc_prepared_init(pp);
 }
 
 /* Replaces the recorded error "msg" with "msg (hint)". */
@@ -147,7 +147,7 @@ static int add_hint(const char *hint)
 }
 
 static int write_note_header(const unsigned char sha[32], const char *profile,
-			     const char *cache_dir, struct ccdriver_prepared *pp)
+			     const char *cache_dir, struct cpgo_cc_prepared *pp)
 {
 	struct cpgo_buf text = CPGO_BUF_INIT, path = CPGO_BUF_INIT;
 	const char *base = strrchr(profile, '/');
@@ -178,9 +178,9 @@ cleanup:
 	return ret;
 }
 
-int ccdriver_prepare(const char *profile, const char *source, const char *cache_dir,
-		     const struct ccdriver_converter *conv, const char *hint,
-		     struct ccdriver_prepared *pp)
+int cpgo_cc_prepare(const char *profile, const char *source, const char *cache_dir,
+		    const struct cpgo_cc_converter *conv, const char *hint,
+		    struct cpgo_cc_prepared *pp)
 {
 	struct cpgo_buf data = CPGO_BUF_INIT, out = CPGO_BUF_INIT, dir = CPGO_BUF_INIT;
 	struct cpgo_sha256 s;

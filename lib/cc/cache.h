@@ -1,0 +1,58 @@
+#ifndef CPGO_CC_CACHE_H
+#define CPGO_CC_CACHE_H
+
+/*
+ * The converted-profile cache of `cpgo cc`: one conversion per profile
+ * content (and translation unit), shared by every compile and every
+ * concurrent `make -j` job, and the header that records the profile in
+ * the object's ELF note.
+ */
+
+#include <stddef.h>
+
+#include "util/buf.h"
+
+/* $XDG_CACHE_HOME/cpgo, else $HOME/.cache/cpgo (not created). */
+int cpgo_cc_cache_dir(struct cpgo_buf *out);
+
+/*
+ * Turns pprof bytes into the compiler's profile. `source` is the
+ * translation unit when the converter keeps a per-file view (else NULL);
+ * empty output means the profile is fine but has nothing for `source`.
+ * `id` names the converter and its options; it is part of the cache key.
+ */
+struct cpgo_cc_converter {
+	const char *id;
+	int (*convert)(const void *data, size_t len, const char *name,
+		       const char *source, struct cpgo_buf *out, void *ctx);
+	void *ctx;
+	int per_source; /* the output depends on `source` */
+};
+
+/* The LLVM back end (llvm/llvmprof.h); `id` includes cpgo's build identity. */
+const struct cpgo_cc_converter *cpgo_cc_llvm_converter(void);
+
+struct cpgo_cc_prepared {
+	char sha256[65];          /* hex of the pprof file's bytes */
+	struct cpgo_buf cached;   /* the converted profile in the cache */
+	struct cpgo_buf note_dir; /* -isystem this ... */
+	struct cpgo_buf note_hdr; /* ... and -include this (a bare file name) */
+	int converted;            /* 1: converted now, 0: cache hit */
+	int empty;                /* the profile has no samples for this source (an empty file) */
+};
+
+void cpgo_cc_prepared_init(struct cpgo_cc_prepared *pp);
+void cpgo_cc_prepared_release(struct cpgo_cc_prepared *pp);
+
+/*
+ * Reads the pprof `profile`, and unless the cache has it, converts and
+ * stores it atomically (safe for concurrent builds: each writer renames a
+ * complete file into place). Also writes the header that puts the ELF note
+ * (elf/elfnote.h) into the object. `hint` is appended to parse errors
+ * (e.g. how to turn PGO off).
+ */
+int cpgo_cc_prepare(const char *profile, const char *source, const char *cache_dir,
+		    const struct cpgo_cc_converter *conv, const char *hint,
+		    struct cpgo_cc_prepared *pp);
+
+#endif

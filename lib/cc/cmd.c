@@ -1,0 +1,147 @@
+/*
+ * The `cpgo cc` command line: cpgo's -pgo options, the compiler, and the
+ * compiler's arguments. See cmd.h.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "cc/args.h"
+#include "cc/cmd.h"
+#include "util/error.h"
+
+#define FRAME_POINTERS_FLAG "-pgo-frame-pointers"
+
+void cpgo_cc_cmd_init(struct cpgo_cc_cmd *cmd)
+{
+	memset(cmd, 0, sizeof(*cmd));
+	cpgo_strvec_init(&cmd->compiler);
+	cpgo_strvec_init(&cmd->args);
+	cmd->output_arg = -1;
+	cmd->frame_pointers = CPGO_CC_FRAME_POINTERS_DEFAULT;
+}
+
+void cpgo_cc_cmd_release(struct cpgo_cc_cmd *cmd)
+{
+	cpgo_strvec_release(&cmd->compiler);
+	cpgo_strvec_release(&cmd->args);
+	free(cmd->inputs);
+	cpgo_cc_cmd_init(cmd);
+}
+
+int cpgo_cc_is_pgo_flag(const char *s)
+{
+	return !strncmp(s, "-pgo=", 5) || !strncmp(s, "--pgo=", 6) || !strcmp(s, "-pgo") ||
+	       !strcmp(s, "--pgo") || !strncmp(s, "-pgo-", 5);
+}
+
+int cpgo_cc_parse_mode(const char *s, enum cpgo_cc_mode *mode, const char **file)
+{
+	*file = NULL;
+	if (!*s)
+		return error("empty PGO mode: use auto, off or the path of a pprof profile");
+	if (!strcmp(s, "auto"))
+		*mode = CPGO_CC_PGO_AUTO;
+	else if (!strcmp(s, "off"))
+		*mode = CPGO_CC_PGO_OFF;
+	else {
+		*mode = CPGO_CC_PGO_FILE;
+		*file = s;
+	}
+	return 0;
+}
+
+/* on/off, yes/no, 1/0 (what a build system's variable is likely to hold). */
+static int parse_switch(const char *what, const char *s, int *out)
+{
+	static const char *const on[] = { "on", "yes", "1", "true", NULL };
+	static const char *const off[] = { "off", "no", "0", "false", NULL };
+
+	for (const char *const *p = on; *p; p++)
+		if (!strcmp(s, *p))
+			return *out = 1, 0;
+	for (const char *const *p = off; *p; p++)
+		if (!strcmp(s, *p))
+			return *out = 0, 0;
+	return error("%s=%s: use on or off", what, s);
+}
+
+/* Takes one of cpgo's own options; `mode` gets the -pgo= value. */
+static int take_pgo_flag(struct cpgo_cc_cmd *cmd, const char *a, const char **mode,
+			 int *fp_flag)
+{
+	size_t n = strlen(FRAME_POINTERS_FLAG);
+
+	if (!strncmp(a, "-pgo=", 5) || !strncmp(a, "--pgo=", 6)) {
+		*mode = strchr(a, '=') + 1;
+		cmd->mode_from_flag = 1;
+		return 0;
+	}
+	if (!strcmp(a, "-pgo") || !strcmp(a, "--pgo"))
+		return error("%s needs a value: write -pgo=auto, -pgo=off or -pgo=FILE", a);
+	if (!strncmp(a, FRAME_POINTERS_FLAG, n) && (!a[n] || a[n] == '=')) {
+		*fp_flag = 1;
+		if (!a[n])
+			return cmd->frame_pointers = 1, 0;
+		return parse_switch(FRAME_POINTERS_FLAG, a + n + 1, &cmd->frame_pointers);
+	}
+	return error("unknown cpgo option '%s' (cpgo's are -pgo=MODE and "
+		     FRAME_POINTERS_FLAG "[=on|off])", a);
+}
+
+static int split_words(struct cpgo_strvec *sv, const char *words)
+{
+	char *copy = strdup(words), *save = NULL, *w;
+	int ret = 0;
+
+	if (!copy)
+		return error("out of memory");
+	for (w = strtok_r(copy, " \t\n", &save); w && !ret; w = strtok_r(NULL, " \t\n", &save))
+		ret = cpgo_strvec_push(sv, w);
+	free(copy);
+	return ret;
+}
+
+int cpgo_cc_parse(struct cpgo_cc_cmd *cmd, int argc, char **argv, const struct cpgo_cc_env *env)
+{
+	static const struct cpgo_cc_env no_env;
+	const char *mode = NULL;
+	int i, first = 1, fp_flag = 0;
+
+	if (!env)
+		env = &no_env;
+	for (i = 1; i < argc; i++) {
+		if (cpgo_cc_is_pgo_flag(argv[i])) {
+			if (take_pgo_flag(cmd, argv[i], &mode, &fp_flag) < 0)
+				return -1;
+			continue;
+		}
+		if (first && cpgo_cc_is_compiler_arg(argv[i])) {
+			if (cpgo_strvec_push(&cmd->compiler, argv[i]) < 0)
+				return -1;
+			/* `cpgo cc ccache gcc ...`: the wrapper's compiler comes along. */
+			first = cpgo_cc_is_wrapper(argv[i]);
+			continue;
+		}
+		first = 0;
+		if (cpgo_strvec_push(&cmd->args, argv[i]) < 0)
+			return -1;
+	}
+
+	if (!mode)
+		mode = env->pgo && *env->pgo ? env->pgo : "auto";
+	if (cpgo_cc_parse_mode(mode, &cmd->mode, &cmd->pgo_file) < 0)
+		return error_prefix("%s", cmd->mode_from_flag ? "-pgo" : "CPGO_PGO");
+	if (!fp_flag && env->frame_pointers && *env->frame_pointers &&
+	    parse_switch("CPGO_FRAME_POINTERS", env->frame_pointers, &cmd->frame_pointers) < 0)
+		return -1;
+
+	if (!cmd->compiler.n) {
+		if (split_words(&cmd->compiler, env->cc && *env->cc ? env->cc :
+				cpgo_cc_default_compiler()) < 0)
+			return -1;
+		if (!cmd->compiler.n)
+			return error("CPGO_CC is blank: set it to a compiler such as clang-19");
+	}
+	cmd->family = cpgo_cc_detect_family(cmd->compiler.v, cmd->compiler.n);
+	return cpgo_cc_classify(cmd);
+}

@@ -1,0 +1,55 @@
+/*
+ * The flags cpgo adds to a compile. See flags.h.
+ */
+#include "cc/flags.h"
+
+int cpgo_cc_push_front_flags(const struct cpgo_cc_cmd *cmd, const struct cpgo_cc_prepared *pp,
+			     struct cpgo_strvec *a)
+{
+	int clang = cmd->family == CPGO_CC_CLANG;
+
+	/* An unknown compiler may not take any of these; leave it alone. */
+	if (cmd->family == CPGO_CC_UNKNOWN)
+		return 0;
+	/* Line tables let profiles name lines. */
+	if (!cmd->has_debug_level && cpgo_strvec_push(a, clang ? "-gline-tables-only" : "-g1") < 0)
+		return -1;
+	/* libcpgo's fast unwinder walks frame pointers. */
+	if (cmd->frame_pointers && !cmd->has_frame_pointer &&
+	    cpgo_strvec_push(a, "-fno-omit-frame-pointer") < 0)
+		return -1;
+	if (!clang)
+		return 0;
+	/*
+	 * Every clang build, profiled or not: the binary that will be profiled
+	 * then carries discriminators, which the converter reads from it.
+	 */
+	if (cpgo_strvec_push(a, "-fdebug-info-for-profiling") < 0)
+		return -1;
+	if (!pp)
+		return 0;
+	/* A file the profile has no samples for is built as if cold, which it is. */
+	if (pp->empty)
+		return 0;
+	if (cpgo_strvec_pushf(a, "-fprofile-sample-use=%s", pp->cached.buf) < 0 ||
+	    cpgo_strvec_push(a, "-fsample-profile-use-profi") < 0)
+		return -1;
+	return 0;
+}
+
+int cpgo_cc_push_back_flags(const struct cpgo_cc_cmd *cmd, const struct cpgo_cc_prepared *pp,
+			    const char *profile_abs, struct cpgo_strvec *a)
+{
+	if (!pp || cmd->family != CPGO_CC_CLANG)
+		return 0;
+	/* A system directory keeps the note header out of -MMD depfiles and warnings. */
+	if (cpgo_strvec_push(a, "-isystem") < 0 || cpgo_strvec_push(a, pp->note_dir.buf) < 0 ||
+	    cpgo_strvec_push(a, "-include") < 0 || cpgo_strvec_push(a, pp->note_hdr.buf) < 0)
+		return -1;
+	/* With -MP a vanished entry is harmless, so make rebuilds when the profile changes. */
+	if (cmd->has_mp && profile_abs &&
+	    (cpgo_strvec_push(a, "-Xclang") < 0 ||
+	     cpgo_strvec_pushf(a, "-fdepfile-entry=%s", profile_abs) < 0))
+		return -1;
+	return 0;
+}
