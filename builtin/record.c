@@ -6,6 +6,8 @@
 
 #include "util/buf.h"
 #include "util/error.h"
+#include "util/path.h"
+#include "util/run-command.h"
 #include "pprof/profile.h"
 
 #include <elf.h>
@@ -18,7 +20,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 static const char record_usage[] =
@@ -65,35 +66,6 @@ static int find_lib(struct cpgo_buf *out)
 		return 0;
 	return error("cannot find libcpgo.so in %s or %s/../lib; build it (make) or set CPGO_LIB",
 		     dir, dir);
-}
-
-/* execvp's lookup, done up front so that the binary can be checked. */
-static int find_command(const char *cmd, struct cpgo_buf *out)
-{
-	const char *path = getenv("PATH"), *p;
-
-	if (strchr(cmd, '/')) {
-		if (access(cmd, F_OK) < 0)
-			return error_errno("%s: command not found", cmd);
-		return cpgo_buf_adds(out, cmd);
-	}
-	if (!path || !*path)
-		path = "/usr/local/bin:/usr/bin:/bin";
-	for (p = path;; p++) {
-		const char *end = strchr(p, ':');
-		size_t len = end ? (size_t)(end - p) : strlen(p);
-
-		cpgo_buf_reset(out);
-		if (cpgo_buf_add(out, len ? p : ".", len ? len : 1) < 0 ||
-		    cpgo_buf_addf(out, "/%s", cmd) < 0)
-			return -1;
-		if (access(out->buf, X_OK) == 0)
-			return 0;
-		if (!end)
-			break;
-		p = end;
-	}
-	return error("%s: command not found in PATH", cmd);
 }
 
 /* Refuses what LD_PRELOAD cannot reach: static and setuid/setgid binaries. */
@@ -174,19 +146,14 @@ static int absolute_path(const char *path, struct cpgo_buf *out)
 	return cpgo_buf_addf(out, "%s/%s", cwd, path);
 }
 
-static int setenv_prepend(const char *name, const char *value, char sep)
+/* NAME=VALUE for the child, VALUE before what NAME holds now (SEP between). */
+static int env_prepend(struct cpgo_strvec *env, const char *name, const char *value, char sep)
 {
 	const char *old = getenv(name);
-	struct cpgo_buf b = CPGO_BUF_INIT;
-	int ret;
 
 	if (!old || !*old)
-		return setenv(name, value, 1);
-	if (cpgo_buf_addf(&b, "%s%c%s", value, sep, old) < 0)
-		return -1;
-	ret = setenv(name, b.buf, 1);
-	cpgo_buf_release(&b);
-	return ret;
+		return cpgo_strvec_pushf(env, "%s=%s", name, value);
+	return cpgo_strvec_pushf(env, "%s=%s%c%s", name, value, sep, old);
 }
 
 /* Prints where the profile went and what it holds. */
@@ -222,9 +189,8 @@ int cmd_record(int argc, char **argv)
 	const char *out = "cpgo.pprof", *hz = NULL;
 	struct cpgo_buf lib = CPGO_BUF_INIT, cmd = CPGO_BUF_INIT, abs_out = CPGO_BUF_INIT,
 			tmp = CPGO_BUF_INIT;
-	struct sigaction ign, old_int, old_quit;
-	int i, status, ret = 1, v;
-	pid_t pid;
+	struct cpgo_child child = CPGO_CHILD_INIT;
+	int i, ret = 1, v;
 
 	if (wants_help(argc, argv)) {
 		fputs(record_usage, stdout);
@@ -257,9 +223,22 @@ int cmd_record(int argc, char **argv)
 		ret = die_lib("record");
 		goto cleanup;
 	}
-	if (find_command(argv[i], &cmd) < 0) {
-		die_lib("record");
-		ret = 127; /* the shell's status for a command not found */
+	/* Looked up as the exec will, so that the file checked is the one that runs. */
+	v = cpgo_path_lookup(argv[i], &cmd);
+	if (v < 0) {
+		ret = die_lib("record");
+		goto cleanup;
+	}
+	if (!v) {
+		/* The shell's statuses: 126 found but not runnable, 127 not found. */
+		if (strchr(argv[i], '/') && !access(argv[i], F_OK)) {
+			report("record", "%s: not an executable file", argv[i]);
+			ret = 126;
+		} else {
+			report("record", "%s: command not found%s", argv[i],
+			       strchr(argv[i], '/') ? "" : " in PATH");
+			ret = 127;
+		}
 		goto cleanup;
 	}
 	if (check_binary(cmd.buf) < 0 || absolute_path(out, &abs_out) < 0 ||
@@ -268,39 +247,27 @@ int cmd_record(int argc, char **argv)
 		goto cleanup;
 	}
 	unlink(tmp.buf);
-	fflush(NULL);
-	pid = fork();
-	if (pid < 0) {
-		ret = report("record", "fork failed: %s", strerror(errno));
+	child.file = cmd.buf;
+	/* Like system(): ^C and ^\ are for the program; we wait for it. */
+	child.ignore_int_quit = 1;
+	/* The runtime profiles our child (and what it exec()s), not the grandchildren. */
+	if (cpgo_strvec_pushv(&child.args, argv + i, (size_t)(argc - i)) < 0 ||
+	    env_prepend(&child.env, "LD_PRELOAD", lib.buf, ':') < 0 ||
+	    cpgo_strvec_pushf(&child.env, "CPGO_PROFILE=%s", tmp.buf) < 0 ||
+	    cpgo_strvec_pushf(&child.env, "CPGO_PROFILE_PPID=%d", (int)getpid()) < 0 ||
+	    (hz && cpgo_strvec_pushf(&child.env, "CPGO_HZ=%s", hz) < 0)) {
+		ret = die_lib("record");
 		goto cleanup;
 	}
-	if (pid == 0) {
-		char pidbuf[32];
-		snprintf(pidbuf, sizeof(pidbuf), "%d", (int)getpid());
-		if (setenv_prepend("LD_PRELOAD", lib.buf, ':') < 0 ||
-		    setenv("CPGO_PROFILE", tmp.buf, 1) < 0 ||
-		    setenv("CPGO_PROFILE_PID", pidbuf, 1) < 0 || (hz && setenv("CPGO_HZ", hz, 1) < 0))
-			_exit(127);
-		execv(cmd.buf, argv + i);
-		fprintf(stderr, "cpgo record: %s: cannot run: %s\n", cmd.buf, strerror(errno));
-		_exit(errno == ENOENT ? 127 : 126);
+	ret = cpgo_run_command(&child);
+	if (ret < 0) {
+		die_lib("record");
+		ret = 126;
+		goto cleanup;
 	}
-	/* Like system(): ^C and ^\ are for the program; we wait for it. */
-	memset(&ign, 0, sizeof(ign));
-	ign.sa_handler = SIG_IGN;
-	sigaction(SIGINT, &ign, &old_int);
-	sigaction(SIGQUIT, &ign, &old_quit);
-	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
-		;
-	sigaction(SIGINT, &old_int, NULL);
-	sigaction(SIGQUIT, &old_quit, NULL);
-	if (WIFSIGNALED(status)) {
-		ret = 128 + WTERMSIG(status);
-		report("record", "%s was killed by signal %d (%s)", argv[i], WTERMSIG(status),
-		       strsignal(WTERMSIG(status)));
-	} else {
-		ret = WEXITSTATUS(status);
-	}
+	if (child.signal)
+		report("record", "%s was killed by signal %d (%s)", argv[i], child.signal,
+		       strsignal(child.signal));
 	if (access(tmp.buf, F_OK) < 0) {
 		report("record", "%s wrote no profile (it must exit normally: exit() or return from "
 		       "main, not _exit() or a signal); %s left as it was", argv[i], out);
@@ -321,5 +288,6 @@ cleanup:
 	cpgo_buf_release(&cmd);
 	cpgo_buf_release(&abs_out);
 	cpgo_buf_release(&tmp);
+	cpgo_child_release(&child);
 	return ret;
 }

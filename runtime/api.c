@@ -498,13 +498,16 @@ CPGO_API int execle(const char *path, const char *arg, ...)
 
 __attribute__((constructor)) static void cpgo_init(void)
 {
-	const char *v = getenv("CPGO_PROFILE"), *pid = getenv("CPGO_PROFILE_PID"), *http;
+	const char *v = getenv("CPGO_PROFILE"), *ppid = getenv("CPGO_PROFILE_PPID"), *http;
 	int profile = v && *v;
 
 	A.key_ok = pthread_key_create(&A.key, thread_exit_cb) == 0;
 	pthread_atfork(atfork_prepare, atfork_parent, atfork_child);
-	/* cpgo record profiles its child (and what it exec()s), not the grandchildren. */
-	if (profile && pid && *pid && atoi(pid) != (int)getpid())
+	/*
+	 * cpgo record profiles its child (and what it exec()s), not the
+	 * grandchildren; it starts the child with posix_spawn, so it names itself.
+	 */
+	if (profile && ppid && *ppid && atoi(ppid) != (int)getppid())
 		profile = 0;
 	if (profile) {
 		A.env_pattern = strdup(v);
