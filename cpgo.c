@@ -2,7 +2,6 @@
  * cpgo: profile-guided optimization for C, the Go way.
  * The command table (git.c style): every subcommand lives in builtin/.
  */
-#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -26,45 +25,6 @@ static const struct cmd_struct commands[] = {
 	{ "validate", cmd_validate, "check that a profile can drive PGO" },
 	{ "version", cmd_version, "show cpgo's version, or which profile built a binary" },
 };
-
-int die_lib(const char *cmd)
-{
-	fprintf(stderr, "cpgo %s: %s\n", cmd, cpgo_last_error());
-	return 1;
-}
-
-int report(const char *cmd, const char *fmt, ...)
-{
-	va_list ap;
-	fprintf(stderr, "cpgo %s: ", cmd);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputc('\n', stderr);
-	return 1;
-}
-
-int usage_error(const char *cmd, const char *fmt, ...)
-{
-	va_list ap;
-	fprintf(stderr, "cpgo %s: ", cmd);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fprintf(stderr, "\nSee 'cpgo %s --help'.\n", cmd);
-	return 2;
-}
-
-int wants_help(int argc, char **argv)
-{
-	for (int i = 1; i < argc; i++) {
-		if (!strcmp(argv[i], "--"))
-			return 0;
-		if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help"))
-			return 1;
-	}
-	return 0;
-}
 
 static void list_commands(FILE *f)
 {
@@ -90,7 +50,7 @@ int cmd_help(int argc, char **argv)
 	const struct cmd_struct *c;
 	char *hargv[] = { NULL, "--help", NULL };
 
-	if (argc < 2) {
+	if (argc < 2 || !strcmp(argv[1], "-h") || !strcmp(argv[1], "--help")) {
 		list_commands(stdout);
 		return 0;
 	}

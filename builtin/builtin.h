@@ -17,13 +17,21 @@ int cmd_convert(int argc, char **argv);
 int cmd_cc(int argc, char **argv);
 int cmd_layout(int argc, char **argv);
 
+/*
+ * builtin/usage.c: what every subcommand prints. Options are parsed with
+ * getopt_long, its optstring starting with ':' (after '+' or '-') so that
+ * errors come here, worded one way.
+ */
+struct option;
 /* Prints "cpgo <cmd>: <last library error>" to stderr; returns 1. */
 int die_lib(const char *cmd);
-/* Prints "cpgo <cmd>: message" to stderr; returns 1 (or 2 for usage errors by convention). */
+/* Prints "cpgo <cmd>: message" to stderr; returns 1. */
 int report(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-/* Prints "cpgo <cmd>: message" and the "see 'cpgo <cmd> --help'" hint; returns 2. */
+/* Prints "cpgo <cmd>: message" and the "See 'cpgo <cmd> --help'" hint; returns 2. */
 int usage_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-/* True when argv has -h or --help before any "--". */
-int wants_help(int argc, char **argv);
+/* Prints a command's usage text to stdout (for --help); returns 0. */
+int usage_help(const char *usage);
+/* The usage error for the option getopt_long refused with '?' or ':' (c); returns 2. */
+int usage_option_error(const char *cmd, int c, char **argv, const struct option *longopts);
 
 #endif

@@ -18,24 +18,34 @@
 #include "util/path.h"
 #include "util/run-command.h"
 
+#define FP_DEFAULT (CPGO_CC_FRAME_POINTERS_DEFAULT ? "on" : "off")
+
 static const char usage[] =
-	"usage: cpgo cc [-pgo=auto|off|FILE] [COMPILER] <compiler arguments>\n\n"
+	"usage: cpgo cc [-pgo=auto|off|FILE] [-pgo-frame-pointers[=on|off]] [COMPILER]\n"
+	"               <compiler arguments>\n\n"
 	"A drop-in C compiler: make CC=\"cpgo cc\", or with CMake\n"
 	"-DCMAKE_C_COMPILER_LAUNCHER=\"cpgo;cc\".\n\n"
 	"  -pgo=auto   (default) each source file uses the nearest default.pgo from its\n"
 	"              directory up to the repository root; none found: a plain build\n"
 	"  -pgo=off    never use a profile\n"
-	"  -pgo=FILE   use the pprof profile FILE for every source file\n\n"
-	"-pgo may appear anywhere and is not passed on. COMPILER is a first argument\n"
-	"that names a compiler (clang-19, gcc, /usr/bin/cc); else $CPGO_CC, else\n"
-	"clang-19 when installed, else cc. Compiling always adds line tables\n"
-	"(-gline-tables-only unless a -g level is given) and -fno-omit-frame-pointer\n"
-	"(unless told otherwise), which libcpgo's profiler needs. With a profile and\n"
-	"clang, the profile is converted once (cached in $XDG_CACHE_HOME/cpgo) and\n"
-	"passed with -fprofile-sample-use; the object records the profile in an ELF\n"
-	"note that 'cpgo version BINARY' prints. gcc builds ignore the profile (with\n"
-	"a warning): gcc needs its own AutoFDO format, which cpgo does not write yet.\n\n"
+	"  -pgo=FILE   use the pprof profile FILE for every source file\n"
+	"  -pgo-frame-pointers[=on|off]\n"
+	"              add -fno-omit-frame-pointer, which libcpgo's unwinder walks\n"
+	"              (default: %s); your own -fomit-frame-pointer or\n"
+	"              -fno-omit-frame-pointer is always kept as it is\n\n"
+	"The -pgo options may appear anywhere and are not passed on; every other\n"
+	"argument goes to the compiler untouched. COMPILER is a first argument that\n"
+	"names a compiler (clang-19, gcc, /usr/bin/cc); else $CPGO_CC, else clang-19\n"
+	"when installed, else cc. Compiling always adds line tables\n"
+	"(-gline-tables-only, or -g1 for gcc, unless a -g level is given) and for clang\n"
+	"-fdebug-info-for-profiling (discriminators for the converter). With a\n"
+	"profile and clang, the profile is converted once (cached in\n"
+	"$XDG_CACHE_HOME/cpgo) and passed with -fprofile-sample-use; the object records\n"
+	"the profile in an ELF note that 'cpgo version BINARY' prints. gcc builds\n"
+	"ignore the profile (with a warning): gcc needs its own AutoFDO format, which\n"
+	"cpgo does not write yet.\n\n"
 	"Environment: CPGO_PGO (the mode, when the build cannot pass -pgo=),\n"
+	"CPGO_FRAME_POINTERS=on|off (the same for -pgo-frame-pointers),\n"
 	"CPGO_CC (the compiler, may include a wrapper: \"ccache clang-19\"),\n"
 	"CPGO_DEBUG=1 (trace profiles, cache use and commands on stderr).\n";
 
@@ -167,8 +177,8 @@ int cmd_cc(int argc, char **argv)
 
 	/* Only a leading --help is ours; later ones belong to the compiler. */
 	if (argc == 2 && (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help"))) {
-		fputs(usage, stdout);
-		return 0;
+		printf(usage, FP_DEFAULT);
+		return fflush(stdout) ? 1 : 0;
 	}
 	debug = dbg && *dbg && strcmp(dbg, "0");
 	cpgo_cc_cmd_init(&cmd);

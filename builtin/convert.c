@@ -2,6 +2,7 @@
  * cpgo convert: a pprof profile -> the compiler's own profile format.
  * Only LLVM's sample profile for now (what clang -fprofile-sample-use reads).
  */
+#include <getopt.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
@@ -37,75 +38,69 @@ static const char convert_usage[] =
 	"  --stats              print what was converted to stderr\n"
 	"  -o OUT               output file (default: stdout)\n";
 
-/* Accepts "--opt=VAL" and "--opt VAL"; returns the value or NULL (i unchanged). */
-static const char *opt_value(int argc, char **argv, int *i, const char *opt)
-{
-	size_t n = strlen(opt);
-
-	if (!strncmp(argv[*i], opt, n) && argv[*i][n] == '=')
-		return argv[*i] + n + 1;
-	if (!strcmp(argv[*i], opt) && *i + 1 < argc)
-		return argv[++*i];
-	return NULL;
-}
-
-static int is_opt(const char *arg, const char *opt)
-{
-	size_t n = strlen(opt);
-	return !strcmp(arg, opt) || (!strncmp(arg, opt, n) && arg[n] == '=');
-}
-
 int cmd_convert(int argc, char **argv)
 {
-	const char *cmd = argv[0], *to = "llvm", *out = "-", *in = NULL, *v;
+	static const struct option longopts[] = {
+		{ "to", required_argument, NULL, 'T' },
+		{ "text", no_argument, NULL, 't' },
+		{ "binary", required_argument, NULL, 'b' },
+		{ "no-binary", no_argument, NULL, 'B' },
+		{ "zero-lines", no_argument, NULL, 'z' },
+		{ "sample-type", required_argument, NULL, 's' },
+		{ "source-file", required_argument, NULL, 'f' },
+		{ "stats", no_argument, NULL, 'S' },
+		{ "output", required_argument, NULL, 'o' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *cmd = "convert", *to = "llvm", *out = "-", *in = NULL;
 	struct llvmprof_stats st;
 	struct llvmprof_opts o;
-	int stats = 0, no_binary = 0;
+	int stats = 0, no_binary = 0, c;
 
 	memset(&o, 0, sizeof(o));
 	memset(&st, 0, sizeof(st));
-	if (wants_help(argc, argv)) {
-		fputs(convert_usage, stdout);
-		return 0;
-	}
-	for (int i = 1; i < argc; i++) {
-		const char *a = argv[i];
-
-		if (!strcmp(a, "--")) {
-			if (i + 1 < argc)
-				in = argv[++i];
-			if (i + 1 < argc)
-				return usage_error(cmd, "one profile at a time (got '%s' too)", argv[i + 1]);
-			break;
-		} else if (!strcmp(a, "--text")) {
+	optind = 0;
+	while ((c = getopt_long(argc, argv, ":o:h", longopts, NULL)) != -1) {
+		switch (c) {
+		case 't':
 			o.text = 1;
-		} else if (!strcmp(a, "--stats")) {
+			break;
+		case 'S':
 			stats = 1;
-		} else if (!strcmp(a, "--no-binary")) {
+			break;
+		case 'B':
 			no_binary = 1;
-		} else if (!strcmp(a, "--zero-lines")) {
+			break;
+		case 'z':
 			o.zero_lines = 1;
-		} else if ((v = opt_value(argc, argv, &i, "--to"))) {
-			to = v;
-		} else if ((v = opt_value(argc, argv, &i, "--binary"))) {
-			o.binary = v;
-		} else if ((v = opt_value(argc, argv, &i, "--sample-type"))) {
-			o.sample_type = v;
-		} else if ((v = opt_value(argc, argv, &i, "--source-file"))) {
-			o.source_file = v;
-		} else if ((v = opt_value(argc, argv, &i, "-o")) ||
-			   (v = opt_value(argc, argv, &i, "--output"))) {
-			out = v;
-		} else if (is_opt(a, "--to") || is_opt(a, "--binary") || is_opt(a, "--sample-type") ||
-			   is_opt(a, "--source-file") || is_opt(a, "-o") || is_opt(a, "--output")) {
-			return usage_error(cmd, "option '%s' needs a value", a);
-		} else if (a[0] == '-' && a[1]) {
-			return usage_error(cmd, "unknown option '%s'", a);
-		} else if (in) {
-			return usage_error(cmd, "one profile at a time (got '%s' and '%s')", in, a);
-		} else {
-			in = a;
+			break;
+		case 'T':
+			to = optarg;
+			break;
+		case 'b':
+			o.binary = optarg;
+			break;
+		case 's':
+			o.sample_type = optarg;
+			break;
+		case 'f':
+			o.source_file = optarg;
+			break;
+		case 'o':
+			out = optarg;
+			break;
+		case 'h':
+			return usage_help(convert_usage);
+		default:
+			return usage_option_error(cmd, c, argv, longopts);
 		}
+	}
+	for (int i = optind; i < argc; i++) {
+		if (in)
+			return usage_error(cmd, "one profile at a time (got '%s' and '%s')", in,
+					   argv[i]);
+		in = argv[i];
 	}
 	if (!in)
 		return usage_error(cmd, "which profile? (e.g. cpgo convert -o app.prof default.pgo)");

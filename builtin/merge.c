@@ -3,6 +3,7 @@
  * plus weights and duration normalization). Inputs are read and merged
  * one at a time so memory stays at the output plus one input.
  */
+#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -44,100 +45,80 @@ static const char usage[] =
 	"  cpgo merge -o default.pgo prod-a.pprof prod-b.pprof\n"
 	"  cpgo merge --normalize -o default.pgo -w 3 web.pprof batch.pprof\n";
 
-static int take_value(int argc, char **argv, int *i, const char *lng, const char shrt,
-		      const char **val)
-{
-	const char *a = argv[*i];
-	size_t n = strlen(lng);
-
-	if (!strncmp(a, lng, n) && a[n] == '=') {
-		*val = a + n + 1;
-		return 1;
-	}
-	if (!strcmp(a, lng) || (a[0] == '-' && a[1] == shrt && a[2] == '\0')) {
-		if (*i + 1 >= argc)
-			return -1;
-		*val = argv[++*i];
-		return 1;
-	}
-	if (a[0] == '-' && a[1] == shrt && a[2]) {
-		*val = a + 2;
-		return 1;
-	}
-	return 0;
-}
-
 int cmd_merge(int argc, char **argv)
 {
-	const char *outpath = NULL, *val;
+	const char *outpath = NULL;
 	struct cpgo_merge_opts opts = { 0 };
 	struct cpgo_profile out = { 0 };
 	struct cpgo_merge *m = NULL;
 	const char **inputs = NULL;
 	double *weights = NULL, next_weight = 1.0;
 	const char *weight_arg = NULL;
-	int n_input = 0, quiet = 0, only_files = 0, ret = 1, r;
+	static const struct option longopts[] = {
+		{ "output", required_argument, NULL, 'o' },
+		{ "weight", required_argument, NULL, 'w' },
+		{ "normalize", no_argument, NULL, 'N' },
+		{ "quiet", no_argument, NULL, 'q' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	int n_input = 0, quiet = 0, only_inputs = 0, ret = 1, r, c;
 	uint64_t total = 0;
 
-	if (wants_help(argc, argv)) {
-		fputs(usage, stdout);
-		return 0;
-	}
 	inputs = calloc((size_t)argc, sizeof(*inputs));
 	weights = calloc((size_t)argc, sizeof(*weights));
 	if (!inputs || !weights) {
 		ret = report("merge", "out of memory");
 		goto cleanup;
 	}
-	for (int i = 1; i < argc; i++) {
-		const char *a = argv[i];
-		if (only_files || a[0] != '-' || !strcmp(a, "-")) {
-			inputs[n_input] = a;
+	/* '-': inputs come back in place (as 1), since -w weights the next one. */
+	optind = 0;
+	for (;;) {
+		c = only_inputs ? -1 : getopt_long(argc, argv, "-:o:w:qh", longopts, NULL);
+		/* After "--" the rest are inputs. */
+		only_inputs = c == -1;
+		if (c == -1 && optind >= argc)
+			break;
+		if (c == -1) {
+			c = 1;
+			optarg = argv[optind++];
+		}
+		switch (c) {
+		case 1:
+			inputs[n_input] = optarg;
 			weights[n_input++] = next_weight;
 			next_weight = 1.0;
 			weight_arg = NULL;
-			continue;
-		}
-		if (!strcmp(a, "--")) {
-			only_files = 1;
-			continue;
-		}
-		if (!strcmp(a, "--normalize")) {
+			break;
+		case 'N':
 			opts.normalize = 1;
-			continue;
-		}
-		if (!strcmp(a, "-q") || !strcmp(a, "--quiet")) {
+			break;
+		case 'q':
 			quiet = 1;
-			continue;
-		}
-		if ((r = take_value(argc, argv, &i, "--output", 'o', &val))) {
-			if (r < 0) {
-				ret = usage_error("merge", "%s needs a file name", a);
-				goto cleanup;
-			}
-			outpath = val;
-			continue;
-		}
-		if ((r = take_value(argc, argv, &i, "--weight", 'w', &val))) {
-			if (r < 0) {
-				ret = usage_error("merge", "%s needs a number", a);
-				goto cleanup;
-			}
+			break;
+		case 'o':
+			outpath = optarg;
+			break;
+		case 'w':
 			if (weight_arg) {
 				ret = usage_error("merge", "two weights (%s and %s) for one input; "
 						  "-w applies to the next input only",
-						  weight_arg, val);
+						  weight_arg, optarg);
 				goto cleanup;
 			}
-			if (cpgo_merge_parse_weight(val, &next_weight, a) < 0) {
+			if (cpgo_merge_parse_weight(optarg, &next_weight, "-w") < 0) {
 				ret = usage_error("merge", "%s", cpgo_last_error());
 				goto cleanup;
 			}
-			weight_arg = val;
-			continue;
+			weight_arg = optarg;
+			break;
+		case 'h':
+			ret = usage_help(usage);
+			goto cleanup;
+		default:
+			ret = usage_option_error("merge", c, argv, longopts);
+			goto cleanup;
 		}
-		ret = usage_error("merge", "unknown option '%s'", a);
-		goto cleanup;
 	}
 	if (weight_arg) {
 		ret = usage_error("merge", "-w %s is not followed by an input; it weights the "

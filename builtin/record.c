@@ -13,6 +13,7 @@
 #include <elf.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <getopt.h>
 #include <libgen.h>
 #include <limits.h>
 #include <signal.h>
@@ -21,6 +22,9 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+
+/* The runtime's rate cap (SAMPLER_MAX_HZ): above it timer signals swamp the program. */
+#define CPGO_RECORD_MAX_HZ 100000
 
 static const char record_usage[] =
 	"usage: cpgo record [-o FILE] [-F HZ] [--] COMMAND [ARGS...]\n"
@@ -189,32 +193,39 @@ int cmd_record(int argc, char **argv)
 	const char *out = "cpgo.pprof", *hz = NULL;
 	struct cpgo_buf lib = CPGO_BUF_INIT, cmd = CPGO_BUF_INIT, abs_out = CPGO_BUF_INIT,
 			tmp = CPGO_BUF_INIT;
+	static const struct option longopts[] = {
+		{ "output", required_argument, NULL, 'o' },
+		{ "freq", required_argument, NULL, 'F' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
 	struct cpgo_child child = CPGO_CHILD_INIT;
-	int i, ret = 1, v;
+	int i, ret = 1, v, c;
 
-	if (wants_help(argc, argv)) {
-		fputs(record_usage, stdout);
-		return 0;
-	}
-	for (i = 1; i < argc && argv[i][0] == '-'; i++) {
-		if (!strcmp(argv[i], "--")) {
-			i++;
+	/* '+': the options end at COMMAND; what follows is COMMAND's. */
+	optind = 0;
+	while ((c = getopt_long(argc, argv, "+:o:F:h", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'o':
+			out = optarg;
 			break;
-		}
-		if (!strcmp(argv[i], "-o") && i + 1 < argc) {
-			out = argv[++i];
-		} else if (!strcmp(argv[i], "-F") && i + 1 < argc) {
+		case 'F': {
 			char *end;
-			hz = argv[++i];
+			hz = optarg;
 			errno = 0;
 			v = (int)strtol(hz, &end, 10);
-			if (errno || *end || end == hz || v < 1 || v > 100000)
-				return usage_error("record", "-F %s: rate must be 1..100000 samples per "
-						   "second", hz);
-		} else {
-			return usage_error("record", "unknown option '%s'", argv[i]);
+			if (errno || *end || end == hz || v < 1 || v > CPGO_RECORD_MAX_HZ)
+				return usage_error("record", "-F %s: rate must be 1..%d samples per "
+						   "second", hz, CPGO_RECORD_MAX_HZ);
+			break;
+		}
+		case 'h':
+			return usage_help(record_usage);
+		default:
+			return usage_option_error("record", c, argv, longopts);
 		}
 	}
+	i = optind;
 	if (i >= argc)
 		return usage_error("record", "no command given: cpgo record [-o FILE] -- COMMAND");
 	if (!*out)

@@ -2,6 +2,7 @@
  * cpgo top: the functions that use the most CPU, in `pprof -top`'s columns,
  * each with the file:start_line that PGO matches it by.
  */
+#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -45,43 +46,55 @@ int cmd_top(int argc, char **argv)
 	struct cpgo_profile p = { 0 };
 	struct cpgo_report_top t = { 0 };
 	long limit = 20;
-	int by_cum = 0, vi, ret = 1, have_p = 0, only_files = 0;
+	static const struct option longopts[] = {
+		{ "nodecount", required_argument, NULL, 'n' },
+		{ "cum", no_argument, NULL, 'c' },
+		{ "flat", no_argument, NULL, 'f' },
+		{ "sample-type", required_argument, NULL, 's' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	int by_cum = 0, vi, ret = 1, have_p = 0, opt;
 	int64_t shown = 0, sum = 0;
 	size_t n_show;
 	const char *unit, *to;
 	char a[32], b[32], c[32], d[32], e[32];
 
-	if (wants_help(argc, argv)) {
-		fputs(usage, stdout);
-		return 0;
-	}
-	for (int i = 1; i < argc; i++) {
-		const char *arg = argv[i];
-		if (only_files || arg[0] != '-' || !strcmp(arg, "-")) {
-			if (path)
-				return usage_error("top", "more than one profile given (%s and %s); "
-						   "merge them first with 'cpgo merge'", path, arg);
-			path = arg;
-		} else if (!strcmp(arg, "--")) {
-			only_files = 1;
-		} else if (!strcmp(arg, "--cum")) {
+	optind = 0;
+	while ((opt = getopt_long(argc, argv, ":n:h", longopts, NULL)) != -1) {
+		switch (opt) {
+		case 'n':
+			if (parse_count(optarg, &limit) < 0)
+				return usage_error("top", "-n needs a count (0 = all), got '%s'", optarg);
+			break;
+		case 'c':
 			by_cum = 1;
-		} else if (!strcmp(arg, "--flat")) {
+			break;
+		case 'f':
 			by_cum = 0;
-		} else if (!strcmp(arg, "-n") || !strncmp(arg, "--nodecount=", 12) ||
-			   (arg[1] == 'n' && arg[2])) {
-			const char *v = arg[1] == 'n' && arg[2] ? arg + 2 :
-					arg[1] == '-' ? arg + 12 : (i + 1 < argc ? argv[++i] : NULL);
-			if (!v || parse_count(v, &limit) < 0)
-				return usage_error("top", "-n needs a count (0 = all), got '%s'",
-						   v ? v : "nothing");
-		} else if (!strcmp(arg, "--sample-type") || !strncmp(arg, "--sample-type=", 14)) {
-			want = arg[13] == '=' ? arg + 14 : (i + 1 < argc ? argv[++i] : NULL);
-			if (!want || !*want)
+			break;
+		case 's':
+			want = optarg;
+			if (!*want)
 				return usage_error("top", "--sample-type needs a type such as cpu");
-		} else {
-			return usage_error("top", "unknown option '%s'", arg);
+			break;
+		case 'h':
+			return usage_help(usage);
+		case ':':
+			if (optopt == 'n')
+				return usage_error("top", "-n needs a count (0 = all), got 'nothing'");
+			if (optopt == 's')
+				return usage_error("top", "--sample-type needs a type such as cpu");
+			/* fallthrough */
+		default:
+			return usage_option_error("top", opt, argv, longopts);
 		}
+	}
+	for (int i = optind; i < argc; i++) {
+		if (path)
+			return usage_error("top", "more than one profile given (%s and %s); "
+					   "merge them first with 'cpgo merge'", path, argv[i]);
+		path = argv[i];
 	}
 	if (!path)
 		return usage_error("top", "no profile given");

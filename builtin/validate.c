@@ -3,6 +3,7 @@
  * guide's requirements for profiles from other sources, plus how many
  * samples there are (sampled PGO needs many).
  */
+#include <getopt.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -39,27 +40,31 @@ int cmd_validate(int argc, char **argv)
 	const char *path = NULL, *name;
 	struct cpgo_profile p;
 	struct cpgo_report_validate v = { 0 };
-	int quiet = 0, ret = 1, n_fail = 0, n_warn = 0, only_files = 0;
+	static const struct option longopts[] = {
+		{ "quiet", no_argument, NULL, 'q' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	int quiet = 0, ret = 1, n_fail = 0, n_warn = 0, c;
 	char a[32], b[32];
 
-	if (wants_help(argc, argv)) {
-		fputs(usage, stdout);
-		return 0;
-	}
-	for (int i = 1; i < argc; i++) {
-		const char *arg = argv[i];
-		if (only_files || arg[0] != '-' || !strcmp(arg, "-")) {
-			if (path)
-				return usage_error("validate", "more than one profile given (%s and %s)",
-						   path, arg);
-			path = arg;
-		} else if (!strcmp(arg, "--")) {
-			only_files = 1;
-		} else if (!strcmp(arg, "-q") || !strcmp(arg, "--quiet")) {
+	optind = 0;
+	while ((c = getopt_long(argc, argv, ":qh", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'q':
 			quiet = 1;
-		} else {
-			return usage_error("validate", "unknown option '%s'", arg);
+			break;
+		case 'h':
+			return usage_help(usage);
+		default:
+			return usage_option_error("validate", c, argv, longopts);
 		}
+	}
+	for (int i = optind; i < argc; i++) {
+		if (path)
+			return usage_error("validate", "more than one profile given (%s and %s)",
+					   path, argv[i]);
+		path = argv[i];
 	}
 	if (!path)
 		return usage_error("validate", "no profile given");

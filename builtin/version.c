@@ -1,3 +1,4 @@
+#include <getopt.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -16,22 +17,26 @@ static const char usage[] =
 
 int cmd_version(int argc, char **argv)
 {
-	int ret = 0;
+	static const struct option longopts[] = {
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	int ret = 0, c;
 
-	if (wants_help(argc, argv)) {
-		fputs(usage, stdout);
-		return 0;
+	optind = 0;
+	while ((c = getopt_long(argc, argv, ":h", longopts, NULL)) != -1) {
+		if (c == 'h')
+			return usage_help(usage);
+		return usage_option_error("version", c, argv, longopts);
 	}
-	if (argc == 1) {
+	if (optind >= argc) {
 		printf("cpgo version %s\n", CPGO_VERSION);
 		return 0;
 	}
-	for (int i = 1; i < argc; i++) {
+	for (int i = optind; i < argc; i++) {
 		struct elfnote_profile *p;
 		size_t n;
 
-		if (!strcmp(argv[i], "--"))
-			continue;
 		if (elfnote_read(argv[i], &p, &n) < 0) {
 			ret = die_lib("version");
 			continue;

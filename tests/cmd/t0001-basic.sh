@@ -30,6 +30,29 @@ test_expect_success 'every subcommand has --help that exits 0 and shows usage' '
 	done
 '
 
+test_expect_success 'every subcommand refuses an unknown flag with a hint, status 2' '
+	for c in convert merge record top validate version; do
+		rc=0; cpgo $c --frobnicate x >out 2>err || rc=$?
+		test $rc = 2 || { echo "$c: status $rc"; cat err; return 1; }
+		grep -q "unknown option .--frobnicate." err && grep -q "See .cpgo $c --help." err ||
+			{ echo "$c:"; cat err; return 1; }
+	done &&
+	test_must_fail cpgo top -x a.pprof 2>err && grep -q "unknown option .-x." err &&
+	test_must_fail cpgo top --cum=3 a.pprof 2>err && grep -q "takes no value" err &&
+	test_must_fail cpgo top a.pprof -n 2>err && grep -q "needs a count" err &&
+	test_must_fail cpgo convert p.pprof --binary 2>err && grep -q "option .--binary. needs a value" err &&
+	test_must_fail cpgo cc -pgo-frobnicate -c x.c 2>err && grep -q "pgo-frobnicate" err &&
+	grep -q "See .cpgo cc --help." err
+'
+
+test_expect_success 'options and -- follow getopt_long: long =VALUE, clusters, record stops at COMMAND' '
+	cpgo help --help | grep -q "usage: cpgo" &&
+	test_must_fail cpgo version -- --help 2>err && grep -q "cannot open" err &&
+	test_must_fail cpgo record -- --help 2>err && grep -q "command not found" err &&
+	test_must_fail cpgo record --output=x.pprof --freq=0 true 2>err && grep -q "1..100000" err &&
+	test_must_fail cpgo record sh -c "exit 0" --frobnicate 2>err && ! grep -q "unknown option" err
+'
+
 test_expect_success 'cpgo help CMD is CMD --help' '
 	cpgo help merge >a && cpgo merge --help >b && cmp a b
 '

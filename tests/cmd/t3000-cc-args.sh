@@ -17,6 +17,16 @@ EOC
 	chmod +x "bin/$1"
 }
 
+# Whether cpgo cc adds frame pointers by default (the usage text prints the one constant).
+fp_default=$(cpgo cc --help | sed -n "s/.*(default: \(on\|off\)).*/\1/p")
+has_fp_default() {
+	case $fp_default in
+	on) has -fno-omit-frame-pointer ;;
+	off) hasnt -fno-omit-frame-pointer ;;
+	*) echo "cpgo cc --help names no frame-pointer default"; false ;;
+	esac
+}
+
 has() { grep -qx -- "$1" argv || { echo "missing $1 in:"; cat argv; return 1; }; }
 hasnt() { ! grep -q -- "$1" argv || { echo "unexpected $1 in:"; cat argv; return 1; }; }
 
@@ -38,7 +48,7 @@ test_expect_success 'auto: the nearest default.pgo, all of clang'"'"'s flags' '
 	cpgo cc bin/fake-clang -O2 -c repo/prog/sub/f.c -o f.o &&
 	has "-fprofile-sample-use=$XDG_CACHE_HOME/cpgo/llvm/$(ls $XDG_CACHE_HOME/cpgo/llvm)" &&
 	has -fdebug-info-for-profiling && has -fsample-profile-use-profi &&
-	has -gline-tables-only && has -fno-omit-frame-pointer &&
+	has -gline-tables-only && has_fp_default &&
 	has -include && has "$XDG_CACHE_HOME/cpgo/note" &&
 	has -O2 && has repo/prog/sub/f.c && has f.o
 '
@@ -60,7 +70,7 @@ test_expect_success 'a file the profile has no samples for: built cold, still re
 test_expect_success 'auto: no default.pgo up to the repository root is a plain build with line tables' '
 	cpgo cc bin/fake-clang -c repo/lib/util.c &&
 	hasnt -fprofile-sample-use && hasnt -include &&
-	has -gline-tables-only && has -fno-omit-frame-pointer
+	has -gline-tables-only && has_fp_default
 '
 
 test_expect_success '-pgo=off, CPGO_PGO=off, and the flag wins over CPGO_PGO' '
@@ -89,6 +99,23 @@ test_expect_success 'an explicit -g level or frame-pointer choice is left alone'
 	cpgo cc bin/fake-clang -g -fomit-frame-pointer -c repo/prog/main.c &&
 	hasnt -gline-tables-only && hasnt -fno-omit-frame-pointer && has -g && has -fomit-frame-pointer &&
 	cpgo cc bin/fake-clang -gsplit-dwarf -c repo/prog/main.c && has -gline-tables-only
+'
+
+test_expect_success 'frame pointers: -pgo-frame-pointers and CPGO_FRAME_POINTERS, never passed on' '
+	cpgo cc bin/fake-clang -pgo-frame-pointers -c repo/lib/util.c &&
+	has -fno-omit-frame-pointer && hasnt pgo-frame &&
+	cpgo cc bin/fake-clang -c repo/lib/util.c -pgo-frame-pointers=off &&
+	hasnt -fno-omit-frame-pointer && hasnt pgo-frame && has -gline-tables-only &&
+	CPGO_FRAME_POINTERS=0 cpgo cc bin/fake-clang -c repo/lib/util.c && hasnt -fno-omit-frame-pointer &&
+	CPGO_FRAME_POINTERS=1 cpgo cc bin/fake-clang -c repo/lib/util.c && has -fno-omit-frame-pointer &&
+	CPGO_FRAME_POINTERS=on cpgo cc bin/fake-clang -pgo-frame-pointers=no -c repo/lib/util.c &&
+	hasnt -fno-omit-frame-pointer &&
+	CPGO_FRAME_POINTERS=on cpgo cc bin/fake-clang -fomit-frame-pointer -c repo/lib/util.c &&
+	hasnt -fno-omit-frame-pointer && has -fomit-frame-pointer &&
+	rm -f argv && test_must_fail cpgo cc bin/fake-clang -pgo-frame-pointers=maybe -c repo/lib/util.c 2>err &&
+	grep -q "maybe" err && ! test -e argv &&
+	CPGO_FRAME_POINTERS=sometimes test_must_fail cpgo cc bin/fake-clang -c repo/lib/util.c 2>err &&
+	grep -q CPGO_FRAME_POINTERS err
 '
 
 test_expect_success 'preprocessing, dependency listing and link steps are passed through unchanged' '
@@ -126,7 +153,7 @@ test_expect_success 'a corrupt default.pgo under auto is an error that suggests 
 test_expect_success 'gcc: one warning that the profile is not used, a plain build with -g1' '
 	cpgo cc bin/fake-gcc -c repo/prog/main.c repo/prog/sub/f.c 2>err &&
 	test $(grep -c "is not used: gcc" err) = 1 &&
-	hasnt -fprofile-sample-use && hasnt -include && has -g1 && has -fno-omit-frame-pointer
+	hasnt -fprofile-sample-use && hasnt -include && has -g1 && has_fp_default
 '
 
 test_expect_success 'an unknown compiler gets no flags at all' '
