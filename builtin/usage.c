@@ -17,25 +17,29 @@ int die_lib(const char *cmd)
 	return 1;
 }
 
+static void vreport(const char *cmd, const char *fmt, va_list ap)
+{
+	fprintf(stderr, "cpgo %s: ", cmd);
+	vfprintf(stderr, fmt, ap);
+	fputc('\n', stderr);
+}
+
 int report(const char *cmd, const char *fmt, ...)
 {
 	va_list ap;
-	fprintf(stderr, "cpgo %s: ", cmd);
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	vreport(cmd, fmt, ap);
 	va_end(ap);
-	fputc('\n', stderr);
 	return 1;
 }
 
 int usage_error(const char *cmd, const char *fmt, ...)
 {
 	va_list ap;
-	fprintf(stderr, "cpgo %s: ", cmd);
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	vreport(cmd, fmt, ap);
 	va_end(ap);
-	fprintf(stderr, "\nSee 'cpgo %s --help'.\n", cmd);
+	fprintf(stderr, "See 'cpgo %s --help'.\n", cmd);
 	return 2;
 }
 

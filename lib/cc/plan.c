@@ -265,6 +265,15 @@ static int whole_command(const struct cpgo_cc_cmd *cmd, struct cpgo_cc_plan *pla
 	return 0;
 }
 
+/* The object of a source in a split compile: unique by input number, named after it. */
+static int object_path(const struct cpgo_cc_plan *plan, const struct cpgo_cc_cmd *cmd,
+		       const struct cpgo_cc_input *in, struct cpgo_buf *obj)
+{
+	cpgo_buf_reset(obj);
+	return cpgo_buf_addf(obj, "%s/%zu-%s.o", plan->tmpdir, (size_t)(in - cmd->inputs),
+			     cpgo_path_basename(cmd->args.v[in->arg]));
+}
+
 static int split_compile_link(const struct cpgo_cc_cmd *cmd, struct cpgo_cc_plan *plan)
 {
 	const char *tmp = getenv("TMPDIR");
@@ -299,9 +308,7 @@ static int split_compile_link(const struct cpgo_cc_cmd *cmd, struct cpgo_cc_plan
 		if (in->x_lang && (cpgo_strvec_push(a, "-x") < 0 ||
 				   cpgo_strvec_push(a, in->x_lang) < 0))
 			goto cleanup;
-		cpgo_buf_reset(&obj);
-		if (cpgo_buf_addf(&obj, "%s/%zu-%s.o", plan->tmpdir, k, cpgo_path_basename(src)) < 0 ||
-		    cpgo_strvec_push(a, src) < 0 || cpgo_strvec_push(a, "-c") < 0 ||
+		if (object_path(plan, cmd, in, &obj) < 0 || cpgo_strvec_push(a, src) < 0 || cpgo_strvec_push(a, "-c") < 0 ||
 		    cpgo_strvec_push(a, "-o") < 0 || cpgo_strvec_push(a, obj.buf) < 0 ||
 		    cpgo_cc_push_back_flags(cmd, pp, pp ? plan->groups[in->group].profile_abs : NULL,
 					     a) < 0)
@@ -319,9 +326,7 @@ static int split_compile_link(const struct cpgo_cc_cmd *cmd, struct cpgo_cc_plan
 		int has_value = cpgo_cc_arg_takes_value(s) || !strcmp(s, "-x");
 
 		if (in && in->lang == CPGO_CC_LANG_C) {
-			cpgo_buf_reset(&obj);
-			if (cpgo_buf_addf(&obj, "%s/%zu-%s.o", plan->tmpdir,
-					  (size_t)(in - cmd->inputs), cpgo_path_basename(s)) < 0 ||
+			if (object_path(plan, cmd, in, &obj) < 0 ||
 			    cpgo_strvec_push(link, obj.buf) < 0)
 				goto cleanup;
 			continue;
