@@ -46,16 +46,14 @@ int cmd_layout(int argc, char **argv)
 	struct cpgo_buf b = CPGO_BUF_INIT;
 	int order = 0, c, ret = 1;
 
-	opterr = 0;
-	optind = 1;
-	while ((c = getopt_long(argc, argv, "+o:h", longopts, NULL)) != -1) {
+	optind = 0;
+	while ((c = getopt_long(argc, argv, "+:o:h", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'b': opts.binary = optarg; break;
 		case 'O': order = 1; break;
 		case 'o': out = optarg; break;
-		case 'h': fputs(usage, stdout); return 0;
-		default:
-			return usage_error("layout", "unknown or incomplete option '%s'", argv[optind - 1]);
+		case 'h': return usage_help(usage);
+		default: return usage_option_error("layout", c, argv, longopts);
 		}
 	}
 	if (optind != argc - 1)

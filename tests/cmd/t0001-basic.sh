@@ -4,7 +4,7 @@
 
 test_expect_success 'cpgo help lists every subcommand' '
 	cpgo help >out &&
-	for c in cc convert merge record top validate version; do
+	for c in cc convert layout merge record top validate version; do
 		grep -q "^   $c " out || { echo "missing $c"; false; }
 	done
 '
@@ -24,14 +24,14 @@ test_expect_success 'an unknown command is refused with a hint' '
 '
 
 test_expect_success 'every subcommand has --help that exits 0 and shows usage' '
-	for c in cc convert merge record top validate version; do
+	for c in cc convert layout merge record top validate version; do
 		cpgo $c --help >out 2>&1 || { echo "$c --help failed"; cat out; false; }
 		grep -qi "usage" out || { echo "$c --help has no usage"; cat out; false; }
 	done
 '
 
 test_expect_success 'every subcommand refuses an unknown flag with a hint, status 2' '
-	for c in convert merge record top validate version; do
+	for c in convert layout merge record top validate version; do
 		rc=0; cpgo $c --frobnicate x >out 2>err || rc=$?
 		test $rc = 2 || { echo "$c: status $rc"; cat err; return 1; }
 		grep -q "unknown option .--frobnicate." err && grep -q "See .cpgo $c --help." err ||
