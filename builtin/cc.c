@@ -1,10 +1,10 @@
 /*
  * cpgo cc: a drop-in C compiler (make CC="cpgo cc") that builds with the
  * profile in default.pgo, like `go build -pgo=auto`. The planning is in
- * lib/cc/ (cmd.h, plan.h, cache.h); this file prints, prepares profiles and runs commands.
+ * lib/cc/ (cmd.h, plan.h, cache.h); this file prints, prepares profiles
+ * and runs the commands.
  */
 #include <errno.h>
-#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -79,18 +79,17 @@ static int check_not_self(const struct cpgo_cc_cmd *cmd)
 	return ret;
 }
 
-static int run(char **argv)
+static int run(const struct cpgo_strvec *argv)
 {
 	struct cpgo_child c = CPGO_CHILD_INIT;
 	int ret;
 
 	if (debug)
-		trace_argv(argv);
-	for (; *argv; argv++)
-		if (cpgo_strvec_push(&c.args, *argv) < 0) {
-			cpgo_child_release(&c);
-			return die_lib("cc");
-		}
+		trace_argv(argv->v);
+	if (cpgo_strvec_pushv(&c.args, argv->v, argv->n) < 0) {
+		cpgo_child_release(&c);
+		return die_lib("cc");
+	}
 	ret = cpgo_run_command(&c);
 	if (ret < 0) {
 		report("cc", "%s (set CPGO_CC, or name the compiler first: cpgo cc gcc ...)",
@@ -205,16 +204,14 @@ int cmd_cc(int argc, char **argv)
 			trace_argv(plan.cmds[0].v);
 		fflush(NULL);
 		execvp(plan.cmds[0].v[0], plan.cmds[0].v);
-		ret = report("cc", "cannot run the compiler '%s': %s (set CPGO_CC, or name the "
-			     "compiler first: cpgo cc gcc ...)", plan.cmds[0].v[0],
-			     strerror(errno));
-		if (ret)
-			ret = 127;
+		report("cc", "cannot run the compiler '%s': %s (set CPGO_CC, or name the "
+		       "compiler first: cpgo cc gcc ...)", plan.cmds[0].v[0], strerror(errno));
+		ret = 127;
 		goto cleanup;
 	}
 	ret = 0;
 	for (size_t i = 0; i < plan.n_cmds && !ret; i++)
-		ret = run(plan.cmds[i].v);
+		ret = run(&plan.cmds[i]);
 cleanup:
 	cpgo_cc_plan_release(&plan);
 	cpgo_cc_cmd_release(&cmd);
