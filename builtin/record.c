@@ -160,6 +160,57 @@ static int env_prepend(struct cpgo_strvec *env, const char *name, const char *va
 	return cpgo_strvec_pushf(env, "%s=%s%c%s", name, value, sep, old);
 }
 
+/* An existing target that is not a regular file: /dev/null, a FIFO. */
+static int is_special(const char *path)
+{
+	struct stat st;
+	return !stat(path, &st) && !S_ISREG(st.st_mode);
+}
+
+/*
+ * Renames the runtime's file over `out`, except that a device or FIFO is
+ * copied into (cpgo_write_file_atomic's rule): renaming over /dev/null
+ * would replace the device with a file.
+ */
+static int move_into_place(const char *tmp, const char *out)
+{
+	char chunk[65536];
+	int in, to, ret = -1;
+	ssize_t n;
+
+	if (!is_special(out))
+		return rename(tmp, out) < 0 ? error_errno("rename") : 0;
+	in = open(tmp, O_RDONLY | O_CLOEXEC);
+	if (in < 0)
+		return error_errno("%s", tmp);
+	to = open(out, O_WRONLY | O_CLOEXEC);
+	if (to < 0) {
+		error_errno("%s", out);
+		goto cleanup;
+	}
+	while ((n = read(in, chunk, sizeof(chunk))) != 0) {
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 || cpgo_write_all(to, chunk, (size_t)n) < 0) {
+			error_errno("%s", n < 0 ? tmp : out);
+			goto cleanup;
+		}
+	}
+	if (close(to) < 0) {
+		to = -1;
+		error_errno("%s", out);
+		goto cleanup;
+	}
+	to = -1;
+	unlink(tmp);
+	ret = 0;
+cleanup:
+	close(in);
+	if (to >= 0)
+		close(to);
+	return ret;
+}
+
 /* Prints where the profile went and what it holds. */
 static void summarize(const char *out)
 {
@@ -286,13 +337,16 @@ int cmd_record(int argc, char **argv)
 			ret = 1;
 		goto cleanup;
 	}
-	if (rename(tmp.buf, abs_out.buf) < 0) {
-		report("record", "%s: cannot move the profile into place: %s", out, strerror(errno));
+	if (move_into_place(tmp.buf, abs_out.buf) < 0) {
+		report("record", "%s: cannot move the profile into place: %s", out,
+		       cpgo_last_error());
 		unlink(tmp.buf);
 		if (ret == 0)
 			ret = 1;
 		goto cleanup;
 	}
+	if (is_special(abs_out.buf))
+		goto cleanup; /* /dev/null, a pipe: nothing to read back */
 	summarize(out);
 cleanup:
 	cpgo_buf_release(&lib);

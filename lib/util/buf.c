@@ -182,11 +182,30 @@ int cpgo_write_all(int fd, const void *data, size_t len)
 int cpgo_write_file_atomic(const char *path, const void *data, size_t len)
 {
 	struct cpgo_buf tmp = CPGO_BUF_INIT;
+	struct stat st;
 	int fd = -1, ret = -1;
 
 	if (!strcmp(path, "-")) {
 		if (cpgo_write_all(1, data, len) < 0)
 			return error_errno("cannot write to standard output");
+		return 0;
+	}
+	/*
+	 * A device or FIFO (/dev/null, /dev/stdout, a pipe) is written in
+	 * place: renaming over it would replace it with a regular file, which
+	 * for /dev/null run as root breaks the whole machine.
+	 */
+	if (!stat(path, &st) && !S_ISREG(st.st_mode) && !S_ISDIR(st.st_mode)) {
+		fd = open(path, O_WRONLY | O_CLOEXEC);
+		if (fd < 0)
+			return error_errno("%s: cannot open for writing", path);
+		if (cpgo_write_all(fd, data, len) < 0) {
+			error_errno("%s: write failed", path);
+			close(fd);
+			return -1;
+		}
+		if (close(fd) < 0)
+			return error_errno("%s: close failed", path);
 		return 0;
 	}
 	if (cpgo_buf_addf(&tmp, "%s.tmp.XXXXXX", path) < 0)

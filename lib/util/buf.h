@@ -38,7 +38,8 @@ int cpgo_write_all(int fd, const void *data, size_t len);
 
 /*
  * Durable write (Redis rdb.c): temp file in the target's directory, fsync,
- * rename. "-" writes to stdout. Never leaves a half-written target.
+ * rename. "-" writes to stdout; a device or FIFO (/dev/null) is written in
+ * place, never replaced. Never leaves a half-written target.
  */
 int cpgo_write_file_atomic(const char *path, const void *data, size_t len);
 

@@ -48,6 +48,14 @@ test_expect_success 'usage errors' '
 	rc=0 && cpgo record -- ./no-such-program 2>err || rc=$? && test $rc = 127 && grep -q "not found" err
 '
 
+test_expect_success 'a FIFO as -o is written into, not replaced (as /dev/null must not be)' '
+	mkfifo pipe.pprof &&
+	{ cat pipe.pprof >got.pprof & } &&
+	rc=0 && cpgo record -o pipe.pprof ./three 2>err || rc=$? &&
+	wait && test $rc = 3 &&
+	test -p pipe.pprof && test -s got.pprof && go tool pprof -top got.pprof >/dev/null
+'
+
 test_expect_success 'CPGO_LIB pointing nowhere is a clear error' '
 	CPGO_LIB=/nonexistent/libcpgo.so test_must_fail cpgo record ./three 2>err &&
 	grep -q "/nonexistent/libcpgo.so" err

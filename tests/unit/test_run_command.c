@@ -178,7 +178,7 @@ static void test_stdin_and_capture(void **state)
 	assert_int_equal(cpgo_strvec_push(&c.args, "wc"), 0);
 	assert_int_equal(cpgo_strvec_push(&c.args, "-c"), 0);
 	assert_int_equal(cpgo_run_command_capture(&c, &out, 1000), 0);
-	assert_int_equal(atoi(out.buf), 0);
+	assert_string_equal(out.buf, "0\n");
 	cpgo_child_release(&c);
 	cpgo_buf_reset(&out);
 
