@@ -1,13 +1,17 @@
 #!/usr/bin/env bash
 # PGO benchmark on real programs from Debian source packages (not a test).
-# For each program, four builds with identical flags apart from PGO:
-#   o2    clang-19 -O2 (the baseline)
-#   ir    clang instrumented PGO: -fprofile-generate, train, -fprofile-use
-#   afdo  sampled PGO as C users do it today: perf record -e cpu-clock on a
-#         -fdebug-info-for-profiling build, llvm-profgen --leading-ip-only,
-#         -fprofile-sample-use -fsample-profile-use-profi
-#   cpgo  cpgo record (libcpgo) on a 'cpgo cc -pgo=off' build, cpgo merge,
-#         rebuild with 'cpgo cc -pgo=FILE'
+# For each program, builds from the same sources and base flags (-O2):
+#   o2       clang-19 -O2: what users build today (the baseline)
+#   o2flags  -O2 with the flags cpgo cc adds to every build, no profile: the
+#            cost of those flags alone
+#   ir       clang instrumented PGO: -fprofile-generate, train, -fprofile-use
+#   afdo     sampled PGO as C users do it today: perf record -e cpu-clock on a
+#            -gline-tables-only -fdebug-info-for-profiling build,
+#            llvm-profgen --leading-ip-only, -fprofile-sample-use + profi
+#   cpgo     cpgo record (libcpgo) on a 'cpgo cc -pgo=off' build, cpgo merge,
+#            rebuild with 'cpgo cc -pgo=FILE'
+#   cpgo@HZxN  the same trained at HZ Hz over N merged training runs (what a
+#            production profile looks like: --production adds 100x20, 1000x1)
 # Speed is reported as a ratio against o2 measured in the same interleaved
 # rounds, plus callgrind instruction counts. See bench/README.md.
 set -u -o pipefail
@@ -20,37 +24,42 @@ usage() {
 	cat <<USAGE
 usage: bench/pgo.sh [options]
   --quick             small inputs, 3 rounds, 2 training runs (a smoke run)
-  --programs=LIST     comma-separated: lua,zstd,bzip2 (default) and tl (the demo)
-  --routes=LIST       comma-separated: o2,ir,afdo,cpgo (default: all; o2 always runs)
+  --programs=LIST     comma-separated: lua,zstd,bzip2,tl,tcl,sqlite,xmllint (default: all)
+  --routes=LIST       comma-separated: o2,o2flags,ir,afdo,cpgo,cpgo@HZxN
+                      (default: o2,o2flags,ir,afdo,cpgo; o2 always runs)
+  --production        add the production-style cpgo routes cpgo@100x20,cpgo@1000x1
   --rounds=N          interleaved timing rounds (default 10)
   --train-runs=N      training runs merged for the sampled routes (default 5)
   --perf-hz=N         perf record frequency for afdo (default 20000)
   --cpgo-hz=N         CPGO_HZ / cpgo record -F for cpgo (default 20000)
   --time-only         reuse the builds of the last run: redo timing, callgrind, report
   --reuse             build only the routes that have no build yet, then measure all
+  --report            only write the report from the last results of --programs
   --no-callgrind      skip the callgrind instruction counts
   --no-timing         skip the timing rounds
   --work=DIR          work directory (default bench/work, git-ignored)
   --cpgo=PATH         the cpgo binary (default build/cpgo)
-  --cflags=FLAGS      flags of every build (default "-O2 -g -fno-omit-frame-pointer")
+  --cflags=FLAGS      base flags of every build (default "-O2")
 Writes bench/results.md (and WORK/results.md).
 USAGE
 }
 
 ARGS="$*"
-QUICK=0 PROGRAMS=lua,zstd,bzip2 ROUTES=o2,ir,afdo,cpgo ROUNDS= TRAIN_RUNS= PERF_HZ=20000 CPGO_HZ=20000
-TIME_ONLY=0 REUSE=0 CALLGRIND=1 TIMING=1 WORK=$BENCH/work CPGO=${CPGO:-$ROOT/build/cpgo}
+QUICK=0 PROGRAMS=lua,zstd,bzip2,tl,tcl,sqlite,xmllint ROUTES=o2,o2flags,ir,afdo,cpgo PRODUCTION=0 ROUNDS= TRAIN_RUNS= PERF_HZ=20000 CPGO_HZ=20000
+TIME_ONLY=0 REUSE=0 REPORT_ONLY=0 CALLGRIND=1 TIMING=1 WORK=$BENCH/work CPGO=${CPGO:-$ROOT/build/cpgo}
 for a in "$@"; do
 	case $a in
 	--quick) QUICK=1 ;;
 	--programs=*) PROGRAMS=${a#*=} ;;
 	--routes=*) ROUTES=${a#*=} ;;
+	--production) PRODUCTION=1 ;;
 	--rounds=*) ROUNDS=${a#*=} ;;
 	--train-runs=*) TRAIN_RUNS=${a#*=} ;;
 	--perf-hz=*) PERF_HZ=${a#*=} ;;
 	--cpgo-hz=*) CPGO_HZ=${a#*=} ;;
 	--time-only) TIME_ONLY=1 ;;
 	--reuse) REUSE=1 ;;
+	--report) REPORT_ONLY=1 ;;
 	--no-callgrind) CALLGRIND=0 ;;
 	--no-timing) TIMING=0 ;;
 	--work=*) WORK=${a#*=} ;;
@@ -66,24 +75,35 @@ for n in "$ROUNDS" "$TRAIN_RUNS" "$PERF_HZ" "$CPGO_HZ"; do
 	case $n in '' | *[!0-9]* | 0) bench_die "'$n' is not a positive number" ;; esac
 done
 case ,$ROUTES, in *,o2,*) ;; *) ROUTES=o2,$ROUTES ;; esac
+[ $PRODUCTION = 0 ] || ROUTES=$ROUTES,cpgo@100x20,cpgo@1000x1
 for r in ${ROUTES//,/ }; do
-	case $r in o2 | ir | afdo | cpgo) ;; *) bench_die "unknown route '$r' (o2, ir, afdo, cpgo)" ;; esac
+	case $r in
+	o2 | o2flags | ir | afdo | cpgo) ;;
+	cpgo@[1-9]*x[1-9]*) case ${r#cpgo@} in *[!0-9x]* | *x*x*) bench_die "bad route '$r' (cpgo@HZxRUNS, e.g. cpgo@100x20)" ;; esac ;;
+	*) bench_die "unknown route '$r' (o2, o2flags, ir, afdo, cpgo, cpgo@HZxRUNS)" ;;
+	esac
 done
 WORK=$(mkdir -p "$WORK" && cd "$WORK" && pwd)
 SRCROOT=$WORK/src
 
 CC=clang-19
-# cpgo cc adds -fno-omit-frame-pointer (libcpgo unwinds by frame pointers);
-# every route gets it so that the builds differ in PGO only.
-BASE_CFLAGS=${BASE_CFLAGS:-"-O2 -g -fno-omit-frame-pointer"}
+# The baseline is what users build: plain -O2. Each route adds only what it
+# needs (debug lines for the sampled routes); cpgo cc adds its own flags,
+# which o2flags measures alone.
+BASE_CFLAGS=${BASE_CFLAGS:-"-O2"}
+# The flags 'cpgo cc' adds to every clang build (lib/cc/ccdriver.c,
+# ccdriver_push_front_flags; CPGO_DEBUG=1 cpgo cc -pgo=off prints them).
+CPGO_CC_FLAGS="-gline-tables-only -fno-omit-frame-pointer -fdebug-info-for-profiling"
+# The sampled routes need line tables (and discriminators) to map samples.
+SAMPLE_CFLAGS="-gline-tables-only -fdebug-info-for-profiling"
 bench_need $CC llvm-profdata-19 apt-get awk cmp
 command -v dpkg-source >/dev/null || bench_die "dpkg-source is missing: apt-get install dpkg-dev"
-has_route() { case ,$ROUTES, in *,$1,*) return 0 ;; esac; return 1; }
+has_route() { case ,$ROUTES, in *,$1,* | *,$1@*) return 0 ;; esac; return 1; }
 if has_route afdo; then bench_need perf llvm-profgen-19; fi
 [ $CALLGRIND = 0 ] || bench_need valgrind strip
 if has_route cpgo && ! [ -x "$CPGO" ]; then
 	bench_say "bench: $CPGO not found (run 'make' first, or pass --cpgo=PATH); skipping the cpgo route"
-	ROUTES=$(echo ",$ROUTES," | sed 's/,cpgo,/,/; s/^,//; s/,$//')
+	ROUTES=$(echo ",$ROUTES," | sed 's/,cpgo\(@[0-9x]*\)\{0,1\}//g; s/^,//; s/,$//')
 fi
 
 # ---- the programs -------------------------------------------------------
@@ -206,6 +226,96 @@ bzip2_train() { bzip2_cmds train.txt train-small.txt; }
 bzip2_eval() { bzip2_cmds eval.txt eval-small.txt; }
 bzip2_cg() { bzip2_cmds cg.txt cg.txt; }
 
+# sqlite3's shell over generated SQL (bench/gen_sql.awk). The amalgamation
+# (sqlite3.c, shell.c) is generated once from the source tree with the
+# package's own configure and tclsh; every route compiles those two files.
+sqlite_pkg=sqlite3
+sqlite_build() {
+	local a=$1/bench-amalg
+	if ! [ -f "$a/.done" ]; then
+		rm -rf "$a" && mkdir -p "$a" || return 1
+		(cd "$a" && "$1/configure" CC=clang-19 --disable-tcl --disable-readline &&
+			make sqlite3.c shell.c) || return 1
+		touch "$a/.done"
+	fi
+	(cd "$a" && compile_all "$2" "$3" "$4 -DSQLITE_THREADSAFE=0 -DSQLITE_OMIT_LOAD_EXTENSION -I." "-lm" sqlite3.c shell.c)
+}
+sqlite_data() {
+	local n
+	# NAME:SEED:ROWS; the callgrind input (not train) runs the evaluation queries.
+	for n in train:1:60000 eval:2:90000 cg:3:15000; do
+		[ -f "$2/${n%%:*}.sql" ] && continue
+		awk -v seed="$(echo "$n" | cut -d: -f2)" -v rows="${n##*:}" -v mix="${n%%:*}" -f "$BENCH/gen_sql.awk" >"$2/${n%%:*}.sql" || return 1
+	done
+}
+sqlite_train() { echo "@BIN@ :memory: <@DATA@/train.sql"; }
+sqlite_eval() { echo "@BIN@ :memory: <@DATA@/eval.sql"; }
+sqlite_cg() { echo "@BIN@ :memory: <@DATA@/cg.sql"; }
+
+# Tcl 8.6's tclsh, static, built by its own configure and make; the compiler
+# and optimization flags are make variables, so configure's results are the
+# same for every route.
+tcl_pkg=tcl8.6
+tcl_build() {
+	local b=$2/build
+	rm -rf "$b" && mkdir -p "$b" || return 1
+	(cd "$b" && "$1/unix/configure" CC=clang-19 --disable-shared --disable-threads &&
+		make -j2 CC="$3" CFLAGS_OPTIMIZE="$4" tclsh) || return 1
+	cp "$b/tclsh" "$2/bin"
+}
+tcl_env() { export TCL_LIBRARY=$SRC/library; }
+tcl_data() { :; }
+# bench/workload.tcl SEED N: training and evaluation differ in seed (so in
+# data) and size.
+tcl_train() { echo "@BIN@ @BENCH@/workload.tcl 1 $([ $QUICK = 1 ] && echo 60 || echo 150)"; }
+tcl_eval() { echo "@BIN@ @BENCH@/workload.tcl 2 $([ $QUICK = 1 ] && echo 80 || echo 250)"; }
+tcl_cg() { echo "@BIN@ @BENCH@/workload.tcl 3 40"; }
+
+# libxml2's xmllint, static: the package's configure writes config.h once;
+# every route compiles the library's sources and xmllint.c.
+xmllint_pkg=libxml2
+xmllint_build() {
+	local c=$1/bench-conf
+	if ! [ -f "$c/.done" ]; then
+		rm -rf "$c" && mkdir -p "$c" || return 1
+		(cd "$c" && "$1/configure" CC=clang-19 --disable-shared --without-python --without-zlib --without-lzma \
+			--without-threads --without-http --without-ftp --without-modules --without-icu) || return 1
+		touch "$c/.done"
+	fi
+	(cd "$1" && compile_all "$2" "$3" "$4 -DHAVE_CONFIG_H -I$c -I$c/include -Iinclude" "-lm" \
+		SAX.c entities.c encoding.c error.c parserInternals.c parser.c tree.c hash.c list.c xmlIO.c \
+		xmlmemory.c uri.c valid.c xlink.c HTMLparser.c HTMLtree.c debugXML.c xpath.c xpointer.c \
+		xinclude.c nanohttp.c nanoftp.c catalog.c globals.c threads.c c14n.c xmlstring.c buf.c \
+		xmlregexp.c xmlschemas.c xmlschemastypes.c xmlunicode.c xmlreader.c relaxng.c dict.c SAX2.c \
+		xmlwriter.c legacy.c chvalid.c pattern.c xmlsave.c xmlmodule.c schematron.c xzlib.c xmllint.c)
+}
+# Documents from bench/gen_xml.awk: training and evaluation differ in seed,
+# size and in part of the work (the evaluation canonicalizes; XPath differs).
+xmllint_data() {
+	local n
+	for n in train:1:20000 eval:2:30000 cg:3:3000; do
+		[ -f "$2/${n%%:*}.xml" ] && continue
+		awk -v seed="$(echo "$n" | cut -d: -f2)" -v records="${n##*:}" -f "$BENCH/gen_xml.awk" >"$2/${n%%:*}.xml" || return 1
+	done
+}
+xmllint_train() {
+	echo "@BIN@ --noout @DATA@/train.xml"
+	echo "@BIN@ --valid --noout @DATA@/train.xml"
+	echo "@BIN@ --format @DATA@/train.xml >@TMP@/format.xml"
+	echo "@BIN@ --xpath 'count(//record[price>100])' @DATA@/train.xml"
+	echo "@BIN@ --stream --noout @DATA@/train.xml"
+}
+xmllint_cmds() { # DOC
+	echo "@BIN@ --valid --noout @DATA@/$1"
+	echo "@BIN@ --format @DATA@/$1 >@TMP@/format.xml"
+	echo "@BIN@ --c14n @DATA@/$1 >@TMP@/c14n.xml"
+	echo "@BIN@ --xpath 'sum(//record[@kind=\"disc\"]/price)' @DATA@/$1"
+	echo "@BIN@ --noent --noblanks @DATA@/$1 >@TMP@/noent.xml"
+	echo "@BIN@ --stream --noout @DATA@/$1"
+}
+xmllint_eval() { xmllint_cmds eval.xml; }
+xmllint_cg() { xmllint_cmds cg.xml; }
+
 # ---- running commands ----------------------------------------------------
 
 # run_cmds KIND BIN TMP PREFIX...: runs the program's KIND commands with BIN,
@@ -236,19 +346,36 @@ output_sum() {
 
 # ---- the routes ----------------------------------------------------------
 
+# timed_build DIR DESC ARGS...: bench_step of a P_build, its seconds in DIR/build_s.
+timed_build() {
+	local dir=$1 desc=$2 t0 rc=0
+	shift 2
+	t0=$(bench_now_ns)
+	bench_step "$LOG" "$desc" "$@" || rc=$?
+	mkdir -p "$dir"
+	echo $((($(bench_now_ns) - t0) / 1000000000)) >>"$dir/build_s"
+	return $rc
+}
+
 build_o2() {
-	bench_step "$LOG" "$P: -O2 build" "${P}_build" "$SRC" "$OUTP/o2" "$CC" "$BASE_CFLAGS"
+	rm -f "$OUTP/o2/build_s"
+	timed_build "$OUTP/o2" "$P: -O2 build" "${P}_build" "$SRC" "$OUTP/o2" "$CC" "$BASE_CFLAGS"
+}
+
+build_o2flags() {
+	rm -rf "$OUTP/o2flags"
+	timed_build "$OUTP/o2flags" "$P: -O2 + cpgo cc's flags build" "${P}_build" "$SRC" "$OUTP/o2flags" "$CC" "$BASE_CFLAGS $CPGO_CC_FLAGS"
 }
 
 build_ir() {
 	local d=$OUTP/ir
 	rm -rf "$d" && mkdir -p "$d/raw"
-	bench_step "$LOG" "$P: instrumented build (-fprofile-generate)" \
+	timed_build "$d" "$P: instrumented build (-fprofile-generate)" \
 		"${P}_build" "$SRC" "$d/gen" "$CC" "$BASE_CFLAGS -fprofile-generate=$d/raw" || return 1
 	bench_step "$LOG" "$P: instrumented training run" run_cmds train "$d/gen/bin" "$d/tmp" || return 1
 	bench_step "$LOG" "$P: llvm-profdata merge" llvm-profdata-19 merge -o "$d/ir.profdata" "$d/raw" || return 1
-	bench_step "$LOG" "$P: -fprofile-use build" \
-		"${P}_build" "$SRC" "$d/use" "$CC" "$BASE_CFLAGS -fprofile-use=$d/ir.profdata -Wno-profile-instr-unprofiled" || return 1
+	timed_build "$d" "$P: -fprofile-use build" \
+		"${P}_build" "$SRC" "$d/use" "$CC" "$BASE_CFLAGS -fprofile-use=$d/ir.profdata -Wno-profile-instr-unprofiled -Wno-profile-instr-out-of-date" || return 1
 	ln -sfn use/bin "$d/bin"
 }
 
@@ -262,8 +389,8 @@ perf_to_profgen() {
 build_afdo() {
 	local d=$OUTP/afdo r n
 	rm -rf "$d" && mkdir -p "$d/perf"
-	bench_step "$LOG" "$P: -fdebug-info-for-profiling build" \
-		"${P}_build" "$SRC" "$d/gen" "$CC" "$BASE_CFLAGS -fdebug-info-for-profiling" || return 1
+	timed_build "$d" "$P: -fdebug-info-for-profiling build" \
+		"${P}_build" "$SRC" "$d/gen" "$CC" "$BASE_CFLAGS $SAMPLE_CFLAGS" || return 1
 	for r in $(seq "$TRAIN_RUNS"); do
 		bench_step "$LOG" "$P: perf record training run $r" run_cmds train "$d/gen/bin" "$d/tmp" \
 			perf record -q -e cpu-clock -F "$PERF_HZ" -o "$d/perf/$r.@I@.data" -- || return 1
@@ -279,39 +406,56 @@ build_afdo() {
 		--leading-ip-only --output="$d/afdo.prof" || return 1
 	# For comparing with cpgo's profile: the same data as text.
 	llvm-profdata-19 merge --sample --text -o "$d/afdo.txt" "$d/afdo.prof" >/dev/null 2>&1 || true
-	bench_step "$LOG" "$P: -fprofile-sample-use build" "${P}_build" "$SRC" "$d/use" "$CC" \
-		"$BASE_CFLAGS -fdebug-info-for-profiling -fprofile-sample-use=$d/afdo.prof -fsample-profile-use-profi" || return 1
+	timed_build "$d" "$P: -fprofile-sample-use build" "${P}_build" "$SRC" "$d/use" "$CC" \
+		"$BASE_CFLAGS $SAMPLE_CFLAGS -fprofile-sample-use=$d/afdo.prof -fsample-profile-use-profi" || return 1
 	ln -sfn use/bin "$d/bin"
 }
 
+# build_cpgo [HZ RUNS]: the cpgo route, trained at HZ over RUNS runs (default
+# --cpgo-hz and --train-runs), in OUTP/cpgo or OUTP/cpgo@HZxRUNS.
 build_cpgo() {
-	local d=$OUTP/cpgo r
+	local hz=${1:-$CPGO_HZ} runs=${2:-$TRAIN_RUNS} d=$OUTP/${3:-cpgo} r
 	rm -rf "$d" && mkdir -p "$d/pprof"
-	bench_step "$LOG" "$P: cpgo cc -pgo=off build" "${P}_build" "$SRC" "$d/gen" "$CPGO cc -pgo=off" "$BASE_CFLAGS" || return 1
-	for r in $(seq "$TRAIN_RUNS"); do
-		bench_step "$LOG" "$P: cpgo record training run $r" run_cmds train "$d/gen/bin" "$d/tmp" \
-			"$CPGO" record -o "$d/pprof/$r.@I@.pprof" -F "$CPGO_HZ" -- || return 1
+	# The profiled binary is built once per program and shared by the cpgo routes.
+	local gen=$OUTP/cpgo-gen
+	if ! [ -x "$gen/bin" ] || ! [ -f "$gen/.done" ]; then
+		rm -rf "$gen"
+		timed_build "$gen" "$P: cpgo cc -pgo=off build" "${P}_build" "$SRC" "$gen" "$CPGO cc -pgo=off" "$BASE_CFLAGS" || return 1
+		touch "$gen/.done"
+	fi
+	for r in $(seq "$runs"); do
+		bench_step "$LOG" "$P: cpgo record training run $r ($hz Hz)" run_cmds train "$gen/bin" "$d/tmp" \
+			"$CPGO" record -o "$d/pprof/$r.@I@.pprof" -F "$hz" -- || return 1
 	done
 	# cpgo record reports "...: N samples; ..." per run.
 	sed -n 's/.*cpgo record: wrote .*: \([0-9][0-9]*\) samples.*/\1/p' "$LOG" | tail -n "$(ls "$d"/pprof/*.pprof | wc -l)" |
 		awk '{ s += $1 } END { print s + 0 }' >"$d/samples"
-	bench_say "bench: $P: cpgo: $(cat "$d/samples") samples ($TRAIN_RUNS runs at $CPGO_HZ Hz)"
+	bench_say "bench: $P: ${3:-cpgo}: $(cat "$d/samples") samples ($runs runs at $hz Hz)"
 	bench_step "$LOG" "$P: cpgo merge" "$CPGO" merge -o "$d/default.pgo" "$d"/pprof/*.pprof || return 1
 	# Diagnostics only (the build converts by itself): what clang will see.
 	"$CPGO" top "$d/default.pgo" >"$d/top.txt" 2>&1 || true
-	"$CPGO" convert --to=llvm --text --binary "$d/gen/bin" -o "$d/cpgo.txt" "$d/default.pgo" >"$d/convert.log" 2>&1 || true
-	bench_step "$LOG" "$P: cpgo cc -pgo=default.pgo build" "${P}_build" "$SRC" "$d/use" \
+	"$CPGO" convert --to=llvm --text --binary "$gen/bin" -o "$d/cpgo.txt" "$d/default.pgo" >"$d/convert.log" 2>&1 || true
+	timed_build "$d" "$P: cpgo cc -pgo=default.pgo build" "${P}_build" "$SRC" "$d/use" \
 		"$CPGO cc -pgo=$d/default.pgo" "$BASE_CFLAGS" || return 1
 	ln -sfn use/bin "$d/bin"
 }
 
-binpath() { if [ "$1" = o2 ]; then echo "$OUTP/o2/bin"; else echo "$OUTP/$1/bin"; fi; }
+# build_route R: cpgo@HZxN trains the cpgo route at HZ Hz over N runs.
+build_route() {
+	case $1 in
+	cpgo@*) local s=${1#cpgo@}; build_cpgo "${s%x*}" "${s#*x}" "$1" ;;
+	*) "build_$1" ;;
+	esac
+}
+
+binpath() { echo "$OUTP/$1/bin"; }
 
 # ---- measuring -----------------------------------------------------------
 
-RESULTS=$WORK/results.tsv
+# Each program's rows are in run/PROGRAM/results.tsv, so programs can be run
+# by separate invocations (even at once) and reported together (--report).
 measure() {
-	local routes=() r round i cpu n
+	local routes=() r round i cpu n res=$OUTP/results.tsv
 	for r in ${ROUTES//,/ }; do [ -x "$(binpath "$r")" ] && routes+=("$r"); done
 	n=${#routes[@]}
 	# Outputs must be identical to -O2's.
@@ -340,6 +484,7 @@ measure() {
 			done
 		done
 	fi
+	: >"$res.tmp"
 	for r in "${routes[@]}"; do
 		local ratio=- med=- ir=- irr=-
 		if [ $TIMING = 1 ]; then
@@ -349,8 +494,10 @@ measure() {
 				END { for (k in t) if (k in b) print b[k] / t[k] }' "$times" | bench_median)
 		fi
 		if [ $CALLGRIND = 1 ]; then
-			strip --strip-debug -o "$OUTP/cg.bin" "$(binpath "$r")" || return 1
-			ir=$(CGOUT=$OUTP/cg run_cg "$OUTP/cg.bin") || return 1
+			# Kept per route for bench/compare.sh.
+			rm -rf "$OUTP/cg/$r" && mkdir -p "$OUTP/cg/$r" || return 1
+			strip --strip-debug -o "$OUTP/cg/$r/bin" "$(binpath "$r")" || return 1
+			ir=$(CGOUT=$OUTP/cg/$r run_cg "$OUTP/cg/$r/bin") || return 1
 		fi
 		local minr=-
 		if [ $TIMING = 1 ]; then
@@ -358,8 +505,9 @@ measure() {
 			minr=$(awk -v r="$r" '$2 == "o2" && (!b || $3 < b) { b = $3 } $2 == r && (!t || $3 < t) { t = $3 }
 				END { if (b && t) print b / t; else print "-" }' "$times")
 		fi
-		printf '%s\t%s\t%s\t%s\t%s\t%s\n' "$P" "$r" "$med" "$ratio" "$ir" "$minr" >>"$RESULTS"
+		printf '%s\t%s\t%s\t%s\t%s\t%s\n' "$P" "$r" "$med" "$ratio" "$ir" "$minr" >>"$res.tmp"
 	done
+	mv "$res.tmp" "$res"
 }
 
 run_cg() {
@@ -381,12 +529,17 @@ run_cg() {
 }
 
 report() {
-	local cmdline="bench/pgo.sh${ARGS:+ $ARGS}"
+	local cmdline="bench/pgo.sh${ARGS:+ $ARGS}" results=() p
+	for p in ${PROGRAMS//,/ }; do
+		[ -f "$WORK/run/$p/results.tsv" ] && results+=("$WORK/run/$p/results.tsv")
+	done
+	[ ${#results[@]} -gt 0 ] || { bench_say "bench: no results under $WORK/run for: $PROGRAMS"; return 1; }
 	echo "# cpgo PGO benchmark"
 	echo
 	echo "Generated by \`$cmdline\` on $(date -u +%Y-%m-%d) ($(nproc) cores, $(uname -m);"
 	echo "$($CC --version | head -1)). $ROUNDS interleaved rounds; $TRAIN_RUNS training runs for the sampled"
-	echo "routes (perf at $PERF_HZ Hz, cpgo at $CPGO_HZ Hz). Flags of every build: \`$BASE_CFLAGS\`."
+	echo "routes (perf at $PERF_HZ Hz, cpgo at $CPGO_HZ Hz; cpgo@HZxN: N runs at HZ Hz). Base flags of every"
+	echo "build: \`$BASE_CFLAGS\`; o2flags adds cpgo cc's \`$CPGO_CC_FLAGS\`, afdo \`$SAMPLE_CFLAGS\`."
 	echo
 	echo "Time = CPU time (user + sys) of the evaluation commands, wall and CPU in run/PROGRAM/times.tsv."
 	echo "Speedup = median over rounds of (time of -O2 / time of the route) within the same round;"
@@ -395,26 +548,36 @@ report() {
 	echo
 	echo "Best-of ratio = fastest -O2 round / fastest round of the route (noise only adds time)."
 	echo
-	echo "| program | route | median time (s) | speedup vs -O2 | best-of ratio | Ir | Ir ratio vs -O2 | profile |"
-	echo "|---|---|---|---|---|---|---|---|"
+	echo "Build = seconds of compiling of the route (both builds for the PGO routes; the cpgo routes"
+	echo "share one profiled build, counted in each), on a shared machine."
+	echo
+	echo "| program | route | median time (s) | speedup vs -O2 | best-of ratio | Ir | Ir ratio vs -O2 | profile | build (s) |"
+	echo "|---|---|---|---|---|---|---|---|---|"
 	awk -F'\t' -v work="$WORK" '
 		function note(p, r,   f, n) {
 			if (r == "afdo") { f = work "/run/" p "/afdo/samples"; if ((getline n < f) > 0) return n " perf samples"; return "" }
-			if (r == "cpgo") { f = work "/run/" p "/cpgo/samples"; if ((getline n < f) > 0) return n " cpgo samples"; return "" }
+			if (r ~ /^cpgo/) { f = work "/run/" p "/" r "/samples"; if ((getline n < f) > 0) return n " cpgo samples"; return "" }
 			if (r == "ir") return "instrumented"
+			if (r == "o2flags") return "none"
 			return "baseline"
+		}
+		function build(p, r,   f, n, t) {
+			t = 0
+			f = work "/run/" p "/" r "/build_s"; while ((getline n < f) > 0) t += n; close(f)
+			if (r ~ /^cpgo/) { f = work "/run/" p "/cpgo-gen/build_s"; while ((getline n < f) > 0) t += n; close(f) }
+			return t ? t : "-"
 		}
 		{ p[NR] = $1; r[NR] = $2; t[NR] = $3; s[NR] = $4; ir[NR] = $5; mr[NR] = $6 == "" ? "-" : $6; if ($2 == "o2") base[$1] = $5 }
 		END {
-			names["o2"] = "-O2"; names["ir"] = "IR PGO"; names["afdo"] = "perf AutoFDO"; names["cpgo"] = "cpgo"
+			names["o2"] = "-O2"; names["o2flags"] = "-O2 + cpgo cc flags"; names["ir"] = "IR PGO"; names["afdo"] = "perf AutoFDO"; names["cpgo"] = "cpgo"
 			for (i = 1; i <= NR; i++) {
 				irr = (ir[i] != "-" && base[p[i]] != "-" && ir[i] > 0) ? sprintf("%.3f", base[p[i]] / ir[i]) : "-"
 				sp = s[i] == "-" ? "-" : sprintf("%.3f", s[i])
 				tm = t[i] == "-" ? "-" : sprintf("%.3f", t[i])
 				bo = mr[i] == "-" ? "-" : sprintf("%.3f", mr[i])
-				printf "| %s | %s | %s | %s | %s | %s | %s | %s |\n", p[i], names[r[i]], tm, sp, bo, ir[i], irr, note(p[i], r[i])
+				printf "| %s | %s | %s | %s | %s | %s | %s | %s | %s |\n", p[i], (r[i] in names ? names[r[i]] : r[i]), tm, sp, bo, ir[i], irr, note(p[i], r[i]), build(p[i], r[i])
 			}
-		}' "$RESULTS"
+		}' "${results[@]}"
 }
 
 # ---- main ----
@@ -422,10 +585,10 @@ report() {
 # run cannot derail it.
 main() {
 
-	: >"$RESULTS"
 	failed=
 	for P in ${PROGRAMS//,/ }; do
-		declare -F "${P}_build" >/dev/null || bench_die "unknown program '$P' (lua, zstd, bzip2, tl)"
+		[ $REPORT_ONLY = 0 ] || break
+		declare -F "${P}_build" >/dev/null || bench_die "unknown program '$P' (lua, zstd, bzip2, tl, tcl, sqlite, xmllint)"
 		pkg_var=${P}_pkg
 		OUTP=$WORK/run/$P
 		LOG=$OUTP/log.txt
@@ -437,11 +600,12 @@ main() {
 			bench_say "bench: == $P (examples/$P) =="
 			SRC=$ROOT/examples/$P
 		fi
+		! declare -F "${P}_env" >/dev/null || "${P}_env"
 		DATA=$WORK/data/$P$([ $QUICK = 1 ] && echo -quick)
 		mkdir -p "$DATA"
 		bench_step "$LOG" "$P: input data" "${P}_data" "$SRC" "$DATA" || { failed="$failed $P"; continue; }
 		if [ $TIME_ONLY = 0 ]; then
-			[ $REUSE = 1 ] || : >"$LOG"
+			[ $REUSE = 1 ] || { : >"$LOG"; rm -rf "$OUTP/cpgo-gen"; }
 			if [ $REUSE = 0 ] || ! [ -x "$(binpath o2)" ]; then
 				build_o2 || { failed="$failed $P"; continue; }
 			fi
@@ -449,7 +613,7 @@ main() {
 				[ "$r" = o2 ] && continue
 				[ $REUSE = 1 ] && [ -x "$(binpath "$r")" ] && continue
 				bench_say "bench: $P: route $r"
-				"build_$r" || { failed="$failed $P/$r"; rm -f "$OUTP/$r/bin"; }
+				build_route "$r" || { failed="$failed $P/$r"; rm -f "$OUTP/$r/bin"; }
 			done
 		fi
 		measure || failed="$failed $P/measure"
