@@ -316,6 +316,39 @@ xmllint_cmds() { # DOC
 xmllint_eval() { xmllint_cmds eval.xml; }
 xmllint_cg() { xmllint_cmds cg.xml; }
 
+# mawk, an awk interpreter: the package's configure writes config.h and its
+# makescan writes scancode.c once; every route compiles the sources.
+mawk_pkg=mawk
+mawk_build() {
+	local c=$1/bench-conf
+	if ! [ -f "$c/.done" ]; then
+		rm -rf "$c" && mkdir -p "$c" || return 1
+		(cd "$c" && "$1/configure" CC=clang-19 && make scancode.c) || return 1
+		touch "$c/.done"
+	fi
+	(cd "$1" && compile_all "$2" "$3" "$4 -I$c -I." "-lm" \
+		parse.c scan.c memory.c main.c hash.c execute.c code.c da.c error.c init.c bi_vars.c \
+		cast.c print.c bi_funct.c kw.c jmp.c array.c field.c split.c re_cmpl.c regexp.c zmalloc.c \
+		fin.c files.c "$c/scancode.c" matherr.c fcall.c version.c)
+}
+mawk_data() {
+	[ -f "$2/words.txt" ] || awk -v seed=5 -v bytes=8000000 -f "$BENCH/gen_corpus.awk" >"$2/words.txt" || return 1
+	[ -f "$2/words-cg.txt" ] || head -c 1000000 "$2/words.txt" >"$2/words-cg.txt"
+}
+# Training runs the bench's SQL and XML generators; evaluation runs the
+# corpus generator and a word count over a corpus: other scripts, other data.
+mawk_train() {
+	echo "@BIN@ -v seed=7 -v rows=60000 -v mix=train -f @BENCH@/gen_sql.awk >@TMP@/t.sql"
+	echo "@BIN@ -v seed=7 -v records=15000 -f @BENCH@/gen_xml.awk >@TMP@/t.xml"
+}
+mawk_cmds() { # BYTES CORPUS
+	echo "@BIN@ -v seed=9 -v bytes=$1 -f @BENCH@/gen_corpus.awk >@TMP@/corpus.txt"
+	echo "@BIN@ '{ for (i = 1; i <= NF; i++) n[tolower(\$i)]++ } END { for (w in n) if (n[w] > 50) print n[w], w }' @DATA@/$2 >@TMP@/wc.txt"
+	echo "@BIN@ -F'[ ,:=]' '/GET|POST/ { s[\$2] += length(\$0); c++ } END { for (k in s) printf \"%s %d\\n\", k, s[k]; print c }' @DATA@/$2 >@TMP@/fs.txt"
+}
+mawk_eval() { mawk_cmds 6000000 words.txt; }
+mawk_cg() { mawk_cmds 800000 words-cg.txt; }
+
 # ---- running commands ----------------------------------------------------
 
 # run_cmds KIND BIN TMP PREFIX...: runs the program's KIND commands with BIN,
@@ -588,7 +621,7 @@ main() {
 	failed=
 	for P in ${PROGRAMS//,/ }; do
 		[ $REPORT_ONLY = 0 ] || break
-		declare -F "${P}_build" >/dev/null || bench_die "unknown program '$P' (lua, zstd, bzip2, tl, tcl, sqlite, xmllint)"
+		declare -F "${P}_build" >/dev/null || bench_die "unknown program '$P' (lua, zstd, bzip2, tl, tcl, sqlite, xmllint, mawk)"
 		pkg_var=${P}_pkg
 		OUTP=$WORK/run/$P
 		LOG=$OUTP/log.txt
