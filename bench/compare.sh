@@ -136,7 +136,7 @@ awk -F'\t' -v top="$TOP" '
 			printf "%15d %15d %+14d %7s  %s\n", a[f], b[f], dd[i], r, f
 			shown += dd[i]
 		}
-		printf "%15d %15d %+14d %7s  %s\n", ta, tb, tb - ta, tb > 0 ? sprintf("%.3f", ta / tb) : "-", "TOTAL"
+		printf "%15d %15d %+14d %7s  %s\n", ta, tb, tb - ta, (tb > 0 ? sprintf("%.3f", ta / tb) : "-"), "TOTAL"
 		if (tb != ta)
 			printf "the %d rows shown explain %.1f%% of the total difference; %d functions differ\n", \
 				(top == 0 || top > n) ? n : top, 100 * shown / (tb - ta), n
