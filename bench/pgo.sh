@@ -538,6 +538,14 @@ measure() {
 			minr=$(awk -v r="$r" '$2 == "o2" && (!b || $3 < b) { b = $3 } $2 == r && (!t || $3 < t) { t = $3 }
 				END { if (b && t) print b / t; else print "-" }' "$times")
 		fi
+		# A run that skips one measurement keeps the last run's figures for it,
+		# so timing and callgrind can be run separately (--no-timing, --no-callgrind).
+		local old
+		old=$(awk -F'\t' -v r="$r" '$2 == r' "$res" 2>/dev/null)
+		if [ -n "$old" ]; then
+			[ $TIMING = 1 ] || { med=$(echo "$old" | cut -f3); ratio=$(echo "$old" | cut -f4); minr=$(echo "$old" | cut -f6); }
+			[ $CALLGRIND = 1 ] || ir=$(echo "$old" | cut -f5)
+		fi
 		printf '%s\t%s\t%s\t%s\t%s\t%s\n' "$P" "$r" "$med" "$ratio" "$ir" "$minr" >>"$res.tmp"
 	done
 	mv "$res.tmp" "$res"
