@@ -229,15 +229,20 @@ bzip2_cg() { bzip2_cmds cg.txt cg.txt; }
 # sqlite3's shell over generated SQL (bench/gen_sql.awk). The amalgamation
 # (sqlite3.c, shell.c) is generated once from the source tree with the
 # package's own configure and tclsh; every route compiles those two files.
+# configure_once DIR CMD...: runs CMD (a function or program) in a new DIR,
+# once: a stamp marks it done, so every route compiles the same generated files.
+configure_once() {
+	local d=$1
+	shift
+	[ -f "$d/.done" ] && return 0
+	rm -rf "$d" && mkdir -p "$d" && (cd "$d" && "$@") && touch "$d/.done"
+}
+
 sqlite_pkg=sqlite3
+sqlite_conf() { "$1/configure" CC=clang-19 --disable-tcl --disable-readline && make sqlite3.c shell.c; }
 sqlite_build() {
 	local a=$1/bench-amalg
-	if ! [ -f "$a/.done" ]; then
-		rm -rf "$a" && mkdir -p "$a" || return 1
-		(cd "$a" && "$1/configure" CC=clang-19 --disable-tcl --disable-readline &&
-			make sqlite3.c shell.c) || return 1
-		touch "$a/.done"
-	fi
+	configure_once "$a" sqlite_conf "$1" || return 1
 	(cd "$a" && compile_all "$2" "$3" "$4 -DSQLITE_THREADSAFE=0 -DSQLITE_OMIT_LOAD_EXTENSION -I." "-lm" sqlite3.c shell.c)
 }
 sqlite_data() {
@@ -276,12 +281,8 @@ tcl_cg() { echo "@BIN@ @BENCH@/workload.tcl 3 40"; }
 xmllint_pkg=libxml2
 xmllint_build() {
 	local c=$1/bench-conf
-	if ! [ -f "$c/.done" ]; then
-		rm -rf "$c" && mkdir -p "$c" || return 1
-		(cd "$c" && "$1/configure" CC=clang-19 --disable-shared --without-python --without-zlib --without-lzma \
-			--without-threads --without-http --without-ftp --without-modules --without-icu) || return 1
-		touch "$c/.done"
-	fi
+	configure_once "$c" "$1/configure" CC=clang-19 --disable-shared --without-python --without-zlib --without-lzma \
+		--without-threads --without-http --without-ftp --without-modules --without-icu || return 1
 	(cd "$1" && compile_all "$2" "$3" "$4 -DHAVE_CONFIG_H -I$c -I$c/include -Iinclude" "-lm" \
 		SAX.c entities.c encoding.c error.c parserInternals.c parser.c tree.c hash.c list.c xmlIO.c \
 		xmlmemory.c uri.c valid.c xlink.c HTMLparser.c HTMLtree.c debugXML.c xpath.c xpointer.c \
@@ -319,13 +320,10 @@ xmllint_cg() { xmllint_cmds cg.xml; }
 # mawk, an awk interpreter: the package's configure writes config.h and its
 # makescan writes scancode.c once; every route compiles the sources.
 mawk_pkg=mawk
+mawk_conf() { "$1/configure" CC=clang-19 && make scancode.c; }
 mawk_build() {
 	local c=$1/bench-conf
-	if ! [ -f "$c/.done" ]; then
-		rm -rf "$c" && mkdir -p "$c" || return 1
-		(cd "$c" && "$1/configure" CC=clang-19 && make scancode.c) || return 1
-		touch "$c/.done"
-	fi
+	configure_once "$c" mawk_conf "$1" || return 1
 	(cd "$1" && compile_all "$2" "$3" "$4 -I$c -I." "-lm" \
 		parse.c scan.c memory.c main.c hash.c execute.c code.c da.c error.c init.c bi_vars.c \
 		cast.c print.c bi_funct.c kw.c jmp.c array.c field.c split.c re_cmpl.c regexp.c zmalloc.c \
