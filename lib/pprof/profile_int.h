@@ -1,0 +1,74 @@
+#ifndef CPGO_PPROF_PROFILE_INT_H
+#define CPGO_PPROF_PROFILE_INT_H
+
+/*
+ * Hidden internals of the profile model, shared by its files only
+ * (profile.c, strtab.c, idindex.c, check.c, decode.c, encode.c): the private
+ * state behind struct cpgo_profile, and the pieces of the codec that the
+ * decoder and the encoder share. Nothing outside lib/pprof includes this.
+ */
+
+#include "pprof/profile.h"
+
+/* The default limit on input sizes, compressed and decompressed (1 GiB). */
+#define CPGO_PPROF_DEFAULT_LIMIT ((size_t)1 << 30)
+
+/* An open-addressing map from 64-bit keys to array positions. */
+struct idmap {
+	uint64_t *keys; /* 0 = empty (pprof ids are never 0) */
+	size_t *vals;
+	size_t mask;
+	int dense;      /* ids are exactly 1..n in order: no table needed */
+	int built;
+};
+
+struct arena_chunk {
+	struct arena_chunk *next;
+	size_t used, size;
+	char data[];
+};
+
+struct cpgo_profile_priv {
+	struct arena_chunk *arena;
+	/* String interning: hash slots hold string index + 1 (0 = empty). */
+	size_t *str_slots;
+	size_t str_mask;
+	size_t str_hashed; /* strings [0, str_hashed) are in the table */
+	struct idmap fn_map, loc_map, map_map;
+	/* Largest ids seen, so added elements never reuse an id read from a file. */
+	uint64_t max_fn_id, max_loc_id, max_map_id;
+};
+
+/* profile.c: string storage that lives as long as the profile. */
+char *cpgo_pprof_arena_alloc(struct cpgo_profile_priv *pv, size_t n);
+
+/* strtab.c: frees the interning table. */
+void cpgo_pprof_strtab_release(struct cpgo_profile_priv *pv);
+
+/* idindex.c: drops the id indexes (after additions); builds them reporting duplicates. */
+void cpgo_pprof_invalidate_ids(struct cpgo_profile_priv *pv);
+int cpgo_pprof_index_all(struct cpgo_profile *p, uint64_t dups[3]);
+
+/* Top-level Profile fields that are streamed one message at a time (wire.c). */
+enum { CPGO_PB_SAMPLE = 2, CPGO_PB_LOCATION = 4, CPGO_PB_FUNCTION = 5 };
+
+/* One top-level protobuf field: number, wire type, whole field bytes, payload. */
+struct cpgo_pb_field {
+	uint64_t num;
+	unsigned wire;
+	const unsigned char *start, *end; /* the whole field, tag included */
+	const unsigned char *payload;     /* for length-delimited fields */
+	size_t payload_len;
+};
+
+/* wire.c: protobuf framing (tag, length), not the messages themselves. */
+int cpgo_pb_varint(const unsigned char **pp, const unsigned char *end, uint64_t *v);
+int cpgo_pb_next(const unsigned char **pp, const unsigned char *end, struct cpgo_pb_field *f);
+int cpgo_pb_put_varint(struct cpgo_buf *b, uint64_t v);
+
+/* gzip.c: libdeflate, with a decompressed-size limit that a gzip bomb cannot pass. */
+int cpgo_pprof_gunzip(const unsigned char *in, size_t len, const char *name, size_t limit,
+		      struct cpgo_buf *out);
+int cpgo_pprof_gzip(const void *in, size_t len, struct cpgo_buf *out);
+
+#endif
