@@ -12,6 +12,7 @@
 #include "builtin.h"
 #include "util/error.h"
 #include "pprof/merge.h"
+#include "pprof/source.h"
 
 static const char usage[] =
 	"usage: cpgo merge [-o OUT] [--normalize] [[-w WEIGHT] INPUT]...\n"
@@ -144,7 +145,7 @@ int cmd_merge(int argc, char **argv)
 	}
 	for (int i = 0; i < n_input; i++) {
 		struct cpgo_profile in;
-		if (cpgo_merge_read_input(&in, inputs[i], NULL) < 0) {
+		if (cpgo_source_read(&in, inputs[i], NULL) < 0) {
 			ret = die_lib("merge");
 			goto cleanup;
 		}

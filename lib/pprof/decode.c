@@ -288,7 +288,7 @@ cleanup:
 static int parse_impl(struct cpgo_profile *p, const unsigned char *in, size_t len,
 		      struct cpgo_buf *owned, const char *name, const struct cpgo_read_opts *opts)
 {
-	size_t limit = opts && opts->max_decompressed ? opts->max_decompressed : CPGO_PPROF_DEFAULT_LIMIT;
+	size_t limit = opts && opts->max_decompressed ? opts->max_decompressed : CPGO_PROFILE_READ_LIMIT;
 	struct cpgo_buf raw = CPGO_BUF_INIT;
 	int ret = -1;
 
@@ -334,7 +334,7 @@ int cpgo_profile_read(struct cpgo_profile *p, const char *path,
 		      const struct cpgo_read_opts *opts)
 {
 	struct cpgo_buf b = CPGO_BUF_INIT;
-	size_t limit = opts && opts->max_compressed ? opts->max_compressed : CPGO_PPROF_DEFAULT_LIMIT;
+	size_t limit = opts && opts->max_compressed ? opts->max_compressed : CPGO_PROFILE_READ_LIMIT;
 	int ret;
 
 	memset(p, 0, sizeof(*p));

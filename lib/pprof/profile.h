@@ -105,10 +105,13 @@ struct cpgo_profile {
 	struct cpgo_profile_priv *priv;
 };
 
-/* Limits for reading untrusted input. */
+/* The default limit on a profile's size, compressed and decompressed. */
+#define CPGO_PROFILE_READ_LIMIT ((size_t)1 << 30)
+
+/* Limits for reading untrusted input (0: CPGO_PROFILE_READ_LIMIT). */
 struct cpgo_read_opts {
-	size_t max_compressed;   /* default 1 GiB */
-	size_t max_decompressed; /* default 1 GiB: a gzip bomb is refused before inflating past it */
+	size_t max_compressed;
+	size_t max_decompressed; /* a gzip bomb is refused before inflating past it */
 };
 
 /* A fresh profile with string 0 = "". */

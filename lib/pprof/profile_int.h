@@ -10,9 +10,6 @@
 
 #include "pprof/profile.h"
 
-/* The default limit on input sizes, compressed and decompressed (1 GiB). */
-#define CPGO_PPROF_DEFAULT_LIMIT ((size_t)1 << 30)
-
 /* An open-addressing map from 64-bit keys to array positions. */
 struct idmap {
 	uint64_t *keys; /* 0 = empty (pprof ids are never 0) */
