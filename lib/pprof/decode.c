@@ -24,6 +24,7 @@ static int from_message(struct cpgo_profile *p, const Perftools__Profiles__Profi
 {
 	/* Strings first: the decoder's table becomes ours (hashing happens lazily). */
 	p->n_string = 0;
+	cpgo_hashmap_clear(&p->priv->strs);
 	p->priv->str_hashed = 0;
 	if (m->n_string_table == 0)
 		return error("%s: empty string table (not a pprof profile?)", name);

@@ -7,25 +7,37 @@
 #include "pprof/profile.h"
 #include "pprof/profile_int.h"
 #include "util/error.h"
+#include "util/hash.h"
 
 #include <stdlib.h>
 #include <string.h>
 
-static inline uint64_t hash_u64(uint64_t x)
+/* The elements an index points into: each starts with its uint64_t id. */
+struct id_array {
+	const char *base;
+	size_t stride;
+};
+
+static uint64_t id_at(const struct id_array *a, size_t pos)
 {
-	x ^= x >> 33;
-	x *= 0xff51afd7ed558ccdull;
-	x ^= x >> 33;
-	x *= 0xc4ceb9fe1a85ec53ull;
-	x ^= x >> 33;
-	return x;
+	return *(const uint64_t *)(a->base + pos * a->stride);
+}
+
+static int id_eq(const void *ctx, size_t pos, const void *key)
+{
+	return id_at(ctx, pos) == *(const uint64_t *)key;
+}
+
+static uint32_t id_hash(uint64_t id)
+{
+	return (uint32_t)cpgo_hash_fin(id);
 }
 
 static void idmap_release(struct idmap *m)
 {
-	free(m->keys);
-	free(m->vals);
-	memset(m, 0, sizeof(*m));
+	cpgo_hashmap_release(&m->map);
+	m->dense = 0;
+	m->built = 0;
 }
 
 void cpgo_pprof_invalidate_ids(struct cpgo_profile_priv *pv)
@@ -36,80 +48,62 @@ void cpgo_pprof_invalidate_ids(struct cpgo_profile_priv *pv)
 }
 
 /*
- * Builds the id -> position map for an array of `n` elements whose ids are
- * read by `id_at`. Duplicate ids are reported through *dup.
+ * Builds the id -> position index of `n` elements of `stride` bytes at
+ * `base`. The first duplicate id is reported through *dup; id 0 is left
+ * to the checker.
  */
 static int idmap_build(struct idmap *m, size_t n, const void *base, size_t stride,
 		       uint64_t *dup)
 {
-	size_t cap = 16;
-	const char *b = base;
+	struct id_array a = { base, stride };
 
 	*dup = 0;
 	idmap_release(m);
 	m->dense = 1;
-	for (size_t i = 0; i < n; i++) {
-		if (*(const uint64_t *)(b + i * stride) != i + 1) {
-			m->dense = 0;
-			break;
-		}
-	}
+	for (size_t i = 0; i < n && m->dense; i++)
+		m->dense = id_at(&a, i) == i + 1;
 	if (m->dense) {
 		m->built = 1;
 		return 0;
 	}
-	while (cap < n * 2) {
-		if (cap > SIZE_MAX / 4)
-			return error("too many ids");
-		cap *= 2;
-	}
-	m->keys = calloc(cap, sizeof(*m->keys));
-	m->vals = malloc(cap * sizeof(*m->vals));
-	if (!m->keys || !m->vals) {
-		idmap_release(m);
-		return error("out of memory indexing ids");
-	}
-	m->mask = cap - 1;
+	if (cpgo_hashmap_reserve_n(&m->map, n) < 0)
+		return -1;
 	for (size_t i = 0; i < n; i++) {
-		uint64_t id = *(const uint64_t *)(b + i * stride);
-		size_t h;
-		if (!id) {
-			*dup = 0;
-			continue; /* reported by the checker */
+		uint64_t id = id_at(&a, i);
+		uint32_t h = id_hash(id);
+		size_t slot, pos;
+
+		if (!id)
+			continue;
+		slot = cpgo_hashmap_find(&m->map, h, id_eq, &a, &id);
+		if (cpgo_hashmap_pos(&m->map, slot, &pos)) {
+			if (!*dup)
+				*dup = id;
+			continue;
 		}
-		h = hash_u64(id) & m->mask;
-		while (m->keys[h]) {
-			if (m->keys[h] == id) {
-				if (!*dup)
-					*dup = id;
-				goto next;
-			}
-			h = (h + 1) & m->mask;
-		}
-		m->keys[h] = id;
-		m->vals[h] = i;
-next:;
+		if (cpgo_hashmap_set(&m->map, slot, h, i) < 0)
+			return -1;
 	}
 	m->built = 1;
 	return 0;
 }
 
-static long idmap_get(const struct idmap *m, uint64_t id, size_t n)
+static long idmap_get(const struct idmap *m, uint64_t id, const void *base, size_t stride,
+		      size_t n)
 {
-	size_t h;
+	struct id_array a = { base, stride };
+	size_t pos;
+
 	if (!id)
 		return -1;
 	if (m->dense)
 		return id <= n ? (long)(id - 1) : -1;
-	if (!m->keys)
+	if (!m->map.s)
 		return -1;
-	h = hash_u64(id) & m->mask;
-	while (m->keys[h]) {
-		if (m->keys[h] == id)
-			return (long)m->vals[h];
-		h = (h + 1) & m->mask;
-	}
-	return -1;
+	if (!cpgo_hashmap_pos(&m->map, cpgo_hashmap_find(&m->map, id_hash(id), id_eq, &a, &id),
+			      &pos))
+		return -1;
+	return (long)pos;
 }
 
 /* Each struct starts with its uint64_t id, so one builder serves all three. */
@@ -143,7 +137,7 @@ const struct cpgo_function *cpgo_profile_function(const struct cpgo_profile *p, 
 	long i;
 	if (!p->priv->fn_map.built && cpgo_profile_index((struct cpgo_profile *)p) < 0)
 		return NULL;
-	i = idmap_get(&p->priv->fn_map, id, p->n_function);
+	i = idmap_get(&p->priv->fn_map, id, p->functions, sizeof(*p->functions), p->n_function);
 	return i < 0 ? NULL : &p->functions[i];
 }
 
@@ -152,7 +146,8 @@ const struct cpgo_location *cpgo_profile_location(const struct cpgo_profile *p, 
 	long i;
 	if (!p->priv->loc_map.built && cpgo_profile_index((struct cpgo_profile *)p) < 0)
 		return NULL;
-	i = idmap_get(&p->priv->loc_map, id, p->n_location);
+	i = idmap_get(&p->priv->loc_map, id, p->locations, sizeof(*p->locations),
+		      p->n_location);
 	return i < 0 ? NULL : &p->locations[i];
 }
 
@@ -161,7 +156,7 @@ const struct cpgo_mapping *cpgo_profile_mapping(const struct cpgo_profile *p, ui
 	long i;
 	if (!p->priv->map_map.built && cpgo_profile_index((struct cpgo_profile *)p) < 0)
 		return NULL;
-	i = idmap_get(&p->priv->map_map, id, p->n_mapping);
+	i = idmap_get(&p->priv->map_map, id, p->mappings, sizeof(*p->mappings), p->n_mapping);
 	return i < 0 ? NULL : &p->mappings[i];
 }
 

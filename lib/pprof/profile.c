@@ -45,6 +45,10 @@ int cpgo_profile_init(struct cpgo_profile *p)
 	p->priv = calloc(1, sizeof(*p->priv));
 	if (!p->priv)
 		return error("out of memory");
+	cpgo_hashmap_init(&p->priv->strs, "string");
+	cpgo_hashmap_init(&p->priv->fn_map.map, "function id");
+	cpgo_hashmap_init(&p->priv->loc_map.map, "location id");
+	cpgo_hashmap_init(&p->priv->map_map.map, "mapping id");
 	if (cpgo_profile_intern_len(p, "", 0) != 0) {
 		cpgo_profile_release(p);
 		return -1;

@@ -9,13 +9,12 @@
  */
 
 #include "pprof/profile.h"
+#include "util/hashmap.h"
 
-/* An open-addressing map from 64-bit keys to array positions. */
+/* An id -> array position index (idindex.c). */
 struct idmap {
-	uint64_t *keys; /* 0 = empty (pprof ids are never 0) */
-	size_t *vals;
-	size_t mask;
-	int dense;      /* ids are exactly 1..n in order: no table needed */
+	struct cpgo_hashmap map;
+	int dense; /* ids are exactly 1..n in order: no table needed */
 	int built;
 };
 
@@ -27,9 +26,8 @@ struct arena_chunk {
 
 struct cpgo_profile_priv {
 	struct arena_chunk *arena;
-	/* String interning: hash slots hold string index + 1 (0 = empty). */
-	size_t *str_slots;
-	size_t str_mask;
+	/* String interning: positions in the string table. */
+	struct cpgo_hashmap strs;
 	size_t str_hashed; /* strings [0, str_hashed) are in the table */
 	struct idmap fn_map, loc_map, map_map;
 	/* Largest ids seen, so added elements never reuse an id read from a file. */

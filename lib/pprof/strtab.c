@@ -6,56 +6,45 @@
 #include "pprof/profile.h"
 #include "pprof/profile_int.h"
 #include "util/error.h"
+#include "util/hash.h"
 
 #include <stdlib.h>
 #include <string.h>
 
-static uint64_t hash_bytes(const char *s, size_t len)
+struct str_key {
+	const char *s;
+	size_t len;
+};
+
+static int str_eq(const void *ctx, size_t pos, const void *key)
 {
-	/* FNV-1a: strings are short (symbol names), this is fast enough. */
-	uint64_t h = 1469598103934665603ull;
-	for (size_t i = 0; i < len; i++) {
-		h ^= (unsigned char)s[i];
-		h *= 1099511628211ull;
-	}
-	return h;
+	const struct cpgo_profile *p = ctx;
+	const struct str_key *k = key;
+	return p->string_lens[pos] == k->len && !memcmp(p->strings[pos], k->s, k->len);
 }
 
-static int str_table_insert(struct cpgo_profile_priv *pv, const struct cpgo_profile *p,
-			    size_t idx)
+static uint32_t str_hash(const char *s, size_t len)
 {
-	size_t h = hash_bytes(p->strings[idx], p->string_lens[idx]) & pv->str_mask;
-	while (pv->str_slots[h]) {
-		size_t o = pv->str_slots[h] - 1;
-		/* Duplicate strings are legal in pprof; the first one wins. */
-		if (p->string_lens[o] == p->string_lens[idx] &&
-		    !memcmp(p->strings[o], p->strings[idx], p->string_lens[idx]))
-			return 0;
-		h = (h + 1) & pv->str_mask;
-	}
-	pv->str_slots[h] = idx + 1;
-	return 0;
+	return (uint32_t)cpgo_hash_fin(cpgo_hash_bytes(CPGO_HASH_SEED, s, len));
 }
 
-static int str_table_reserve(struct cpgo_profile *p, size_t n)
+/* Hashes strings [str_hashed, n_string), which the decoder added unhashed. */
+static int str_table_catch_up(struct cpgo_profile *p)
 {
 	struct cpgo_profile_priv *pv = p->priv;
-	size_t want = 64;
 
-	while (want < n * 2) {
-		if (want > SIZE_MAX / 4)
-			return error("string table too large");
-		want *= 2;
+	if (cpgo_hashmap_reserve_n(&pv->strs, p->n_string + 1) < 0)
+		return -1;
+	for (; pv->str_hashed < p->n_string; pv->str_hashed++) {
+		size_t i = pv->str_hashed;
+		struct str_key k = { p->strings[i], p->string_lens[i] };
+		uint32_t h = str_hash(k.s, k.len);
+		size_t slot = cpgo_hashmap_find(&pv->strs, h, str_eq, p, &k), pos;
+		/* Duplicate strings are legal in pprof; the first one wins. */
+		if (!cpgo_hashmap_pos(&pv->strs, slot, &pos) &&
+		    cpgo_hashmap_set(&pv->strs, slot, h, i) < 0)
+			return -1;
 	}
-	if (pv->str_slots && pv->str_mask + 1 >= want)
-		return 0;
-	free(pv->str_slots);
-	pv->str_slots = calloc(want, sizeof(size_t));
-	if (!pv->str_slots)
-		return error("out of memory for the string table");
-	pv->str_mask = want - 1;
-	for (size_t i = 0; i < pv->str_hashed; i++)
-		str_table_insert(pv, p, i);
 	return 0;
 }
 
@@ -86,29 +75,21 @@ static int64_t str_push(struct cpgo_profile *p, const char *s, size_t len)
 int64_t cpgo_profile_intern_len(struct cpgo_profile *p, const char *s, size_t len)
 {
 	struct cpgo_profile_priv *pv = p->priv;
-	size_t h;
+	struct str_key k = { s, len };
+	uint32_t h = str_hash(s, len);
+	size_t slot, pos;
 	int64_t idx;
 
-	/* Bring the hash up to date with strings added by the decoder. */
-	if (pv->str_hashed < p->n_string || !pv->str_slots) {
-		if (str_table_reserve(p, p->n_string + 1) < 0)
-			return -1;
-		for (; pv->str_hashed < p->n_string; pv->str_hashed++)
-			str_table_insert(pv, p, pv->str_hashed);
-	}
-	h = hash_bytes(s, len) & pv->str_mask;
-	while (pv->str_slots[h]) {
-		size_t o = pv->str_slots[h] - 1;
-		if (p->string_lens[o] == len && !memcmp(p->strings[o], s, len))
-			return (int64_t)o;
-		h = (h + 1) & pv->str_mask;
-	}
+	if (pv->str_hashed < p->n_string && str_table_catch_up(p) < 0)
+		return -1;
+	if (cpgo_hashmap_reserve(&pv->strs) < 0)
+		return -1;
+	slot = cpgo_hashmap_find(&pv->strs, h, str_eq, p, &k);
+	if (cpgo_hashmap_pos(&pv->strs, slot, &pos))
+		return (int64_t)pos;
 	idx = str_push(p, s, len);
-	if (idx < 0)
+	if (idx < 0 || cpgo_hashmap_set(&pv->strs, slot, h, (size_t)idx) < 0)
 		return -1;
-	if (str_table_reserve(p, p->n_string) < 0)
-		return -1;
-	str_table_insert(pv, p, (size_t)idx);
 	pv->str_hashed = p->n_string;
 	return idx;
 }
@@ -120,8 +101,6 @@ int64_t cpgo_profile_intern(struct cpgo_profile *p, const char *s)
 
 void cpgo_pprof_strtab_release(struct cpgo_profile_priv *pv)
 {
-	free(pv->str_slots);
-	pv->str_slots = NULL;
-	pv->str_mask = 0;
+	cpgo_hashmap_release(&pv->strs);
 	pv->str_hashed = 0;
 }
