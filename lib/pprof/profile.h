@@ -178,10 +178,14 @@ static inline const int64_t *cpgo_sample_values(const struct cpgo_profile *p, si
 }
 
 /*
- * Which sample type PGO should use: the index of default_sample_type if set,
- * else the first of "samples"/"count", "cpu"/"nanoseconds"; -1 if none
- * (error set naming the types present).
+ * The sample type PGO reads, chosen as Go's compiler does
+ * (cmd/compile/internal/pgoir): the first sample type that is samples/count
+ * or cpu/nanoseconds. Types are compared by their strings, never by string
+ * index, so a profile whose string table holds duplicates gets the same
+ * answer whichever copy it points at; default_sample_type (what a viewer
+ * shows first) plays no part. Every PGO consumer (convert, validate) calls
+ * this. Returns the index, or -1 with an error naming the types present.
  */
-int cpgo_profile_pgo_value_index(const struct cpgo_profile *p, const char *name);
+int cpgo_profile_cpu_index(const struct cpgo_profile *p, const char *name);
 
 #endif

@@ -448,7 +448,7 @@ int cpgo_report_validate(struct cpgo_profile *p, struct cpgo_report_validate *v)
 	list_types(&types, p);
 	ic = find_type(p, "samples", "count");
 	icpu = find_type(p, "cpu", "nanoseconds");
-	vi = cpgo_profile_pgo_value_index(p, "profile");
+	vi = cpgo_profile_cpu_index(p, "profile");
 	cpgo_clear_error();
 	v->value_index = vi;
 	v->n_stack = p->n_sample;

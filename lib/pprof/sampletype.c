@@ -1,28 +1,34 @@
 /*
- * Which of a profile's sample types a consumer reads (pprof/profile.h).
+ * Which of a profile's sample types PGO reads (pprof/profile.h).
  */
 #include "pprof/profile.h"
 #include "util/error.h"
 
 #include <string.h>
 
-int cpgo_profile_pgo_value_index(const struct cpgo_profile *p, const char *name)
+/* The CPU sample types Go's PGO accepts; either is fine (cpu is samples * period). */
+static const char *const cpu_types[][2] = {
+	{ "samples", "count" },
+	{ "cpu", "nanoseconds" },
+};
+
+static int is_cpu_type(const struct cpgo_profile *p, const struct cpgo_value_type *vt)
+{
+	const char *type = cpgo_profile_str(p, vt->type), *unit = cpgo_profile_str(p, vt->unit);
+
+	for (size_t w = 0; w < sizeof(cpu_types) / sizeof(cpu_types[0]); w++)
+		if (!strcmp(type, cpu_types[w][0]) && !strcmp(unit, cpu_types[w][1]))
+			return 1;
+	return 0;
+}
+
+int cpgo_profile_cpu_index(const struct cpgo_profile *p, const char *name)
 {
 	struct cpgo_buf have = CPGO_BUF_INIT;
-	static const char *const wanted[][2] = {
-		{ "samples", "count" }, { "cpu", "nanoseconds" },
-	};
 
-	if (p->default_sample_type) {
-		for (size_t i = 0; i < p->n_sample_type; i++)
-			if (p->sample_type[i].type == p->default_sample_type)
-				return (int)i;
-	}
-	for (size_t w = 0; w < 2; w++)
-		for (size_t i = 0; i < p->n_sample_type; i++)
-			if (!strcmp(cpgo_profile_str(p, p->sample_type[i].type), wanted[w][0]) &&
-			    !strcmp(cpgo_profile_str(p, p->sample_type[i].unit), wanted[w][1]))
-				return (int)i;
+	for (size_t i = 0; i < p->n_sample_type; i++)
+		if (is_cpu_type(p, &p->sample_type[i]))
+			return (int)i;
 	for (size_t i = 0; i < p->n_sample_type; i++)
 		cpgo_buf_addf(&have, "%s%s/%s", i ? ", " : "",
 			      cpgo_profile_str(p, p->sample_type[i].type),

@@ -346,24 +346,6 @@ static void test_gzip_bomb_refused_quickly(void **state)
 	free(gz);
 }
 
-static void test_pgo_value_index(void **state)
-{
-	struct cpgo_profile p;
-
-	build_full(&p);
-	/* default_sample_type is "cpu". */
-	assert_int_equal(cpgo_profile_pgo_value_index(&p, "x"), 1);
-	p.default_sample_type = 0;
-	assert_int_equal(cpgo_profile_pgo_value_index(&p, "x"), 0);
-	cpgo_profile_release(&p);
-
-	assert_int_equal(cpgo_profile_init(&p), 0);
-	assert_int_equal(cpgo_profile_add_sample_type(&p, "alloc_space", "bytes"), 0);
-	assert_int_equal(cpgo_profile_pgo_value_index(&p, "heap.pprof"), -1);
-	assert_non_null(strstr(cpgo_last_error(), "alloc_space/bytes"));
-	cpgo_profile_release(&p);
-}
-
 static void test_sparse_ids_lookup(void **state)
 {
 	struct cpgo_profile p;
@@ -389,7 +371,6 @@ int main(void)
 		cmocka_unit_test(test_truncated_and_garbage),
 		cmocka_unit_test(test_dangling_references),
 		cmocka_unit_test(test_gzip_bomb_refused_quickly),
-		cmocka_unit_test(test_pgo_value_index),
 		cmocka_unit_test(test_sparse_ids_lookup),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
