@@ -121,76 +121,177 @@ static int streamed(const struct cpgo_pb_field *f)
 	       (f->num == CPGO_PB_SAMPLE || f->num == CPGO_PB_LOCATION || f->num == CPGO_PB_FUNCTION);
 }
 
-static int add_decoded_sample(struct cpgo_profile *p, const Perftools__Profiles__Sample *s,
-			      const char *name)
-{
-	struct cpgo_sample *d;
+/*
+ * The streamed messages (Sample, Location, Function and their Label and
+ * Line) are decoded here straight into the model's pools: they are
+ * hundreds of thousands of tiny messages, and protobuf-c's unpack costs a
+ * malloc and a free per message and per repeated element. Every field is
+ * one of two wire types: varint, or length-delimited (packed repeated
+ * scalars and embedded messages), as protobuf allows for repeated scalars
+ * both. Unknown fields are skipped, a known field with the wrong wire type
+ * is corrupt (DECODE_CORRUPT), as it is to protobuf-c.
+ */
+#define DECODE_CORRUPT (-2)
 
-	if (s->n_value != p->n_sample_type)
+/* Appends a repeated varint field (one value, or a packed run) to a uint64_t/int64_t pool. */
+static int add_varints(void **pool, size_t *alloc, size_t *n, const struct cpgo_pb_field *f)
+{
+	const unsigned char *q = f->payload, *end = q + f->payload_len;
+	uint64_t *dst;
+	size_t count = 0;
+
+	if (f->wire == 0) {
+		if (cpgo_array_grow(pool, alloc, *n + 1, sizeof(uint64_t)) < 0)
+			return -1;
+		((uint64_t *)*pool)[(*n)++] = f->value;
+		return 0;
+	}
+	if (f->wire != 2)
+		return DECODE_CORRUPT;
+	/* A packed run holds one value per byte without the continuation bit. */
+	for (const unsigned char *c = q; c < end; c++)
+		count += !(*c & 0x80);
+	if (cpgo_array_grow(pool, alloc, *n + count, sizeof(uint64_t)) < 0)
+		return -1;
+	dst = (uint64_t *)*pool + *n;
+	while (q < end)
+		if (cpgo_pb_varint(&q, end, dst++) < 0)
+			return DECODE_CORRUPT;
+	*n += count;
+	return 0;
+}
+
+/* Decodes a message of varint fields 1..n_field into out[] (last value wins). */
+static int decode_varints(const unsigned char *q, size_t len, uint64_t *out, size_t n_field)
+{
+	const unsigned char *end = q + len;
+	struct cpgo_pb_field f;
+
+	while (q < end) {
+		if (cpgo_pb_next(&q, end, &f) < 0)
+			return DECODE_CORRUPT;
+		if (f.num > n_field)
+			continue;
+		if (f.wire != 0)
+			return DECODE_CORRUPT;
+		out[f.num - 1] = f.value;
+	}
+	return 0;
+}
+
+static int decode_sample(struct cpgo_profile *p, const unsigned char *q, size_t len,
+			 const char *name)
+{
+	const unsigned char *end = q + len;
+	size_t loc0 = p->n_sample_locs, val0 = p->n_values, lab0 = p->n_labels;
+	struct cpgo_sample *d;
+	struct cpgo_pb_field f;
+	int r;
+
+	while (q < end) {
+		uint64_t lab[4] = { 0, 0, 0, 0 };
+		struct cpgo_label *l;
+
+		if (cpgo_pb_next(&q, end, &f) < 0)
+			return DECODE_CORRUPT;
+		switch (f.num) {
+		case 1:
+			r = add_varints((void **)&p->sample_locs, &p->alloc_sample_locs,
+					&p->n_sample_locs, &f);
+			break;
+		case 2:
+			r = add_varints((void **)&p->values, &p->alloc_values, &p->n_values, &f);
+			break;
+		case 3:
+			if (f.wire != 2 ||
+			    decode_varints(f.payload, f.payload_len, lab, 4) < 0)
+				return DECODE_CORRUPT;
+			if (CPGO_GROW(p->labels, p->alloc_labels, p->n_labels + 1) < 0)
+				return -1;
+			l = &p->labels[p->n_labels++];
+			l->key = (int64_t)lab[0];
+			l->str = (int64_t)lab[1];
+			l->num = (int64_t)lab[2];
+			l->num_unit = (int64_t)lab[3];
+			r = 0;
+			break;
+		default:
+			r = 0;
+		}
+		if (r < 0)
+			return r;
+	}
+	if (p->n_values - val0 != p->n_sample_type)
 		return error("%s: sample %zu has %zu values but the profile has %zu sample types",
-			     name, p->n_sample, s->n_value, p->n_sample_type);
-	if (CPGO_GROW(p->samples, p->alloc_sample, p->n_sample + 1) < 0 ||
-	    CPGO_GROW(p->sample_locs, p->alloc_sample_locs, p->n_sample_locs + s->n_location_id) < 0 ||
-	    CPGO_GROW(p->values, p->alloc_values, p->n_values + s->n_value) < 0 ||
-	    CPGO_GROW(p->labels, p->alloc_labels, p->n_labels + s->n_label) < 0)
+			     name, p->n_sample, p->n_values - val0, p->n_sample_type);
+	if (CPGO_GROW(p->samples, p->alloc_sample, p->n_sample + 1) < 0)
 		return -1;
 	d = &p->samples[p->n_sample++];
-	d->loc_off = p->n_sample_locs;
-	d->n_loc = s->n_location_id;
-	if (s->n_location_id)
-		memcpy(p->sample_locs + p->n_sample_locs, s->location_id,
-		       s->n_location_id * sizeof(uint64_t));
-	p->n_sample_locs += s->n_location_id;
-	if (s->n_value)
-		memcpy(p->values + p->n_values, s->value, s->n_value * sizeof(int64_t));
-	p->n_values += s->n_value;
-	d->label_off = p->n_labels;
-	d->n_label = s->n_label;
-	for (size_t j = 0; j < s->n_label; j++) {
-		struct cpgo_label *l = &p->labels[p->n_labels++];
-		l->key = s->label[j]->key;
-		l->str = s->label[j]->str;
-		l->num = s->label[j]->num;
-		l->num_unit = s->label[j]->num_unit;
-	}
+	d->loc_off = loc0;
+	d->n_loc = p->n_sample_locs - loc0;
+	d->label_off = lab0;
+	d->n_label = p->n_labels - lab0;
 	return 0;
 }
 
-static int add_decoded_location(struct cpgo_profile *p, const Perftools__Profiles__Location *s)
+static int decode_location(struct cpgo_profile *p, const unsigned char *q, size_t len)
 {
+	const unsigned char *end = q + len;
 	struct cpgo_location *d;
+	struct cpgo_pb_field f;
 
-	if (CPGO_GROW(p->locations, p->alloc_location, p->n_location + 1) < 0 ||
-	    CPGO_GROW(p->lines, p->alloc_lines, p->n_lines + s->n_line) < 0)
+	if (CPGO_GROW(p->locations, p->alloc_location, p->n_location + 1) < 0)
 		return -1;
-	d = &p->locations[p->n_location++];
-	d->id = s->id;
-	d->mapping_id = s->mapping_id;
-	d->address = s->address;
-	d->is_folded = s->is_folded;
+	d = &p->locations[p->n_location];
+	memset(d, 0, sizeof(*d));
 	d->line_off = p->n_lines;
-	d->n_line = s->n_line;
-	for (size_t j = 0; j < s->n_line; j++) {
-		struct cpgo_line *l = &p->lines[p->n_lines++];
-		l->function_id = s->line[j]->function_id;
-		l->line = s->line[j]->line;
-		l->column = s->line[j]->column;
+	while (q < end) {
+		uint64_t ln[3] = { 0, 0, 0 };
+		struct cpgo_line *l;
+
+		if (cpgo_pb_next(&q, end, &f) < 0)
+			return DECODE_CORRUPT;
+		if (f.num > 5)
+			continue;
+		if (f.wire != (f.num == 4 ? 2u : 0u))
+			return DECODE_CORRUPT;
+		switch (f.num) {
+		case 1: d->id = f.value; break;
+		case 2: d->mapping_id = f.value; break;
+		case 3: d->address = f.value; break;
+		case 5: d->is_folded = f.value != 0; break;
+		case 4:
+			if (decode_varints(f.payload, f.payload_len, ln, 3) < 0)
+				return DECODE_CORRUPT;
+			if (CPGO_GROW(p->lines, p->alloc_lines, p->n_lines + 1) < 0)
+				return -1;
+			l = &p->lines[p->n_lines++];
+			l->function_id = ln[0];
+			l->line = (int64_t)ln[1];
+			l->column = (int64_t)ln[2];
+			break;
+		}
 	}
+	d->n_line = p->n_lines - d->line_off;
+	p->n_location++;
 	return 0;
 }
 
-static int add_decoded_function(struct cpgo_profile *p, const Perftools__Profiles__Function *s)
+static int decode_function(struct cpgo_profile *p, const unsigned char *q, size_t len)
 {
+	uint64_t v[5] = { 0, 0, 0, 0, 0 };
 	struct cpgo_function *d;
 
+	if (decode_varints(q, len, v, 5) < 0)
+		return DECODE_CORRUPT;
 	if (CPGO_GROW(p->functions, p->alloc_function, p->n_function + 1) < 0)
 		return -1;
 	d = &p->functions[p->n_function++];
-	d->id = s->id;
-	d->name = s->name;
-	d->system_name = s->system_name;
-	d->filename = s->filename;
-	d->start_line = s->start_line;
+	d->id = v[0];
+	d->name = (int64_t)v[1];
+	d->system_name = (int64_t)v[2];
+	d->filename = (int64_t)v[3];
+	d->start_line = (int64_t)v[4];
 	return 0;
 }
 
@@ -237,33 +338,17 @@ static int stream_decode(struct cpgo_profile *p, const unsigned char *in, size_t
 		if (cpgo_pb_next(&q, end, &f) < 0 || !streamed(&f))
 			continue;
 		if (f.num == CPGO_PB_SAMPLE) {
-			Perftools__Profiles__Sample *s = perftools__profiles__sample__unpack(
-				NULL, f.payload_len, f.payload);
 			what = "sample";
-			if (s)
-				r = add_decoded_sample(p, s, name);
-			perftools__profiles__sample__free_unpacked(s, NULL);
-			if (!s)
-				goto bad;
+			r = decode_sample(p, f.payload, f.payload_len, name);
 		} else if (f.num == CPGO_PB_LOCATION) {
-			Perftools__Profiles__Location *s = perftools__profiles__location__unpack(
-				NULL, f.payload_len, f.payload);
 			what = "location";
-			if (s)
-				r = add_decoded_location(p, s);
-			perftools__profiles__location__free_unpacked(s, NULL);
-			if (!s)
-				goto bad;
+			r = decode_location(p, f.payload, f.payload_len);
 		} else {
-			Perftools__Profiles__Function *s = perftools__profiles__function__unpack(
-				NULL, f.payload_len, f.payload);
 			what = "function";
-			if (s)
-				r = add_decoded_function(p, s);
-			perftools__profiles__function__free_unpacked(s, NULL);
-			if (!s)
-				goto bad;
+			r = decode_function(p, f.payload, f.payload_len);
 		}
+		if (r == DECODE_CORRUPT)
+			goto bad;
 		if (r < 0)
 			goto cleanup;
 		continue;

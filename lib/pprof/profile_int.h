@@ -54,6 +54,7 @@ struct cpgo_pb_field {
 	const unsigned char *start, *end; /* the whole field, tag included */
 	const unsigned char *payload;     /* for length-delimited fields */
 	size_t payload_len;
+	uint64_t value;                   /* for varint fields */
 };
 
 /* wire.c: protobuf framing (tag, length), not the messages themselves. */

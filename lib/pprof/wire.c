@@ -34,10 +34,12 @@ int cpgo_pb_next(const unsigned char **pp, const unsigned char *end, struct cpgo
 	f->wire = key & 7;
 	f->payload = NULL;
 	f->payload_len = 0;
+	f->value = 0;
 	switch (f->wire) {
 	case 0:
 		if (cpgo_pb_varint(&q, end, &v) < 0)
 			return -1;
+		f->value = v;
 		break;
 	case 1:
 		if (end - q < 8)
