@@ -157,7 +157,7 @@ int cmd_merge(int argc, char **argv)
 			goto cleanup;
 		}
 	}
-	if (cpgo_merge_finish(m) < 0 || cpgo_profile_write(&out, outpath) < 0) {
+	if (cpgo_merge_finish(m) < 0 || cpgo_profile_write_parallel(&out, outpath) < 0) {
 		ret = die_lib("merge");
 		goto cleanup;
 	}

@@ -23,9 +23,13 @@ static int put_message(struct cpgo_buf *b, unsigned field, const ProtobufCMessag
 	return 0;
 }
 
-/* Encodes the raw protobuf. Like the decoder, it packs the large repeated
- * messages one at a time (no message tree of the whole profile). */
-static int encode_raw(const struct cpgo_profile *p, struct cpgo_buf *out)
+/*
+ * Encodes the raw protobuf into `out`, or chunk by chunk into `gz`. Like
+ * the decoder, it packs the large repeated messages one at a time (no
+ * message tree of the whole profile).
+ */
+static int encode_raw(const struct cpgo_profile *p, struct cpgo_buf *out,
+		      struct cpgo_pprof_gzstream *gz)
 {
 	Perftools__Profiles__Profile m = PERFTOOLS__PROFILES__PROFILE__INIT;
 	Perftools__Profiles__ValueType *st = NULL, **stp = NULL, pt = PERFTOOLS__PROFILES__VALUE_TYPE__INIT;
@@ -89,6 +93,8 @@ static int encode_raw(const struct cpgo_profile *p, struct cpgo_buf *out)
 	m.default_sample_type = p->default_sample_type;
 	{
 		size_t n = perftools__profiles__profile__get_packed_size(&m);
+		if (gz)
+			out = cpgo_pprof_gzstream_flush(gz, 0);
 		if (cpgo_buf_grow(out, n) < 0)
 			goto cleanup;
 		perftools__profiles__profile__pack(&m, (uint8_t *)out->buf + out->len);
@@ -124,7 +130,8 @@ static int encode_raw(const struct cpgo_profile *p, struct cpgo_buf *out)
 		}
 		sm.n_label = s->n_label;
 		sm.label = lbp;
-		if (put_message(out, CPGO_PB_SAMPLE, &sm.base) < 0)
+		if (put_message(out, CPGO_PB_SAMPLE, &sm.base) < 0 ||
+		    (gz && !(out = cpgo_pprof_gzstream_flush(gz, 0))))
 			goto cleanup;
 	}
 	for (size_t i = 0; i < p->n_location; i++) {
@@ -144,7 +151,8 @@ static int encode_raw(const struct cpgo_profile *p, struct cpgo_buf *out)
 		}
 		lc.n_line = s->n_line;
 		lc.line = lnp;
-		if (put_message(out, CPGO_PB_LOCATION, &lc.base) < 0)
+		if (put_message(out, CPGO_PB_LOCATION, &lc.base) < 0 ||
+		    (gz && !(out = cpgo_pprof_gzstream_flush(gz, 0))))
 			goto cleanup;
 	}
 	for (size_t i = 0; i < p->n_function; i++) {
@@ -155,7 +163,8 @@ static int encode_raw(const struct cpgo_profile *p, struct cpgo_buf *out)
 		fn.system_name = s->system_name;
 		fn.filename = s->filename;
 		fn.start_line = s->start_line;
-		if (put_message(out, CPGO_PB_FUNCTION, &fn.base) < 0)
+		if (put_message(out, CPGO_PB_FUNCTION, &fn.base) < 0 ||
+		    (gz && !(out = cpgo_pprof_gzstream_flush(gz, 0))))
 			goto cleanup;
 	}
 #undef ALLOC
@@ -166,14 +175,21 @@ cleanup:
 	return ret;
 }
 
-int cpgo_profile_encode(const struct cpgo_profile *p, struct cpgo_buf *out, int gzip)
+static int encode(const struct cpgo_profile *p, struct cpgo_buf *out, int gzip, int parallel)
 {
 	struct cpgo_buf raw = CPGO_BUF_INIT;
+	struct cpgo_pprof_gzstream gz;
 	int ret = -1;
 
 	if (!gzip)
-		return encode_raw(p, out);
-	if (encode_raw(p, &raw) < 0)
+		return encode_raw(p, out, NULL);
+	if (parallel) {
+		cpgo_pprof_gzstream_init(&gz, out);
+		ret = encode_raw(p, NULL, &gz) < 0 || !cpgo_pprof_gzstream_flush(&gz, 1) ? -1 : 0;
+		cpgo_pprof_gzstream_release(&gz);
+		return ret;
+	}
+	if (encode_raw(p, &raw, NULL) < 0)
 		goto cleanup;
 	if (cpgo_pprof_gzip(raw.buf, raw.len, out) < 0)
 		goto cleanup;
@@ -183,12 +199,17 @@ cleanup:
 	return ret;
 }
 
-int cpgo_profile_write(const struct cpgo_profile *p, const char *path)
+int cpgo_profile_encode(const struct cpgo_profile *p, struct cpgo_buf *out, int gzip)
+{
+	return encode(p, out, gzip, 0);
+}
+
+static int write_profile(const struct cpgo_profile *p, const char *path, int parallel)
 {
 	struct cpgo_buf b = CPGO_BUF_INIT;
 	int ret = -1;
 
-	if (cpgo_profile_encode(p, &b, 1) < 0)
+	if (encode(p, &b, 1, parallel) < 0)
 		goto cleanup;
 	if (cpgo_write_file_atomic(path, b.buf, b.len) < 0)
 		goto cleanup;
@@ -196,4 +217,14 @@ int cpgo_profile_write(const struct cpgo_profile *p, const char *path)
 cleanup:
 	cpgo_buf_release(&b);
 	return ret;
+}
+
+int cpgo_profile_write(const struct cpgo_profile *p, const char *path)
+{
+	return write_profile(p, path, 0);
+}
+
+int cpgo_profile_write_parallel(const struct cpgo_profile *p, const char *path)
+{
+	return write_profile(p, path, 1);
 }

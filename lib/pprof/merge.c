@@ -335,6 +335,27 @@ cleanup:
 	return ret;
 }
 
+/* Frees the tables, memos and scratch that only cpgo_merge_add uses. */
+static void release_state(struct cpgo_merge *m)
+{
+	struct cpgo_hashmap *tabs[] = { &m->fn_tab, &m->map_tab, &m->loc_tab, &m->sym_tab,
+					&m->sample_tab };
+	void **arrays[] = { (void **)&m->dacc, (void **)&m->map_input, (void **)&m->loc_input,
+			    (void **)&m->str_memo, (void **)&m->fn_memo, (void **)&m->loc_memo,
+			    (void **)&m->map_memo, (void **)&m->lines, (void **)&m->locs,
+			    (void **)&m->labels };
+
+	for (size_t i = 0; i < sizeof(tabs) / sizeof(tabs[0]); i++)
+		cpgo_hashmap_release(tabs[i]);
+	for (size_t i = 0; i < sizeof(arrays) / sizeof(arrays[0]); i++) {
+		free(*arrays[i]);
+		*arrays[i] = NULL;
+	}
+	m->alloc_dacc = m->alloc_map_input = m->alloc_loc_input = m->alloc_str_memo = 0;
+	m->alloc_fn_memo = m->alloc_loc_memo = m->alloc_map_memo = 0;
+	m->alloc_lines = m->alloc_locs = m->alloc_labels = 0;
+}
+
 int cpgo_merge_finish(struct cpgo_merge *m)
 {
 	struct cpgo_profile *out = m->out;
@@ -380,6 +401,8 @@ int cpgo_merge_finish(struct cpgo_merge *m)
 			carry = x - r;
 		}
 	}
+	/* The output is complete: free the merge state before compacting and writing it. */
+	release_state(m);
 	for (size_t i = 0; i < out->n_sample; i++) {
 		keep[i] = 0;
 		for (size_t t = 0; t < nt && !keep[i]; t++)
@@ -401,21 +424,7 @@ void cpgo_merge_free(struct cpgo_merge *m)
 {
 	if (!m)
 		return;
+	release_state(m);
 	free(m->first_name);
-	free(m->dacc);
-	cpgo_hashmap_release(&m->fn_tab);
-	cpgo_hashmap_release(&m->map_tab);
-	cpgo_hashmap_release(&m->loc_tab);
-	cpgo_hashmap_release(&m->sym_tab);
-	cpgo_hashmap_release(&m->sample_tab);
-	free(m->map_input);
-	free(m->loc_input);
-	free(m->str_memo);
-	free(m->fn_memo);
-	free(m->loc_memo);
-	free(m->map_memo);
-	free(m->lines);
-	free(m->locs);
-	free(m->labels);
 	free(m);
 }

@@ -132,6 +132,12 @@ int cpgo_profile_read(struct cpgo_profile *p, const char *path,
 /* Encoding: gzipped protobuf into `out` (appended), or atomically to a file ("-" = stdout). */
 int cpgo_profile_encode(const struct cpgo_profile *p, struct cpgo_buf *out, int gzip);
 int cpgo_profile_write(const struct cpgo_profile *p, const char *path);
+/*
+ * cpgo_profile_write compressing on a second thread as well (the output is
+ * then two gzip members, which every gzip reader reads as one). For the
+ * command-line tools only: the runtime must not start threads in its host.
+ */
+int cpgo_profile_write_parallel(const struct cpgo_profile *p, const char *path);
 
 /*
  * Strict validation: ids nonzero and unique, referenced ids exist, string

@@ -11,6 +11,8 @@
 #include "pprof/profile.h"
 #include "util/hashmap.h"
 
+#include <pthread.h>
+
 /* An id -> array position index (idindex.c). */
 struct idmap {
 	struct cpgo_hashmap map;
@@ -66,5 +68,31 @@ int cpgo_pb_put_varint(struct cpgo_buf *b, uint64_t v);
 int cpgo_pprof_gunzip(const unsigned char *in, size_t len, const char *name, size_t limit,
 		      struct cpgo_buf *out);
 int cpgo_pprof_gzip(const void *in, size_t len, struct cpgo_buf *out);
+/*
+ * Compression on a second thread, for the command-line tools (never the
+ * runtime: it must not start threads in its host). The encoder writes raw
+ * protobuf into the buffer the stream hands out and calls flush after each
+ * message; a full chunk goes to a worker thread as one gzip member while
+ * the next is filled (gzip readers read concatenated members as one
+ * stream). flush(final = 1) compresses the rest; NULL on error.
+ */
+struct cpgo_pprof_gzjob {
+	const unsigned char *in;
+	size_t len;
+	unsigned char *out;
+	size_t out_len; /* 0: failed */
+};
+
+struct cpgo_pprof_gzstream {
+	struct cpgo_buf *out;
+	struct cpgo_buf raw[2]; /* one filled by the encoder, one on the worker */
+	int cur, running;
+	pthread_t thread;
+	struct cpgo_pprof_gzjob job;
+};
+
+void cpgo_pprof_gzstream_init(struct cpgo_pprof_gzstream *s, struct cpgo_buf *out);
+struct cpgo_buf *cpgo_pprof_gzstream_flush(struct cpgo_pprof_gzstream *s, int final);
+void cpgo_pprof_gzstream_release(struct cpgo_pprof_gzstream *s);
 
 #endif

@@ -189,6 +189,53 @@ static void test_write_read_file(void **state)
 	rmdir(dir);
 }
 
+/* A profile big enough to be compressed on two threads: two gzip members, read as one. */
+static void test_write_parallel_two_members(void **state)
+{
+	struct cpgo_profile a, b;
+	struct cpgo_buf file = CPGO_BUF_INIT;
+	char dir[] = "/tmp/cpgo-test-XXXXXX", path[128];
+	size_t members = 0;
+
+	assert_non_null(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/big.pprof", dir);
+	build_full(&a);
+	for (uint64_t i = 0; i < 400000; i++) {
+		uint64_t stack[3] = { 1 + i % 3, 1 + (i / 3) % 3, 1 + (i / 9) % 3 };
+		int64_t v[2] = { (int64_t)i + 1, (int64_t)(i * 1000003) };
+		assert_int_equal(cpgo_profile_add_sample(&a, stack, 3, v, NULL, 0), 0);
+	}
+	assert_int_equal(cpgo_profile_write_parallel(&a, path), 0);
+	assert_int_equal(cpgo_read_file(path, &file, (size_t)1 << 30), 0);
+	/* Walk the members: each one inflates on its own and ends where the next starts. */
+	{
+		struct libdeflate_decompressor *d = libdeflate_alloc_decompressor();
+		size_t pos = 0, cap = (size_t)64 << 20;
+		char *tmp = malloc(cap);
+		assert_non_null(d);
+		assert_non_null(tmp);
+		while (pos < file.len) {
+			size_t used = 0, got = 0;
+			assert_int_equal(libdeflate_gzip_decompress_ex(d, file.buf + pos, file.len - pos,
+								       tmp, cap, &used, &got),
+					 LIBDEFLATE_SUCCESS);
+			assert_true(got > 0);
+			pos += used;
+			members++;
+		}
+		libdeflate_free_decompressor(d);
+		free(tmp);
+	}
+	assert_true(members >= 2);
+	assert_int_equal(cpgo_profile_read(&b, path, NULL), 0);
+	assert_same(&a, &b);
+	cpgo_profile_release(&a);
+	cpgo_profile_release(&b);
+	cpgo_buf_release(&file);
+	unlink(path);
+	rmdir(dir);
+}
+
 static void test_intern_dedups(void **state)
 {
 	struct cpgo_profile p;
@@ -367,6 +414,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_round_trip_every_field),
 		cmocka_unit_test(test_write_read_file),
+		cmocka_unit_test(test_write_parallel_two_members),
 		cmocka_unit_test(test_intern_dedups),
 		cmocka_unit_test(test_truncated_and_garbage),
 		cmocka_unit_test(test_dangling_references),
