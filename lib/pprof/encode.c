@@ -10,16 +10,167 @@
 
 #include <stdlib.h>
 
-/* Appends one length-delimited top-level field holding a packed message. */
-static int put_message(struct cpgo_buf *b, unsigned field, const ProtobufCMessage *msg)
+/*
+ * The streamed messages (Sample, Location, Function and their Label and
+ * Line) are written here directly, as protobuf-c would pack them (fields in
+ * number order, proto3 zeros left out, repeated scalars packed): sizing and
+ * packing each of hundreds of thousands of tiny messages through
+ * protobuf-c's generic descriptors costs more than the rest of the write.
+ * Field numbers are profile.proto's; all of them are below 16, so every
+ * tag is one byte.
+ */
+static size_t vsize(uint64_t v)
 {
-	size_t n = protobuf_c_message_get_packed_size(msg);
-	if (cpgo_pb_put_varint(b, (uint64_t)field << 3 | 2) < 0 || cpgo_pb_put_varint(b, n) < 0 ||
-	    cpgo_buf_grow(b, n) < 0)
-		return -1;
-	protobuf_c_message_pack(msg, (uint8_t *)b->buf + b->len);
-	b->len += n;
+	size_t n = 1;
+	while (v >= 0x80) {
+		v >>= 7;
+		n++;
+	}
+	return n;
+}
+
+static unsigned char *put_v(unsigned char *q, uint64_t v)
+{
+	while (v >= 0x80) {
+		*q++ = (unsigned char)(v | 0x80);
+		v >>= 7;
+	}
+	*q++ = (unsigned char)v;
+	return q;
+}
+
+/* A varint field: its size, and writing it (nothing for 0, as proto3). */
+static size_t fsize(uint64_t v)
+{
+	return v ? 1 + vsize(v) : 0;
+}
+
+static unsigned char *put_f(unsigned char *q, unsigned num, uint64_t v)
+{
+	if (!v)
+		return q;
+	*q++ = (unsigned char)(num << 3);
+	return put_v(q, v);
+}
+
+/* A length-delimited field's tag and length. */
+static unsigned char *put_len(unsigned char *q, unsigned num, size_t len)
+{
+	*q++ = (unsigned char)(num << 3 | 2);
+	return put_v(q, len);
+}
+
+static size_t label_size(const struct cpgo_label *l)
+{
+	return fsize((uint64_t)l->key) + fsize((uint64_t)l->str) + fsize((uint64_t)l->num) +
+	       fsize((uint64_t)l->num_unit);
+}
+
+static size_t line_size(const struct cpgo_line *l)
+{
+	return fsize(l->function_id) + fsize((uint64_t)l->line) + fsize((uint64_t)l->column);
+}
+
+/* Room for one top-level field of `len` bytes; returns where its payload goes. */
+static unsigned char *begin_field(struct cpgo_buf *b, unsigned num, size_t len)
+{
+	if (cpgo_buf_grow(b, 1 + 10 + len) < 0)
+		return NULL;
+	return put_len((unsigned char *)b->buf + b->len, num, len);
+}
+
+static void end_field(struct cpgo_buf *b, unsigned char *q)
+{
+	b->len = (size_t)((char *)q - b->buf);
 	b->buf[b->len] = '\0';
+}
+
+static int put_sample(const struct cpgo_profile *p, size_t i, struct cpgo_buf *b)
+{
+	const struct cpgo_sample *s = &p->samples[i];
+	const uint64_t *locs = p->sample_locs + s->loc_off;
+	const int64_t *vals = cpgo_sample_values(p, i);
+	const struct cpgo_label *labels = p->labels + s->label_off;
+	size_t nl = 0, nv = 0, len = 0;
+	unsigned char *q;
+
+	for (size_t j = 0; j < s->n_loc; j++)
+		nl += vsize(locs[j]);
+	for (size_t j = 0; j < p->n_sample_type; j++)
+		nv += vsize((uint64_t)vals[j]);
+	if (nl)
+		len += 1 + vsize(nl) + nl;
+	if (nv)
+		len += 1 + vsize(nv) + nv;
+	for (size_t j = 0; j < s->n_label; j++) {
+		size_t n = label_size(&labels[j]);
+		len += 1 + vsize(n) + n;
+	}
+	if (!(q = begin_field(b, CPGO_PB_SAMPLE, len)))
+		return -1;
+	if (nl) {
+		q = put_len(q, 1, nl);
+		for (size_t j = 0; j < s->n_loc; j++)
+			q = put_v(q, locs[j]);
+	}
+	if (nv) {
+		q = put_len(q, 2, nv);
+		for (size_t j = 0; j < p->n_sample_type; j++)
+			q = put_v(q, (uint64_t)vals[j]);
+	}
+	for (size_t j = 0; j < s->n_label; j++) {
+		const struct cpgo_label *l = &labels[j];
+		q = put_len(q, 3, label_size(l));
+		q = put_f(q, 1, (uint64_t)l->key);
+		q = put_f(q, 2, (uint64_t)l->str);
+		q = put_f(q, 3, (uint64_t)l->num);
+		q = put_f(q, 4, (uint64_t)l->num_unit);
+	}
+	end_field(b, q);
+	return 0;
+}
+
+static int put_location(const struct cpgo_profile *p, const struct cpgo_location *l,
+			struct cpgo_buf *b)
+{
+	const struct cpgo_line *lines = p->lines + l->line_off;
+	size_t len = fsize(l->id) + fsize(l->mapping_id) + fsize(l->address) + fsize(!!l->is_folded);
+	unsigned char *q;
+
+	for (size_t j = 0; j < l->n_line; j++) {
+		size_t n = line_size(&lines[j]);
+		len += 1 + vsize(n) + n;
+	}
+	if (!(q = begin_field(b, CPGO_PB_LOCATION, len)))
+		return -1;
+	q = put_f(q, 1, l->id);
+	q = put_f(q, 2, l->mapping_id);
+	q = put_f(q, 3, l->address);
+	for (size_t j = 0; j < l->n_line; j++) {
+		q = put_len(q, 4, line_size(&lines[j]));
+		q = put_f(q, 1, lines[j].function_id);
+		q = put_f(q, 2, (uint64_t)lines[j].line);
+		q = put_f(q, 3, (uint64_t)lines[j].column);
+	}
+	q = put_f(q, 5, !!l->is_folded);
+	end_field(b, q);
+	return 0;
+}
+
+static int put_function(const struct cpgo_function *f, struct cpgo_buf *b)
+{
+	size_t len = fsize(f->id) + fsize((uint64_t)f->name) + fsize((uint64_t)f->system_name) +
+		     fsize((uint64_t)f->filename) + fsize((uint64_t)f->start_line);
+	unsigned char *q = begin_field(b, CPGO_PB_FUNCTION, len);
+
+	if (!q)
+		return -1;
+	q = put_f(q, 1, f->id);
+	q = put_f(q, 2, (uint64_t)f->name);
+	q = put_f(q, 3, (uint64_t)f->system_name);
+	q = put_f(q, 4, (uint64_t)f->filename);
+	q = put_f(q, 5, (uint64_t)f->start_line);
+	end_field(b, q);
 	return 0;
 }
 
@@ -34,9 +185,6 @@ static int encode_raw(const struct cpgo_profile *p, struct cpgo_buf *out,
 	Perftools__Profiles__Profile m = PERFTOOLS__PROFILES__PROFILE__INIT;
 	Perftools__Profiles__ValueType *st = NULL, **stp = NULL, pt = PERFTOOLS__PROFILES__VALUE_TYPE__INIT;
 	Perftools__Profiles__Mapping *mp = NULL, **mpp = NULL;
-	Perftools__Profiles__Label *lb = NULL, **lbp = NULL;
-	Perftools__Profiles__Line *ln = NULL, **lnp = NULL;
-	size_t max_label = 0, max_line = 0;
 	int ret = -1;
 
 #define ALLOC(ptr, n) \
@@ -102,76 +250,20 @@ static int encode_raw(const struct cpgo_profile *p, struct cpgo_buf *out,
 	}
 
 	for (size_t i = 0; i < p->n_sample; i++)
-		if (p->samples[i].n_label > max_label)
-			max_label = p->samples[i].n_label;
+		if (put_sample(p, i, out) < 0 || (gz && !(out = cpgo_pprof_gzstream_flush(gz, 0))))
+			goto cleanup;
 	for (size_t i = 0; i < p->n_location; i++)
-		if (p->locations[i].n_line > max_line)
-			max_line = p->locations[i].n_line;
-	ALLOC(lb, max_label);
-	ALLOC(lbp, max_label);
-	ALLOC(ln, max_line);
-	ALLOC(lnp, max_line);
-
-	for (size_t i = 0; i < p->n_sample; i++) {
-		const struct cpgo_sample *s = &p->samples[i];
-		Perftools__Profiles__Sample sm = PERFTOOLS__PROFILES__SAMPLE__INIT;
-		sm.n_location_id = s->n_loc;
-		sm.location_id = p->sample_locs + s->loc_off;
-		sm.n_value = p->n_sample_type;
-		sm.value = (int64_t *)p->values + i * p->n_sample_type;
-		for (size_t j = 0; j < s->n_label; j++) {
-			const struct cpgo_label *l = &p->labels[s->label_off + j];
-			perftools__profiles__label__init(&lb[j]);
-			lb[j].key = l->key;
-			lb[j].str = l->str;
-			lb[j].num = l->num;
-			lb[j].num_unit = l->num_unit;
-			lbp[j] = &lb[j];
-		}
-		sm.n_label = s->n_label;
-		sm.label = lbp;
-		if (put_message(out, CPGO_PB_SAMPLE, &sm.base) < 0 ||
+		if (put_location(p, &p->locations[i], out) < 0 ||
 		    (gz && !(out = cpgo_pprof_gzstream_flush(gz, 0))))
 			goto cleanup;
-	}
-	for (size_t i = 0; i < p->n_location; i++) {
-		const struct cpgo_location *s = &p->locations[i];
-		Perftools__Profiles__Location lc = PERFTOOLS__PROFILES__LOCATION__INIT;
-		lc.id = s->id;
-		lc.mapping_id = s->mapping_id;
-		lc.address = s->address;
-		lc.is_folded = s->is_folded;
-		for (size_t j = 0; j < s->n_line; j++) {
-			const struct cpgo_line *l = &p->lines[s->line_off + j];
-			perftools__profiles__line__init(&ln[j]);
-			ln[j].function_id = l->function_id;
-			ln[j].line = l->line;
-			ln[j].column = l->column;
-			lnp[j] = &ln[j];
-		}
-		lc.n_line = s->n_line;
-		lc.line = lnp;
-		if (put_message(out, CPGO_PB_LOCATION, &lc.base) < 0 ||
+	for (size_t i = 0; i < p->n_function; i++)
+		if (put_function(&p->functions[i], out) < 0 ||
 		    (gz && !(out = cpgo_pprof_gzstream_flush(gz, 0))))
 			goto cleanup;
-	}
-	for (size_t i = 0; i < p->n_function; i++) {
-		const struct cpgo_function *s = &p->functions[i];
-		Perftools__Profiles__Function fn = PERFTOOLS__PROFILES__FUNCTION__INIT;
-		fn.id = s->id;
-		fn.name = s->name;
-		fn.system_name = s->system_name;
-		fn.filename = s->filename;
-		fn.start_line = s->start_line;
-		if (put_message(out, CPGO_PB_FUNCTION, &fn.base) < 0 ||
-		    (gz && !(out = cpgo_pprof_gzstream_flush(gz, 0))))
-			goto cleanup;
-	}
 #undef ALLOC
 	ret = 0;
 cleanup:
 	free(st); free(stp); free(mp); free(mpp);
-	free(lb); free(lbp); free(ln); free(lnp);
 	return ret;
 }
 

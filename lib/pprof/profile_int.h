@@ -62,7 +62,6 @@ struct cpgo_pb_field {
 /* wire.c: protobuf framing (tag, length), not the messages themselves. */
 int cpgo_pb_varint(const unsigned char **pp, const unsigned char *end, uint64_t *v);
 int cpgo_pb_next(const unsigned char **pp, const unsigned char *end, struct cpgo_pb_field *f);
-int cpgo_pb_put_varint(struct cpgo_buf *b, uint64_t v);
 
 /* gzip.c: libdeflate, with a decompressed-size limit that a gzip bomb cannot pass. */
 int cpgo_pprof_gunzip(const unsigned char *in, size_t len, const char *name, size_t limit,

@@ -67,14 +67,3 @@ int cpgo_pb_next(const unsigned char **pp, const unsigned char *end, struct cpgo
 	*pp = q;
 	return 0;
 }
-
-int cpgo_pb_put_varint(struct cpgo_buf *b, uint64_t v)
-{
-	unsigned char tmp[10];
-	size_t n = 0;
-	do {
-		tmp[n++] = (unsigned char)((v & 0x7f) | (v > 0x7f ? 0x80 : 0));
-		v >>= 7;
-	} while (v);
-	return cpgo_buf_add(b, tmp, n);
-}

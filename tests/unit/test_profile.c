@@ -165,6 +165,51 @@ static void test_round_trip_every_field(void **state)
 	assert_int_equal(cpgo_profile_encode(&b, &raw, 0), 0);
 	assert_int_equal(cpgo_profile_parse(&c, raw.buf, raw.len, "raw", NULL), 0);
 	assert_same(&a, &c);
+	/* The writer packs Sample/Location/Function itself: protobuf-c must read them alike. */
+	{
+		Perftools__Profiles__Profile *m = perftools__profiles__profile__unpack(
+			NULL, raw.len, (const uint8_t *)raw.buf);
+		assert_non_null(m);
+		assert_int_equal(m->n_sample, a.n_sample);
+		assert_int_equal(m->n_location, a.n_location);
+		assert_int_equal(m->n_function, a.n_function);
+		for (size_t i = 0; i < a.n_sample; i++) {
+			const struct cpgo_sample *s = &a.samples[i];
+			assert_int_equal(m->sample[i]->n_location_id, s->n_loc);
+			assert_memory_equal(m->sample[i]->location_id, a.sample_locs + s->loc_off,
+					    s->n_loc * sizeof(uint64_t));
+			assert_memory_equal(m->sample[i]->value, cpgo_sample_values(&a, i),
+					    a.n_sample_type * sizeof(int64_t));
+			assert_int_equal(m->sample[i]->n_label, s->n_label);
+			for (size_t j = 0; j < s->n_label; j++) {
+				assert_int_equal(m->sample[i]->label[j]->key, a.labels[s->label_off + j].key);
+				assert_int_equal(m->sample[i]->label[j]->str, a.labels[s->label_off + j].str);
+				assert_int_equal(m->sample[i]->label[j]->num, a.labels[s->label_off + j].num);
+				assert_int_equal(m->sample[i]->label[j]->num_unit,
+						 a.labels[s->label_off + j].num_unit);
+			}
+		}
+		for (size_t i = 0; i < a.n_location; i++) {
+			const struct cpgo_location *l = &a.locations[i];
+			assert_int_equal(m->location[i]->id, l->id);
+			assert_int_equal(m->location[i]->address, l->address);
+			assert_int_equal(m->location[i]->is_folded, !!l->is_folded);
+			assert_int_equal(m->location[i]->n_line, l->n_line);
+			for (size_t j = 0; j < l->n_line; j++) {
+				assert_int_equal(m->location[i]->line[j]->function_id,
+						 a.lines[l->line_off + j].function_id);
+				assert_int_equal(m->location[i]->line[j]->line, a.lines[l->line_off + j].line);
+				assert_int_equal(m->location[i]->line[j]->column,
+						 a.lines[l->line_off + j].column);
+			}
+		}
+		for (size_t i = 0; i < a.n_function; i++) {
+			assert_int_equal(m->function[i]->id, a.functions[i].id);
+			assert_int_equal(m->function[i]->system_name, a.functions[i].system_name);
+			assert_int_equal(m->function[i]->start_line, a.functions[i].start_line);
+		}
+		perftools__profiles__profile__free_unpacked(m, NULL);
+	}
 	cpgo_profile_release(&a);
 	cpgo_profile_release(&b);
 	cpgo_profile_release(&c);
