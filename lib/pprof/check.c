@@ -81,7 +81,9 @@ int cpgo_profile_check(const struct cpgo_profile *p, const char *name)
 			return error("%s: sample %zu is out of range", name, i);
 		for (size_t j = 0; j < s->n_loc; j++) {
 			uint64_t lid = p->sample_locs[s->loc_off + j];
-			if (!cpgo_profile_location(p, lid))
+			/* The common case inline: ids 1..n need no lookup. */
+			if (p->priv->loc_map.dense ? lid - 1 >= p->n_location
+						   : !cpgo_profile_location(p, lid))
 				return error("%s: sample %zu refers to location %llu, which does not exist",
 					     name, i, (unsigned long long)lid);
 		}

@@ -205,23 +205,17 @@ static uint64_t sym_hash64(const struct loc_key *k)
 	return h;
 }
 
-static uint64_t map_location(struct cpgo_merge *m, const struct cpgo_profile *in, uint64_t id)
+/* Input location at position `ipos`, not yet memoized, into the output. */
+static uint64_t map_location(struct cpgo_merge *m, const struct cpgo_profile *in, size_t ipos)
 {
-	const struct cpgo_location *src = cpgo_profile_location(in, id);
+	const struct cpgo_location *src = &in->locations[ipos];
 	const struct map_memo *mm;
 	struct loc_key key;
 	uint64_t sh, nid;
 	uint32_t lh, symh;
-	size_t ipos, slot, sslot, pos;
+	size_t slot, sslot, pos;
 	int sym_found;
 
-	if (!src) {
-		error("location %llu does not exist", (unsigned long long)id);
-		return 0;
-	}
-	ipos = (size_t)(src - in->locations);
-	if (m->loc_memo[ipos])
-		return m->loc_memo[ipos];
 	if (!(mm = cpgo_merge_mapping(m, in, src->mapping_id)))
 		return 0;
 	if (CPGO_GROW(m->lines, m->alloc_lines, src->n_line) < 0)
@@ -349,16 +343,24 @@ int cpgo_merge_sample(struct cpgo_merge *m, const struct cpgo_profile *in, size_
 	if (CPGO_GROW(m->locs, m->alloc_locs, s->n_loc) < 0 ||
 	    CPGO_GROW(m->labels, m->alloc_labels, s->n_label) < 0)
 		return -1;
-	/* Start every memo load of the stack at once: they are random misses. */
+	/*
+	 * Find the stack's input positions and start every memo load at once:
+	 * they are random misses. Most frames are then memo hits.
+	 */
 	for (size_t i = 0; i < s->n_loc; i++) {
-		const struct cpgo_location *l = cpgo_profile_location(in,
-						in->sample_locs[s->loc_off + i]);
-		if (l)
-			__builtin_prefetch(&m->loc_memo[l - in->locations]);
+		uint64_t id = in->sample_locs[s->loc_off + i];
+		const struct cpgo_location *l = cpgo_profile_location(in, id);
+		if (!l)
+			return error("%s: sample %zu: location %llu does not exist", name, si,
+				     (unsigned long long)id);
+		m->locs[i] = (uint64_t)(l - in->locations);
+		__builtin_prefetch(&m->loc_memo[m->locs[i]]);
 	}
-	for (size_t i = 0; i < s->n_loc; i++)
-		if (!(m->locs[i] = map_location(m, in, in->sample_locs[s->loc_off + i])))
+	for (size_t i = 0; i < s->n_loc; i++) {
+		size_t ipos = (size_t)m->locs[i];
+		if (!(m->locs[i] = m->loc_memo[ipos]) && !(m->locs[i] = map_location(m, in, ipos)))
 			return error_prefix("%s: sample %zu", name, si);
+	}
 	for (size_t i = 0; i < s->n_label; i++) {
 		const struct cpgo_label *l = &in->labels[s->label_off + i];
 		m->labels[i].key = cpgo_merge_str(m, in, l->key);
