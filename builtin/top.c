@@ -9,7 +9,7 @@
 
 #include "builtin.h"
 #include "util/error.h"
-#include "pprof/merge.h"
+#include "pprof/source.h"
 #include "pprof/report.h"
 
 static const char usage[] =
@@ -100,7 +100,7 @@ int cmd_top(int argc, char **argv)
 		return usage_error("top", "no profile given");
 	name = strcmp(path, "-") ? path : "<stdin>";
 
-	if (cpgo_merge_read_input(&p, path, NULL) < 0) {
+	if (cpgo_source_read(&p, path, NULL) < 0) {
 		ret = die_lib("top");
 		goto cleanup;
 	}

@@ -9,7 +9,7 @@
 
 #include "builtin.h"
 #include "util/error.h"
-#include "pprof/merge.h"
+#include "pprof/source.h"
 #include "pprof/report.h"
 
 static const char usage[] =
@@ -69,7 +69,7 @@ int cmd_validate(int argc, char **argv)
 	if (!path)
 		return usage_error("validate", "no profile given");
 	name = strcmp(path, "-") ? path : "<stdin>";
-	if (cpgo_merge_read_input(&p, path, NULL) < 0)
+	if (cpgo_source_read(&p, path, NULL) < 0)
 		return die_lib("validate");
 	if (cpgo_report_validate(&p, &v) < 0) {
 		ret = die_lib("validate");

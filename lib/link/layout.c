@@ -266,7 +266,7 @@ int cpgo_layout_build(struct cpgo_layout *l, struct cpgo_profile *p,
 {
 	const char *name = opts && opts->name ? opts->name : "profile";
 	uint64_t main_mapping = p->n_mapping ? p->mappings[0].id : 0;
-	int vi = cpgo_profile_pgo_value_index(p, name);
+	int vi = cpgo_profile_cpu_index(p, name);
 
 	if (vi < 0 || cpgo_profile_index(p) < 0)
 		return -1;

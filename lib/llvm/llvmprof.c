@@ -1318,7 +1318,7 @@ static int pick_value(struct lp_ctx *c)
 	if (!p->n_sample_type)
 		return error("%s: the profile has no sample types; is it a pprof profile?", c->pname);
 	if (!want || !*want) {
-		c->vi = cpgo_profile_pgo_value_index(p, c->pname);
+		c->vi = cpgo_profile_cpu_index(p, c->pname);
 		return c->vi < 0 ? -1 : 0;
 	}
 	for (size_t i = 0; i < p->n_sample_type; i++) {

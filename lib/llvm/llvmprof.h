@@ -55,7 +55,7 @@ struct llvmprof_opts {
 	 */
 	int zero_lines;
 	const char *sample_type; /* which sample type to use, e.g. "samples" or "cpu";
-				    NULL = cpgo_profile_pgo_value_index() */
+				    NULL = cpgo_profile_cpu_index() */
 	/*
 	 * The translation unit being compiled, optional. LLVM keys profiles by
 	 * function name only, so same-named `static` functions of different

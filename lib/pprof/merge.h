@@ -72,15 +72,4 @@ void cpgo_merge_free(struct cpgo_merge *m);
  */
 int cpgo_merge_parse_weight(const char *s, double *out, const char *what);
 
-/*
- * Reads one input for the profile commands: a file, "-" for standard
- * input, or an http:// or https:// URL fetched with libcurl (as
- * `go tool pprof URL` does; a /debug/pprof/profile?seconds=N endpoint
- * answers after N seconds, so there is no overall time limit, only a
- * connect timeout and a stall timeout). Initializes `p`.
- */
-int cpgo_merge_read_input(struct cpgo_profile *p, const char *src,
-			  const struct cpgo_read_opts *opts);
-int cpgo_merge_is_url(const char *src);
-
 #endif

@@ -105,10 +105,13 @@ struct cpgo_profile {
 	struct cpgo_profile_priv *priv;
 };
 
-/* Limits for reading untrusted input. */
+/* The default limit on a profile's size, compressed and decompressed. */
+#define CPGO_PROFILE_READ_LIMIT ((size_t)1 << 30)
+
+/* Limits for reading untrusted input (0: CPGO_PROFILE_READ_LIMIT). */
 struct cpgo_read_opts {
-	size_t max_compressed;   /* default 1 GiB */
-	size_t max_decompressed; /* default 1 GiB: a gzip bomb is refused before inflating past it */
+	size_t max_compressed;
+	size_t max_decompressed; /* a gzip bomb is refused before inflating past it */
 };
 
 /* A fresh profile with string 0 = "". */
@@ -129,6 +132,12 @@ int cpgo_profile_read(struct cpgo_profile *p, const char *path,
 /* Encoding: gzipped protobuf into `out` (appended), or atomically to a file ("-" = stdout). */
 int cpgo_profile_encode(const struct cpgo_profile *p, struct cpgo_buf *out, int gzip);
 int cpgo_profile_write(const struct cpgo_profile *p, const char *path);
+/*
+ * cpgo_profile_write compressing on a second thread as well (the output is
+ * then two gzip members, which every gzip reader reads as one). For the
+ * command-line tools only: the runtime must not start threads in its host.
+ */
+int cpgo_profile_write_parallel(const struct cpgo_profile *p, const char *path);
 
 /*
  * Strict validation: ids nonzero and unique, referenced ids exist, string
@@ -175,10 +184,14 @@ static inline const int64_t *cpgo_sample_values(const struct cpgo_profile *p, si
 }
 
 /*
- * Which sample type PGO should use: the index of default_sample_type if set,
- * else the first of "samples"/"count", "cpu"/"nanoseconds"; -1 if none
- * (error set naming the types present).
+ * The sample type PGO reads, chosen as Go's compiler does
+ * (cmd/compile/internal/pgoir): the first sample type that is samples/count
+ * or cpu/nanoseconds. Types are compared by their strings, never by string
+ * index, so a profile whose string table holds duplicates gets the same
+ * answer whichever copy it points at; default_sample_type (what a viewer
+ * shows first) plays no part. Every PGO consumer (convert, validate) calls
+ * this. Returns the index, or -1 with an error naming the types present.
  */
-int cpgo_profile_pgo_value_index(const struct cpgo_profile *p, const char *name);
+int cpgo_profile_cpu_index(const struct cpgo_profile *p, const char *name);
 
 #endif

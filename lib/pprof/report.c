@@ -3,6 +3,8 @@
  */
 #include "pprof/report.h"
 #include "util/error.h"
+#include "util/hash.h"
+#include "util/hashmap.h"
 
 #include <math.h>
 #include <stdarg.h>
@@ -51,38 +53,36 @@ int cpgo_report_value_index(const struct cpgo_profile *p, const char *want, cons
 
 /* ---- top ---------------------------------------------------------------- */
 
-struct row_tab {
-	uint32_t *slots; /* row index + 1 */
-	size_t mask;
+struct row_key {
+	const char *name, *file;
+	int64_t start;
 };
 
-static uint64_t hash_str(uint64_t h, const char *s)
+static int row_eq(const void *ctx, size_t pos, const void *key)
 {
-	for (; *s; s++)
-		h = (h ^ (unsigned char)*s) * 1099511628211ull;
-	return (h ^ 0xff) * 1099511628211ull;
-}
-
-static uint64_t row_hash(const char *name, const char *file, int64_t start)
-{
-	uint64_t h = hash_str(hash_str(1469598103934665603ull, name), file);
-	return (h ^ (uint64_t)start) * 0x9e3779b97f4a7c15ull;
+	const struct cpgo_report_row *r = &((const struct cpgo_report_top *)ctx)->rows[pos];
+	const struct row_key *k = key;
+	return r->start_line == k->start && !strcmp(r->name, k->name) &&
+	       !strcmp(r->filename, k->file);
 }
 
 /* Finds or adds the row for (name, file, start); returns its index or -1. */
-static long row_get(struct cpgo_report_top *t, struct row_tab *tab, const char *name,
+static long row_get(struct cpgo_report_top *t, struct cpgo_hashmap *tab, const char *name,
 		    const char *file, int64_t start)
 {
-	size_t h = row_hash(name, file, start) & tab->mask;
+	struct row_key k = { name, file, start };
+	uint64_t hh = cpgo_hash_str(cpgo_hash_str(CPGO_HASH_SEED, name), file);
+	uint32_t h = (uint32_t)cpgo_hash_fin(cpgo_hash_mix(hh, (uint64_t)start));
 	struct cpgo_report_row *r;
+	size_t slot, pos;
 
-	while (tab->slots[h]) {
-		r = &t->rows[tab->slots[h] - 1];
-		if (r->start_line == start && !strcmp(r->name, name) && !strcmp(r->filename, file))
-			return (long)tab->slots[h] - 1;
-		h = (h + 1) & tab->mask;
-	}
-	if (CPGO_GROW(t->rows, t->alloc_row, t->n_row + 1) < 0)
+	if (cpgo_hashmap_reserve(tab) < 0)
+		return -1;
+	slot = cpgo_hashmap_find(tab, h, row_eq, t, &k);
+	if (cpgo_hashmap_pos(tab, slot, &pos))
+		return (long)pos;
+	if (CPGO_GROW(t->rows, t->alloc_row, t->n_row + 1) < 0 ||
+	    cpgo_hashmap_set(tab, slot, h, t->n_row) < 0)
 		return -1;
 	r = &t->rows[t->n_row];
 	memset(r, 0, sizeof(*r));
@@ -90,8 +90,7 @@ static long row_get(struct cpgo_report_top *t, struct row_tab *tab, const char *
 	r->filename = file;
 	r->start_line = start;
 	r->last_sample = SIZE_MAX;
-	tab->slots[h] = (uint32_t)++t->n_row;
-	return (long)t->n_row - 1;
+	return (long)t->n_row++;
 }
 
 static const char *base_name(const char *path)
@@ -136,8 +135,8 @@ int cpgo_report_top(struct cpgo_profile *p, int value_index, int sort_cum,
 	size_t *frame_off = NULL, *frame_n = NULL, n_frames = 0, alloc_frames = 0;
 	long *frames = NULL;
 	long *fn_row = NULL, *map_row = NULL, unknown_row = -1;
-	struct row_tab tab = { NULL, 0 };
-	size_t cap = 1024, nt = p->n_sample_type;
+	struct cpgo_hashmap tab = CPGO_HASHMAP_INIT("report row");
+	size_t nt = p->n_sample_type;
 	int ret = -1;
 
 	memset(t, 0, sizeof(*t));
@@ -147,15 +146,13 @@ int cpgo_report_top(struct cpgo_profile *p, int value_index, int sort_cum,
 	if (cpgo_profile_index(p) < 0)
 		return -1;
 	/* Rows are at most functions + mappings + 1: size the table once. */
-	while (cap < (p->n_function + p->n_mapping + 1) * 2)
-		cap *= 2;
-	tab.slots = calloc(cap, sizeof(*tab.slots));
-	tab.mask = cap - 1;
+	if (cpgo_hashmap_reserve_n(&tab, p->n_function + p->n_mapping + 1) < 0)
+		return -1;
 	frame_off = calloc(p->n_location + 1, sizeof(*frame_off));
 	frame_n = calloc(p->n_location + 1, sizeof(*frame_n));
 	fn_row = malloc((p->n_function + 1) * sizeof(*fn_row));
 	map_row = malloc((p->n_mapping + 1) * sizeof(*map_row));
-	if (!tab.slots || !frame_off || !frame_n || !fn_row || !map_row) {
+	if (!frame_off || !frame_n || !fn_row || !map_row) {
 		error("out of memory");
 		goto cleanup;
 	}
@@ -250,7 +247,7 @@ int cpgo_report_top(struct cpgo_profile *p, int value_index, int sort_cum,
 	qsort(t->rows, t->n_row, sizeof(*t->rows), sort_cum ? by_cum : by_flat);
 	ret = 0;
 cleanup:
-	free(tab.slots);
+	cpgo_hashmap_release(&tab);
 	free(frame_off);
 	free(frame_n);
 	free(frames);
@@ -451,7 +448,7 @@ int cpgo_report_validate(struct cpgo_profile *p, struct cpgo_report_validate *v)
 	list_types(&types, p);
 	ic = find_type(p, "samples", "count");
 	icpu = find_type(p, "cpu", "nanoseconds");
-	vi = cpgo_profile_pgo_value_index(p, "profile");
+	vi = cpgo_profile_cpu_index(p, "profile");
 	cpgo_clear_error();
 	v->value_index = vi;
 	v->n_stack = p->n_sample;
