@@ -43,10 +43,11 @@
  * samples (the profile's comments say so).
  *
  * Profiles have sample types samples/count and cpu/nanoseconds, period
- * type cpu/nanoseconds, and comments with the requested and the achieved
- * rate (samples per CPU second of the sampled threads), the timer, the
- * unwinder and any lost samples. Location addresses: the leaf is the
- * interrupted PC, callers are return address - 1.
+ * type cpu/nanoseconds, and comments "cpgo.KEY=VALUE" (lib/pprof/meta.h)
+ * with the requested and the achieved rate (samples per CPU second of the
+ * sampled threads), the mode, timer and unwinder, and any lost samples.
+ * Location addresses: the leaf is the sampled PC, callers are return
+ * address - 1.
  *
  * All functions return 0 on success and -1 on failure; cpgo_strerror()
  * then says why. None of them is async-signal-safe.
@@ -57,6 +58,9 @@
 #ifdef __cplusplus
 extern "C" {
 #endif
+
+/* The highest sampling rate libcpgo accepts (CPGO_HZ, cpgo_start, cpgo record -F). */
+#define CPGO_MAX_HZ 100000
 
 #if defined(__GNUC__)
 #define CPGO_API __attribute__((visibility("default")))

@@ -52,12 +52,12 @@ test_expect_success 'the header: sample and period types, period, duration' '
 '
 
 test_expect_success 'the profile states the requested and the achieved rate' '
-	line=$(grep "Comment: cpgo: requested 1000 Hz, achieved" raw.txt) && echo "$line" &&
-	hz=$(echo "$line" | sed "s/.*achieved \([0-9.]*\) Hz.*/\1/") &&
-	n=$(echo "$line" | sed "s/.*(\([0-9]*\) samples.*/\1/") &&
+	test "$(pprof_meta raw.txt requested_hz)" = 1000 &&
+	hz=$(pprof_meta raw.txt achieved_hz) && n=$(pprof_meta raw.txt samples) &&
+	echo "achieved $hz Hz, $n samples" &&
 	total=$(awk "/^Samples:/ {s=1; next} s && /^ *[0-9]+ +[0-9]+:/ {t += \$1} /^Locations/ {s=0} END {print t}" raw.txt) &&
 	echo "samples in profile: $total" && test "$n" = "$total" &&
-	if grep -q "timer perf_event" raw.txt; then
+	if test "$(pprof_meta raw.txt timer)" = perf-task-clock; then
 		awk -v h="$hz" "BEGIN { exit !(h >= 850 && h <= 1050) }"
 	fi
 '
@@ -65,8 +65,8 @@ test_expect_success 'the profile states the requested and the achieved rate' '
 test_expect_success 'the POSIX timer fallback reports the rate it really got' '
 	CPGO_TIMER=posix CPGO_HZ=1000 CPGO_PROFILE=posix.pprof LD_PRELOAD=$LIB ./burn 1 &&
 	go tool pprof -raw posix.pprof >praw.txt &&
-	grep -q "timer timer_create" praw.txt &&
-	hz=$(sed -n "s/.*requested 1000 Hz, achieved \([0-9.]*\) Hz.*/\1/p" praw.txt) &&
+	test "$(pprof_meta praw.txt timer)" = posix-cpu-timer &&
+	hz=$(pprof_meta praw.txt achieved_hz) &&
 	echo "posix timer achieved $hz Hz" &&
 	awk -v h="$hz" "BEGIN { exit !(h > 0 && h <= 1050) }" &&
 	cpu=$(awk "/^Samples:/ {s=1; next} s && /^ *[0-9]+ +[0-9]+:/ {t += \$2} /^Locations/ {s=0} END {print t}" praw.txt) &&
@@ -78,7 +78,7 @@ test_expect_success 'CPGO_UNWIND=libunwind unwinds code built without frame poin
 	clang-19 -O2 -g -fomit-frame-pointer -o burn-nofp "$SRC/burn.c" -L. -lburn \
 		-Wl,-rpath,"\$ORIGIN" -lpthread &&
 	CPGO_UNWIND=libunwind CPGO_HZ=1000 CPGO_PROFILE=nofp.pprof LD_PRELOAD=$LIB ./burn-nofp 0.8 &&
-	go tool pprof -raw nofp.pprof | grep -q "unwinder libunwind" &&
+	go tool pprof -raw nofp.pprof | grep -qx "Comment: cpgo.unwinder=libunwind" &&
 	a=$(pprof_pct nofp.pprof cum thread_a) && echo "thread_a cum $a%" &&
 	awk -v a="$a" "BEGIN { exit !(a >= 65 && a <= 85) }"
 '

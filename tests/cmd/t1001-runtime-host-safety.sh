@@ -28,7 +28,7 @@ test_expect_success 'CPGO_FORK=1 without %p: the child writes PATH.PID' '
 test_expect_success 'a program that installs its own SIGPROF handler keeps running' '
 	CPGO_HZ=1000 CPGO_PROFILE=h.pprof LD_PRELOAD=$LIB ./burn 0.5 handler >out &&
 	cat out && grep -q "handler calls: [0-9]" out &&
-	go tool pprof -raw h.pprof >h.raw && grep -q "replaced libcpgo.s SIGPROF handler" h.raw
+	go tool pprof -raw h.pprof >h.raw && test "$(pprof_meta h.raw handler_replaced)" = 1
 '
 
 test_expect_success 'a program that blocks SIGPROF keeps running; its new threads are sampled' '
@@ -39,7 +39,7 @@ test_expect_success 'a program that blocks SIGPROF keeps running; its new thread
 test_expect_success 'a program that owns SIGPROF first: libcpgo takes another signal, both work' '
 	./api api.pprof sigprof >out && cat out &&
 	go tool pprof -raw api.pprof >api.raw &&
-	grep -q "signal SIGRTMIN+" api.raw && grep -q " api_spin " api.raw
+	pprof_meta api.raw signal | grep -q "^SIGRTMIN+" && grep -q " api_spin " api.raw
 '
 
 test_expect_success 'samples in a dlclose()d library do not break writing' '
