@@ -19,8 +19,6 @@
 
 /* Profiles collected at once (whole run, cpgo_start, HTTP and a margin). */
 #define COLLECTOR_MAX_SESSIONS 8
-/* How often the drain thread empties the sample ring. */
-#define DRAIN_INTERVAL_NS 10000000L
 
 struct collector_session {
 	struct stacks tab;
@@ -73,7 +71,7 @@ static void *drain_main(void *arg)
 		drain_locked();
 		sampler_check_handler();
 		clock_gettime(CLOCK_REALTIME, &ts);
-		ts.tv_nsec += DRAIN_INTERVAL_NS;
+		ts.tv_nsec += RING_DRAIN_INTERVAL_NS;
 		if (ts.tv_nsec >= 1000000000L) {
 			ts.tv_sec++;
 			ts.tv_nsec -= 1000000000L;

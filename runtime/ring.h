@@ -23,6 +23,9 @@
  */
 #define SAMPLE_PC_KERNEL ((uintptr_t)1)
 
+/* How often the drain thread empties the rings (the sizes of the rings follow from it). */
+#define RING_DRAIN_INTERVAL_NS 10000000L
+
 struct sample_record {
 	uint32_t tid;
 	uint32_t depth;

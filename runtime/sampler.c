@@ -17,7 +17,7 @@
 #include <ucontext.h>
 #include <unistd.h>
 
-/* Samples the ring holds between two drains (10 ms apart: 20 kHz on 40 threads). */
+/* Samples the ring holds between two drains (RING_DRAIN_INTERVAL_NS: 20 kHz on 40 threads). */
 #define SAMPLER_RING_SLOTS 8192
 
 static struct {
@@ -28,6 +28,8 @@ static struct {
 	int hz;
 	enum sampler_timer timer;
 	enum sampler_unwind unwind;
+	enum sampler_mode mode; /* RING or SIGNAL while running */
+	int kernel_visible;
 	int handler_replaced;
 	pid_t pid; /* the process that started sampling */
 	struct sigaction old_sa;
@@ -150,7 +152,7 @@ static void restore_signal(void)
 {
 	struct sigaction cur, ign;
 
-	if (sigaction(S.signo, NULL, &cur) < 0)
+	if (S.mode == SAMPLER_MODE_RING || sigaction(S.signo, NULL, &cur) < 0)
 		return;
 	if (!handler_is(&cur, sampler_handler)) {
 		/* The program installed its own handler meanwhile: it keeps it. */
@@ -178,6 +180,85 @@ static void restore_signal(void)
 	sigaction(S.signo, &S.old_sa, NULL);
 }
 
+/* Ring mode, a thread being disarmed: what is left in its ring goes to the sample ring. */
+static void spill(const struct sample_record *rec, void *arg)
+{
+	struct sample_record *slot;
+	uint64_t ticket;
+
+	(void)arg;
+	slot = ring_reserve(S.ring, &ticket);
+	if (!slot) {
+		atomic_fetch_add_explicit(&S.lost, 1, memory_order_relaxed);
+		return;
+	}
+	slot->tid = rec->tid;
+	slot->weight = rec->weight;
+	slot->depth = rec->depth;
+	memcpy(slot->pc, rec->pc, rec->depth * sizeof(rec->pc[0]));
+	ring_commit(S.ring, ticket);
+}
+
+/*
+ * Ring mode where the kernel allows it (no signal per sample, kernel time
+ * seen as such); else a signal per sample. Sets S.mode, S.signo and arm.
+ */
+static int choose_mode(const struct sampler_config *cfg, struct threads_arm *arm)
+{
+	int signo;
+
+	arm->ring = 0;
+	if (cfg->mode != SAMPLER_MODE_SIGNAL && cfg->timer != SAMPLER_TIMER_POSIX &&
+	    cfg->unwind == SAMPLER_UNWIND_FP) {
+		if (threads_probe_ring(arm->period_ns, arm->hz, &S.kernel_visible) == 0) {
+			S.mode = SAMPLER_MODE_RING;
+			S.signo = arm->signo = 0;
+			S.timer = SAMPLER_TIMER_PERF;
+			arm->ring = 1;
+			arm->timer = THREADS_TIMER_PERF;
+			arm->spill = spill;
+			return 0;
+		}
+		if (cfg->mode == SAMPLER_MODE_RING)
+			return error_prefix("CPGO_MODE=ring (check "
+					    "/proc/sys/kernel/perf_event_paranoid and seccomp, or "
+					    "use CPGO_MODE=auto)");
+	} else if (cfg->mode == SAMPLER_MODE_RING) {
+		return error("CPGO_MODE=ring needs the perf timer and frame-pointer unwinding "
+			     "(unset CPGO_TIMER and CPGO_UNWIND)");
+	}
+	S.mode = SAMPLER_MODE_SIGNAL;
+	S.kernel_visible = 0;
+	signo = choose_signal(cfg->signo);
+	if (signo < 0)
+		return -1;
+	S.signo = arm->signo = signo;
+	if (S.unwind != SAMPLER_UNWIND_FP)
+		unwind_libunwind_prepare();
+	/*
+	 * The handler goes in before any timer exists, the probe's included: a
+	 * probe event can fire before it is closed, and under SIG_DFL that
+	 * signal would kill the host. The handler ignores it (not active yet).
+	 */
+	if (install_handler(&S.old_sa) < 0)
+		return error_errno("cannot install the handler for signal %d", signo);
+	/* Probe perf events on this thread; fall back to POSIX CPU timers. */
+	arm->timer = THREADS_TIMER_POSIX;
+	if (cfg->timer != SAMPLER_TIMER_POSIX) {
+		if (threads_probe_perf(arm->period_ns, signo) == 0) {
+			arm->timer = THREADS_TIMER_PERF;
+		} else if (cfg->timer == SAMPLER_TIMER_PERF) {
+			error_errno("perf_event_open(task-clock) failed (check "
+				    "/proc/sys/kernel/perf_event_paranoid, seccomp; or use "
+				    "CPGO_TIMER=posix)");
+			restore_signal();
+			return -1;
+		}
+	}
+	S.timer = arm->timer == THREADS_TIMER_PERF ? SAMPLER_TIMER_PERF : SAMPLER_TIMER_POSIX;
+	return 0;
+}
+
 void sampler_set_exiting(void)
 {
 	atomic_store(&S.exiting, 1);
@@ -188,7 +269,7 @@ void sampler_set_exiting(void)
 int sampler_start(const struct sampler_config *cfg)
 {
 	struct threads_arm arm;
-	int hz = cfg->hz, signo, ret = -1;
+	int hz = cfg->hz, ret = -1;
 
 	threads_lock();
 	if (atomic_load(&S.active)) {
@@ -199,44 +280,17 @@ int sampler_start(const struct sampler_config *cfg)
 		error("sampling rate %d Hz is out of range (1..%d)", hz, CPGO_MAX_HZ);
 		goto cleanup;
 	}
-	signo = choose_signal(cfg->signo);
-	if (signo < 0)
-		goto cleanup;
 	if (!S.ring && !(S.ring = ring_new(SAMPLER_RING_SLOTS)))
 		goto cleanup;
-	S.signo = signo;
 	S.pid = getpid();
 	S.hz = hz;
 	S.unwind = cfg->unwind;
 	S.handler_replaced = 0;
-	if (S.unwind != SAMPLER_UNWIND_FP)
-		unwind_libunwind_prepare();
-
-	/*
-	 * The handler goes in before any timer exists, the probe's included: a
-	 * probe event can fire before it is closed, and under SIG_DFL that
-	 * signal would kill the host. The handler ignores it (not active yet).
-	 */
-	if (install_handler(&S.old_sa) < 0) {
-		error_errno("cannot install the handler for signal %d", signo);
-		goto cleanup;
-	}
-	arm.signo = signo;
+	memset(&arm, 0, sizeof(arm));
+	arm.hz = hz;
 	arm.period_ns = 1000000000L / hz;
-	/* Probe perf events on this thread; fall back to POSIX CPU timers. */
-	arm.timer = THREADS_TIMER_POSIX;
-	if (cfg->timer != SAMPLER_TIMER_POSIX) {
-		if (threads_probe_perf(arm.period_ns, signo) == 0) {
-			arm.timer = THREADS_TIMER_PERF;
-		} else if (cfg->timer == SAMPLER_TIMER_PERF) {
-			error_errno("perf_event_open(task-clock) failed (check "
-				    "/proc/sys/kernel/perf_event_paranoid, seccomp; or use "
-				    "CPGO_TIMER=posix)");
-			restore_signal();
-			goto cleanup;
-		}
-	}
-	S.timer = arm.timer == THREADS_TIMER_PERF ? SAMPLER_TIMER_PERF : SAMPLER_TIMER_POSIX;
+	if (choose_mode(cfg, &arm) < 0)
+		goto cleanup;
 	atomic_store(&S.active, 1);
 	if (threads_arm_all_locked(&arm) < 0) {
 		atomic_store(&S.active, 0);
@@ -296,7 +350,7 @@ void sampler_exec_failed(int paused)
 {
 	if (!paused)
 		return;
-	if (!S.handler_replaced && install_handler(NULL) == 0) {
+	if (S.mode == SAMPLER_MODE_RING || (!S.handler_replaced && install_handler(NULL) == 0)) {
 		atomic_store(&S.active, 1);
 		threads_rearm_locked();
 	}
@@ -309,7 +363,8 @@ int sampler_check_handler(void)
 	int replaced = 0;
 
 	threads_lock();
-	if (!atomic_load(&S.active) || sigaction(S.signo, NULL, &cur) < 0 ||
+	if (!atomic_load(&S.active) || S.mode == SAMPLER_MODE_RING ||
+	    sigaction(S.signo, NULL, &cur) < 0 ||
 	    handler_is(&cur, sampler_handler))
 		goto cleanup;
 	/* Our timers would now call the program's handler: stop them, leave its handler be. */
@@ -329,7 +384,7 @@ int sampler_running(void)
 
 int sampler_signal(void)
 {
-	return atomic_load(&S.active) ? S.signo : 0;
+	return atomic_load(&S.active) && S.mode == SAMPLER_MODE_SIGNAL ? S.signo : 0;
 }
 
 void sampler_get_info(struct sampler_info *info)
@@ -341,9 +396,10 @@ void sampler_get_info(struct sampler_info *info)
 	info->signo = S.signo;
 	info->timer = S.timer;
 	info->unwind = S.unwind;
-	info->mode = SAMPLER_MODE_SIGNAL;
+	info->mode = S.mode == SAMPLER_MODE_RING ? SAMPLER_MODE_RING : SAMPLER_MODE_SIGNAL;
+	info->kernel_visible = S.kernel_visible;
 	info->handler_replaced = S.handler_replaced;
-	if (atomic_load(&S.active) && sigaction(S.signo, NULL, &cur) == 0 &&
+	if (atomic_load(&S.active) && S.mode == SAMPLER_MODE_SIGNAL && sigaction(S.signo, NULL, &cur) == 0 &&
 	    !handler_is(&cur, sampler_handler))
 		info->handler_replaced = 1;
 	threads_unlock();
@@ -354,11 +410,12 @@ void sampler_get_stats(struct sampler_stats *st)
 	struct threads_stats ts;
 
 	threads_get_stats(&ts);
-	st->samples = atomic_load(&S.samples);
-	st->periods = atomic_load(&S.periods);
-	st->lost = atomic_load(&S.lost);
+	/* Ring-mode records count once read from a thread's ring (spilled ones included). */
+	st->samples = atomic_load(&S.samples) + ts.ring_samples;
+	st->periods = atomic_load(&S.periods) + ts.ring_samples;
+	st->lost = atomic_load(&S.lost) + ts.ring_lost;
 	st->libunwind = atomic_load(&S.libunwind);
-	st->kernel_samples = 0;
+	st->kernel_samples = ts.ring_kernel_samples;
 	st->threads = ts.armed;
 	st->threads_failed = ts.failed;
 	st->threads_blocked = ts.blocked;
@@ -367,9 +424,14 @@ void sampler_get_stats(struct sampler_stats *st)
 
 size_t sampler_drain(void (*cb)(const struct sample_record *r, void *arg), void *arg)
 {
+	size_t n;
+
 	if (!S.ring)
 		return 0;
-	return ring_drain(S.ring, cb, arg);
+	n = ring_drain(S.ring, cb, arg);
+	if (S.mode == SAMPLER_MODE_RING)
+		threads_drain_rings(cb, arg);
+	return n;
 }
 
 void sampler_atfork_prepare(void)

@@ -63,6 +63,7 @@ struct sampler_info {
 	enum sampler_timer timer; /* PERF or POSIX */
 	enum sampler_unwind unwind;
 	enum sampler_mode mode;   /* RING or SIGNAL */
+	int kernel_visible;       /* ring mode: kernel samples are recorded, as SAMPLE_PC_KERNEL */
 	int handler_replaced; /* the program installed its own handler for our signal */
 };
 

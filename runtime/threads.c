@@ -5,6 +5,7 @@
  */
 #include "threads.h"
 
+#include "perfring.h"
 #include "procmaps.h"
 #include "util/error.h"
 
@@ -30,7 +31,8 @@ struct rt_thread {
 	int blocked;     /* blocks the signal: not armed */
 	_Atomic uintptr_t stack_hi; /* 0: unknown yet, 1: not found */
 	uintptr_t stack_lo;
-	int fd;          /* perf event, -1 */
+	struct perfring pr; /* ring mode; pr.fd -1 otherwise */
+	int fd;          /* perf event of the signal mode, -1 */
 	uint64_t perf_id;
 	int has_timer;
 	timer_t timer;
@@ -45,6 +47,7 @@ static struct {
 	_Atomic int hiwater; /* slots in use are below this */
 	uint64_t cpu_closed; /* CPU time of threads already disarmed */
 	_Atomic uint64_t n_armed, n_failed, n_blocked;
+	struct perfring_counts ring_counts;
 } T = { .lock = PTHREAD_MUTEX_INITIALIZER };
 
 static __thread struct rt_thread *tls_self __attribute__((tls_model("initial-exec")));
@@ -90,6 +93,7 @@ static struct rt_thread *thread_alloc(int tid)
 			continue;
 		memset((void *)&t->internal, 0, sizeof(*t) - offsetof(struct rt_thread, internal));
 		t->fd = -1;
+		t->pr.fd = -1;
 		atomic_store(&t->stack_hi, 0);
 		atomic_store(&t->tid, tid);
 		if (i + 1 > atomic_load(&T.hiwater))
@@ -144,6 +148,31 @@ int threads_probe_perf(long period_ns, int signo)
 	return 0;
 }
 
+int threads_probe_ring(long period_ns, int hz, int *kernel)
+{
+	struct perfring r;
+
+	if (perfring_open(&r, threads_tid(), period_ns, hz) < 0)
+		return -1;
+	*kernel = r.kernel;
+	perfring_close(&r);
+	return 0;
+}
+
+void threads_drain_rings(void (*cb)(const struct sample_record *rec, void *arg), void *arg)
+{
+	int hi;
+
+	pthread_mutex_lock(&T.lock);
+	hi = atomic_load(&T.hiwater);
+	for (int i = 0; i < hi; i++) {
+		struct rt_thread *t = &T.threads[i];
+		if (atomic_load(&t->tid) && t->pr.fd >= 0)
+			perfring_read(&t->pr, cb, arg, &T.ring_counts);
+	}
+	pthread_mutex_unlock(&T.lock);
+}
+
 static int posix_open(int tid, long period_ns, int signo, timer_t *timer)
 {
 	struct sigevent sev;
@@ -178,6 +207,8 @@ static uint64_t thread_cpu_now(struct rt_thread *t)
 {
 	uint64_t v = 0;
 
+	if (t->pr.fd >= 0)
+		return perfring_cpu_ns(&t->pr);
 	if (t->fd >= 0) {
 		if (!perf_fd_is_ours(t->fd, t->perf_id) || read(t->fd, &v, sizeof(v)) != sizeof(v))
 			return 0;
@@ -195,7 +226,10 @@ static int thread_arm(struct rt_thread *t)
 {
 	int tid = atomic_load(&t->tid);
 
-	if (T.arm.timer == THREADS_TIMER_PERF) {
+	if (T.arm.ring) {
+		if (perfring_open(&t->pr, tid, T.arm.period_ns, T.arm.hz) < 0)
+			goto failed;
+	} else if (T.arm.timer == THREADS_TIMER_PERF) {
 		t->fd = perf_open(tid, T.arm.period_ns, T.arm.signo, &t->perf_id);
 		if (t->fd < 0)
 			goto failed;
@@ -216,6 +250,10 @@ failed:
 static void thread_disarm(struct rt_thread *t)
 {
 	T.cpu_closed += thread_cpu_now(t);
+	if (t->pr.fd >= 0) {
+		perfring_read(&t->pr, T.arm.spill, T.arm.spill_arg, &T.ring_counts);
+		perfring_close(&t->pr);
+	}
 	if (t->fd >= 0) {
 		if (perf_fd_is_ours(t->fd, t->perf_id)) {
 			ioctl(t->fd, PERF_EVENT_IOC_DISABLE, 0);
@@ -278,7 +316,7 @@ static void set_stack_bounds(struct rt_thread *t)
 static int arm_self(struct rt_thread *t)
 {
 	set_stack_bounds(t);
-	if (thread_blocks_signal(T.arm.signo)) {
+	if (!T.arm.ring && thread_blocks_signal(T.arm.signo)) {
 		t->blocked = 1;
 		atomic_fetch_add(&T.n_blocked, 1);
 		return 0;
@@ -374,7 +412,7 @@ static void scan_threads(void)
 			atomic_fetch_add(&T.n_failed, 1);
 			continue;
 		}
-		if (tid_blocks_signal(tid, T.arm.signo)) {
+		if (!T.arm.ring && tid_blocks_signal(tid, T.arm.signo)) {
 			t->blocked = 1;
 			atomic_fetch_add(&T.n_blocked, 1);
 			continue;
@@ -444,6 +482,9 @@ void threads_get_stats(struct threads_stats *st)
 	st->failed = atomic_load(&T.n_failed);
 	st->blocked = atomic_load(&T.n_blocked);
 	st->cpu_ns = T.cpu_closed;
+	st->ring_samples = T.ring_counts.samples;
+	st->ring_kernel_samples = T.ring_counts.kernel_samples;
+	st->ring_lost = T.ring_counts.lost;
 	hi = atomic_load(&T.hiwater);
 	for (int i = 0; i < hi; i++)
 		if (atomic_load(&T.threads[i].tid) && !T.threads[i].internal)
@@ -508,6 +549,8 @@ void threads_atfork_child(void)
 		struct rt_thread *t = &T.threads[i];
 		if (atomic_load(&t->tid) && t->fd >= 0 && perf_fd_is_ours(t->fd, t->perf_id))
 			close(t->fd);
+		if (atomic_load(&t->tid))
+			perfring_forget(&t->pr);
 		atomic_store(&t->tid, 0);
 	}
 	atomic_store(&T.hiwater, 0);
@@ -515,4 +558,5 @@ void threads_atfork_child(void)
 	atomic_store(&T.n_armed, 0);
 	atomic_store(&T.n_failed, 0);
 	atomic_store(&T.n_blocked, 0);
+	memset(&T.ring_counts, 0, sizeof(T.ring_counts));
 }

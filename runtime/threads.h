@@ -17,6 +17,8 @@
 
 #include <stdint.h>
 
+#include "ring.h"
+
 /* Threads the registry can hold at once; more are not profiled (the profile says how many). */
 #define THREADS_MAX 4096
 
@@ -29,7 +31,12 @@ enum threads_timer {
 struct threads_arm {
 	enum threads_timer timer;
 	long period_ns;
-	int signo;
+	int hz;
+	int ring;  /* the kernel's ring buffer (perfring.h) instead of a signal per sample */
+	int signo; /* signal mode */
+	/* Where the records left in a thread's ring go when it is disarmed (its ring is unmapped then). */
+	void (*spill)(const struct sample_record *rec, void *arg);
+	void *spill_arg;
 };
 
 struct threads_stats {
@@ -37,6 +44,8 @@ struct threads_stats {
 	uint64_t failed;  /* threads whose timer could not be set up */
 	uint64_t blocked; /* threads that block the signal (not sampled) */
 	uint64_t cpu_ns;  /* CPU time of the sampled threads */
+	/* Ring mode: records read from the threads' rings, and lost by the kernel. */
+	uint64_t ring_samples, ring_kernel_samples, ring_lost;
 };
 
 /* The calling thread: register after it starts (arms it when sampling runs), unregister before it exits. */
@@ -51,6 +60,14 @@ int threads_is_internal(void);
  * closes it: 0 when perf events can be used, else -1 with errno set.
  */
 int threads_probe_perf(long period_ns, int signo);
+
+/*
+ * Opens a ring-buffer event on the calling thread and closes it: 0 when the
+ * ring mode can be used (*kernel: kernel samples are recorded), else -1.
+ */
+int threads_probe_ring(long period_ns, int hz, int *kernel);
+/* Ring mode: hands the records in every thread's ring to cb (the drain thread). */
+void threads_drain_rings(void (*cb)(const struct sample_record *rec, void *arg), void *arg);
 
 /* The sampler's side; the lock keeps start/stop, registration and fork apart. */
 void threads_lock(void);
