@@ -20,6 +20,17 @@
  *   CPGO_FORK=1              fork() children keep profiling into their own file
  *                            (the path with %p, else PATH.PID); by default a child
  *                            stops profiling and writes nothing
+ *   CPGO_MODE=auto|ring|signal      how samples are taken (auto: ring where
+ *                            perf events are allowed, else signal). ring: each
+ *                            thread's perf task-clock event writes samples with
+ *                            the user call chain (frame pointers, walked by the
+ *                            kernel) into a ring buffer that libcpgo's drain
+ *                            thread reads: no signal per sample, and time in the
+ *                            kernel is booked on a "[kernel]" leaf frame under the
+ *                            calling site. signal: a signal per sample, unwound
+ *                            in the handler; periods that end in the kernel are
+ *                            not sampled. CPGO_TIMER=posix or CPGO_UNWIND other
+ *                            than fp imply signal
  *   CPGO_TIMER=auto|perf|posix      per-thread timer (auto: perf_event task-clock,
  *                            timer_create when perf events are not allowed; the
  *                            latter fires at most at the kernel tick, ~250 Hz)
