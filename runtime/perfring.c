@@ -4,6 +4,7 @@
  */
 #include "perfring.h"
 
+#include "unwind.h"
 #include "util/error.h"
 
 #include <errno.h>
@@ -19,6 +20,10 @@
 #define PERFRING_MAX_PAGES 128
 /* Room assumed per sample when sizing a ring (header, ip, tid, a ~100-frame chain). */
 #define PERFRING_BYTES_PER_SAMPLE 1024
+/* Bytes of user stack at sp copied with each sample: the return-address slots of a prologue. */
+#define PERFRING_STACK_BYTES 16
+/* Leaf pcs whose prologue check is remembered (direct-mapped; code does not change under us). */
+#define PERFRING_SLOT_CACHE 4096
 /* The largest record we copy out; a longer one (a chain past SAMPLE_MAX_DEPTH) is cut. */
 #define PERFRING_MAX_RECORD (64 + 8 * (SAMPLE_MAX_DEPTH + 64))
 
@@ -31,7 +36,9 @@ static int event_open(int tid, long period_ns, int kernel)
 	a.type = PERF_TYPE_SOFTWARE;
 	a.config = PERF_COUNT_SW_TASK_CLOCK;
 	a.sample_period = (uint64_t)period_ns;
-	a.sample_type = PERF_SAMPLE_IP | PERF_SAMPLE_TID | PERF_SAMPLE_CALLCHAIN;
+	a.sample_type = PERF_SAMPLE_IP | PERF_SAMPLE_TID | PERF_SAMPLE_CALLCHAIN |
+			PERF_SAMPLE_STACK_USER;
+	a.sample_stack_user = PERFRING_STACK_BYTES;
 	a.disabled = 1;
 	a.exclude_kernel = !kernel;
 	a.exclude_hv = 1;
@@ -117,13 +124,58 @@ static void ring_copy(const struct perfring *r, uint64_t at, void *out, size_t l
 	}
 }
 
-/* One PERF_RECORD_SAMPLE (ip, pid/tid, nr, ips[nr]) into rec; 0 if malformed. */
+/*
+ * unwind_leaf_ret_slot() of a leaf pc, remembered: the drain thread asks for
+ * every sample, and each answer costs a system call. Callers hold the
+ * registry lock (perfring_read's callers), so one thread uses the cache at a time.
+ */
+static int leaf_slot_cached(uintptr_t pc)
+{
+	static struct {
+		uintptr_t pc;
+		int slot;
+	} cache[PERFRING_SLOT_CACHE];
+	size_t i = (pc ^ (pc >> 12)) % PERFRING_SLOT_CACHE;
+
+	if (cache[i].pc != pc) {
+		cache[i].slot = unwind_leaf_ret_slot(pc);
+		cache[i].pc = pc;
+	}
+	return cache[i].slot;
+}
+
+/*
+ * The kernel walks frame pointers from rbp, which in a prologue or an
+ * epilogue is still the caller's frame: its return address is then on the
+ * stack at sp (copied after the chain), and goes in as the leaf's caller.
+ */
+static int add_leaf_caller(const unsigned char *stack, size_t stack_len, uintptr_t leaf,
+			   struct sample_record *rec, int n)
+{
+	int slot = leaf_slot_cached(leaf);
+	uint64_t ret;
+
+	if (!slot || n >= SAMPLE_MAX_DEPTH || stack_len < (size_t)slot * 8)
+		return n;
+	memcpy(&ret, stack + (size_t)(slot - 1) * 8, 8);
+	if (ret < 4096)
+		return n;
+	memmove(&rec->pc[2], &rec->pc[1], (size_t)(n - 1) * sizeof(rec->pc[0]));
+	rec->pc[1] = (uintptr_t)ret - 1;
+	return n + 1;
+}
+
+/*
+ * One PERF_RECORD_SAMPLE (ip, pid/tid, nr, ips[nr], stack size, stack
+ * bytes, dynamic size) into rec; 0 if malformed.
+ */
 static int convert_sample(const unsigned char *p, size_t len, int in_kernel,
 			  struct sample_record *rec)
 {
-	uint64_t ip, nr;
+	uint64_t ip, nr, ssize = 0, dyn = 0;
 	uint32_t pidtid[2];
 	const uint64_t *ips;
+	const unsigned char *stack = NULL;
 	int user = 0, n = 0, leaf = 1;
 
 	if (len < 8 + 8 + 8 + 8)
@@ -134,6 +186,15 @@ static int convert_sample(const unsigned char *p, size_t len, int in_kernel,
 	if (nr > (len - 32) / 8)
 		nr = (len - 32) / 8;
 	ips = (const uint64_t *)(const void *)(p + 32);
+	if (32 + 8 * nr + 8 <= len) {
+		memcpy(&ssize, p + 32 + 8 * nr, 8);
+		if (ssize && 32 + 8 * nr + 8 + ssize + 8 <= len) {
+			stack = p + 32 + 8 * nr + 8;
+			memcpy(&dyn, stack + ssize, 8);
+			if (dyn > ssize)
+				dyn = ssize;
+		}
+	}
 	rec->tid = pidtid[1];
 	rec->weight = 1;
 	if (in_kernel) {
@@ -154,6 +215,8 @@ static int convert_sample(const unsigned char *p, size_t len, int in_kernel,
 	}
 	if (!in_kernel && n == 0 && ip)
 		rec->pc[n++] = (uintptr_t)ip;
+	if (!in_kernel && n >= 1 && stack)
+		n = add_leaf_caller(stack, (size_t)dyn, rec->pc[0], rec, n);
 	rec->depth = (uint32_t)n;
 	return n > 0;
 }

@@ -11,14 +11,10 @@
 #include <libunwind.h>
 
 /*
- * Where the leaf's return address is when the sample hit a prologue or an
- * epilogue, where rbp still holds the caller's frame and the frame walk
- * would skip the caller: 1 = at [sp] (at endbr64, push %rbp, or ret),
- * 2 = at [sp+8] (at mov %rsp,%rbp, after the push); 0 = in the body.
  * The code bytes are read with process_vm_readv on ourselves, which fails
  * cleanly instead of faulting if pc is not readable.
  */
-static int leaf_ret_slot(uintptr_t pc)
+int unwind_leaf_ret_slot(uintptr_t pc)
 {
 #if defined(__x86_64__)
 	unsigned char c[4];
@@ -49,7 +45,7 @@ int unwind_fp(uintptr_t pc, uintptr_t fp, uintptr_t sp, uintptr_t stack_hi, uint
 	out[n++] = pc;
 	if (stack_hi < rec || sp >= stack_hi)
 		return n;
-	if (n < max && (slot = leaf_ret_slot(pc)) != 0) {
+	if (n < max && (slot = unwind_leaf_ret_slot(pc)) != 0) {
 		uintptr_t at = sp + (uintptr_t)(slot - 1) * sizeof(uintptr_t), ret;
 		if (!(at & (sizeof(uintptr_t) - 1)) && at <= stack_hi - sizeof(uintptr_t)) {
 			ret = *(const volatile uintptr_t *)at;

@@ -18,6 +18,14 @@
 int unwind_fp(uintptr_t pc, uintptr_t fp, uintptr_t sp, uintptr_t stack_hi, uintptr_t *out,
 	      int max);
 
+/*
+ * Where the leaf's return address is when a sample hit a prologue or an
+ * epilogue, where rbp still holds the caller's frame and a frame walk
+ * would skip the caller: 1 = at [sp] (at endbr64, push %rbp, or ret),
+ * 2 = at [sp+8] (at mov %rsp,%rbp, after the push); 0 = in the body.
+ */
+int unwind_leaf_ret_slot(uintptr_t pc);
+
 /* libunwind sets itself up lazily: do it outside the handler, once before sampling. */
 void unwind_libunwind_prepare(void);
 /*

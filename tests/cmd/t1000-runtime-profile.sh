@@ -99,4 +99,16 @@ test_expect_success 'an unwritable CPGO_PROFILE is reported, the exit status kep
 	grep -q "/nonexistent/dir/x.pprof" err
 '
 
+for mode in ring signal; do
+	test_expect_success "$mode mode: samples in a prologue or epilogue keep their caller" "
+		clang-19 -O2 -g -fno-omit-frame-pointer -o prologue \"\$CPGO_ROOT/tests/workloads/prologue.c\" &&
+		CPGO_MODE=$mode CPGO_HZ=4000 CPGO_PROFILE=pro-$mode.pprof LD_PRELOAD=\$LIB ./prologue 300 >/dev/null &&
+		go tool pprof -raw pro-$mode.pprof >pro.raw && grep -qx \"Comment: cpgo.mode=\$(test $mode = ring && echo perf-ring || echo signal)\" pro.raw &&
+		go tool pprof -traces pro-$mode.pprof >pro.traces &&
+		awk '/^-----/ { n = 0; next } n == 0 && NF >= 2 { leaf = \$2; n = 1; next }
+			n == 1 { if (leaf == \"tiny\") { t++; if (\$1 == \"tiny_caller\") ok++ } n = 2 }
+			END { print ok + 0, \"of\", t + 0, \"stacks of tiny have tiny_caller as the caller\"; exit !(t > 0 && ok == t) }' pro.traces
+	"
+done
+
 test_done
