@@ -57,7 +57,7 @@ static void fill_meta(struct cpgo_meta *cm, const struct rtprofile_meta *m)
 	cm->lost = (int64_t)(st->lost + m->oom_lost);
 	cm->lost_buffer_full = (int64_t)st->lost;
 	cm->lost_out_of_memory = (int64_t)m->oom_lost;
-	if (m->info.mode == SAMPLER_MODE_RING && st->samples)
+	if (m->info.mode == SAMPLER_MODE_RING && m->info.kernel_visible && st->samples)
 		cm->kernel_share = (double)st->kernel_samples / (double)st->samples;
 	snprintf(cm->mode, sizeof(cm->mode), "%s",
 		 m->info.mode == SAMPLER_MODE_RING ? "perf-ring" : "signal");
