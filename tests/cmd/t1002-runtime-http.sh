@@ -49,7 +49,7 @@ test_expect_success 'the index and unknown paths' '
 
 test_expect_success 'the whole-run profile was not disturbed by the HTTP ones' '
 	pid=$(cat server.pid) &&
-	for i in $(seq 200); do kill -0 $pid 2>/dev/null || break; sleep 0.1; done &&
+	for i in $(seq 900); do kill -0 $pid 2>/dev/null || break; sleep 0.1; done &&
 	! kill -0 $pid 2>/dev/null &&
 	test -s whole.pprof && go tool pprof -raw whole.pprof >whole.raw &&
 	n="$(pprof_meta whole.raw samples) $(pprof_meta whole.raw cpu_seconds)" &&
