@@ -1,44 +1,53 @@
 #!/usr/bin/env bash
 # Overhead of libcpgo against no profiling and against perf record, on a
-# fixed-work CPU-bound program (tests/workloads/spin.c), at 100 Hz and at a
-# PGO-training rate. Configurations are interleaved round by round so that
-# drifting machine load hits them all alike; each is reported as the ratio
-# of its median wall time (and of its median CPU time, user+sys of the
-# whole command incl. perf's own process) to the unprofiled median of the
-# same run. CPU time is the steadier figure on a loaded machine.
+# fixed-work CPU-bound program (tests/workloads/spin.c), at 100 Hz, 1 kHz
+# and 20 kHz: `perf record -e cpu-clock -F N -g` beside cpgo in its
+# automatic mode (the kernel's ring buffer where allowed) and, with
+# SIGNAL=1, cpgo's signal mode. Configurations are interleaved round by
+# round so that drifting machine load hits them all alike; each is reported
+# as the ratio of its median CPU time (user+sys of the whole command, perf's
+# own process and cpgo's drain thread and exit-time symbolization included)
+# and of its median wall time to the unprofiled median of the same run.
+# CPU time is the steadier figure on a shared machine; "spread" is
+# (max - min) / median of a configuration's CPU times, the run's noise.
 #
-# usage: bench/overhead.sh [ROUNDS] [STEPS]   (defaults 5 rounds, 2000M steps)
-# Env: B=build dir (default build), PGO_HZ (default 10000).
+# usage: bench/overhead.sh [ROUNDS] [STEPS]   (defaults 5 rounds, 1000M steps)
+# Env: B=build dir (default build), RATES (default "100 1000 20000"),
+#      SIGNAL=1 adds cpgo's signal mode, CC_FLAGS (default -fno-omit-frame-pointer).
 set -eu
 cd "$(dirname "$0")/.."
 ROOT=$PWD
 B=${B:-build}
 ROUNDS=${1:-5}
-STEPS=${2:-2000}
-PGO_HZ=${PGO_HZ:-10000}
+STEPS=${2:-1000}
+RATES=${RATES:-100 1000 20000}
 LIB=$ROOT/$B/libcpgo.so
 WORK=$ROOT/bench/work/overhead
 [ -f "$LIB" ] || { echo "overhead.sh: $LIB missing: run make B=$B first" >&2; exit 1; }
 command -v perf >/dev/null || { echo "overhead.sh: perf missing: scripts/deps.sh installs it" >&2; exit 1; }
 mkdir -p "$WORK"
 cd "$WORK"
-clang-19 -O2 -g -fno-omit-frame-pointer -o spin "$ROOT/tests/workloads/spin.c"
+clang-19 -O2 -g ${CC_FLAGS--fno-omit-frame-pointer} -o spin "$ROOT/tests/workloads/spin.c"
 
-names=(none cpgo-100 perf-100 "cpgo-$PGO_HZ" "perf-$PGO_HZ")
-run() { # config index
+names=(none)
+for hz in $RATES; do
+	names+=("cpgo-$hz" "perf-$hz")
+	[ "${SIGNAL:-0}" = 1 ] && names+=("cpgo-signal-$hz")
+done
+run() { # config name
 	case $1 in
-	0) ./spin "$STEPS" ;;
-	1) CPGO_HZ=100 CPGO_PROFILE=c100.pprof LD_PRELOAD=$LIB ./spin "$STEPS" ;;
-	2) perf record -q -e cpu-clock -F 100 -g -o p100.data ./spin "$STEPS" ;;
-	3) CPGO_HZ=$PGO_HZ CPGO_PROFILE=chi.pprof LD_PRELOAD=$LIB ./spin "$STEPS" ;;
-	4) perf record -q -e cpu-clock -F "$PGO_HZ" -g -o phi.data ./spin "$STEPS" ;;
-	esac >/dev/null 2>perf.err
+	none) ./spin "$STEPS" ;;
+	cpgo-signal-*) CPGO_MODE=signal CPGO_HZ=${1#cpgo-signal-} CPGO_PROFILE=$1.pprof \
+		LD_PRELOAD=$LIB ./spin "$STEPS" ;;
+	cpgo-*) CPGO_HZ=${1#cpgo-} CPGO_PROFILE=$1.pprof LD_PRELOAD=$LIB ./spin "$STEPS" ;;
+	perf-*) perf record -q -e cpu-clock -F "${1#perf-}" -g -o "$1.data" ./spin "$STEPS" ;;
+	esac >/dev/null 2>"$1.err"
 }
 TIMEFORMAT='%R %U %S'
 declare -A wall cpu
 for r in $(seq "$ROUNDS"); do
-	for c in 0 1 2 3 4; do
-		{ time run $c; } 2>t.txt
+	for c in "${names[@]}"; do
+		{ time run "$c"; } 2>t.txt
 		read -r w u s <t.txt
 		wall[$c]="${wall[$c]:-} $(awk -v w="$w" 'BEGIN {printf "%d", w * 1000}')"
 		cpu[$c]="${cpu[$c]:-} $(awk -v u="$u" -v s="$s" 'BEGIN {printf "%d", (u + s) * 1000}')"
@@ -47,17 +56,18 @@ for r in $(seq "$ROUNDS"); do
 done
 
 median() { tr ' ' '\n' | grep . | sort -n | awk '{a[NR]=$1} END {print (NR%2) ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2}'; }
-wbase=$(echo "${wall[0]}" | median)
-cbase=$(echo "${cpu[0]}" | median)
-echo "spin $STEPS M steps, $ROUNDS interleaved rounds; medians, and ratios to 'none':"
-printf "  %-12s %9s %8s %9s %8s\n" config "wall ms" ratio "CPU ms" ratio
-for c in 0 1 2 3 4; do
+spread() { tr ' ' '\n' | grep . | sort -n | awk '{a[NR]=$1} END {m = (NR%2) ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2; printf "%.1f%%", 100 * (a[NR] - a[1]) / m}'; }
+wbase=$(echo "${wall[none]}" | median)
+cbase=$(echo "${cpu[none]}" | median)
+echo "spin $STEPS M steps (${CC_FLAGS--fno-omit-frame-pointer}), $ROUNDS interleaved rounds; medians, and ratios to 'none':"
+printf "  %-18s %9s %8s %8s %9s %8s\n" config "CPU ms" ratio spread "wall ms" ratio
+for c in "${names[@]}"; do
 	w=$(echo "${wall[$c]}" | median)
 	u=$(echo "${cpu[$c]}" | median)
-	printf "  %-12s %9s %8s %9s %8s\n" "${names[$c]}" "$w" "$(awk -v a="$w" -v b="$wbase" 'BEGIN {printf "x%.3f", a / b}')" \
-		"$u" "$(awk -v a="$u" -v b="$cbase" 'BEGIN {printf "x%.3f", a / b}')"
+	printf "  %-18s %9s %8s %8s %9s %8s\n" "$c" "$u" "$(awk -v a="$u" -v b="$cbase" 'BEGIN {printf "x%.3f", a / b}')" \
+		"$(echo "${cpu[$c]}" | spread)" "$w" "$(awk -v a="$w" -v b="$wbase" 'BEGIN {printf "x%.3f", a / b}')"
 done
-samples() { go tool pprof -raw "$1" 2>/dev/null | sed -n 's/^Comment: cpgo: \(requested.*\)/\1/p' | head -1; }
-echo "cpgo at 100 Hz:   $(samples c100.pprof)"
-echo "cpgo at $PGO_HZ Hz: $(samples chi.pprof)"
-echo "(cpgo's time includes writing and symbolizing the profile at exit; perf's includes writing perf.data)"
+meta() { go tool pprof -raw "$1" 2>/dev/null | sed -n "s/^Comment: cpgo\.$2=//p" | head -1; }
+for c in "${names[@]}"; do
+	case $c in cpgo-*) echo "$c: mode $(meta "$c.pprof" mode), achieved $(meta "$c.pprof" achieved_hz) Hz, $(meta "$c.pprof" samples) samples, lost $(meta "$c.pprof" lost)" ;; esac
+done

@@ -9,6 +9,7 @@
 #include "util/path.h"
 #include "util/run-command.h"
 #include "pprof/profile.h"
+#include "pprof/meta.h"
 
 #include <elf.h>
 #include <errno.h>
@@ -215,8 +216,9 @@ cleanup:
 static void summarize(const char *out)
 {
 	struct cpgo_profile p;
+	struct cpgo_meta meta;
+	struct cpgo_buf rate = CPGO_BUF_INIT;
 	long long samples = 0;
-	const char *rate = NULL;
 
 	if (cpgo_profile_read(&p, out, NULL) < 0) {
 		report("record", "%s", cpgo_last_error());
@@ -224,15 +226,15 @@ static void summarize(const char *out)
 	}
 	for (size_t i = 0; i < p.n_sample; i++)
 		samples += cpgo_sample_values(&p, i)[0];
-	for (size_t i = 0; i < p.n_comment; i++) {
-		const char *c = cpgo_profile_str(&p, p.comments[i]);
-		if (!strncmp(c, "cpgo: requested ", 16) && !rate)
-			rate = c + 6;
-		else if (!strncmp(c, "cpgo: lost ", 11))
-			fprintf(stderr, "cpgo record: warning: %s\n", c + 6);
-	}
+	cpgo_meta_read(&p, &meta);
+	if (meta.lost > 0)
+		fprintf(stderr, "cpgo record: warning: lost %lld samples (buffer full: %lld, out of "
+			"memory: %lld)\n", (long long)meta.lost, (long long)meta.lost_buffer_full,
+			(long long)meta.lost_out_of_memory);
+	cpgo_meta_summary(&meta, &rate);
 	fprintf(stderr, "cpgo record: wrote %s: %lld samples; %s\n", out, samples,
-		rate ? rate : "rate unknown");
+		rate.len ? rate.buf : "rate unknown");
+	cpgo_buf_release(&rate);
 	if (samples < 100000)
 		fprintf(stderr, "cpgo record: hint: PGO works best with 100k+ samples; use -F 10000 "
 			"or more, a longer run, or merge several runs\n");

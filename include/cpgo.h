@@ -20,6 +20,17 @@
  *   CPGO_FORK=1              fork() children keep profiling into their own file
  *                            (the path with %p, else PATH.PID); by default a child
  *                            stops profiling and writes nothing
+ *   CPGO_MODE=auto|ring|signal      how samples are taken (auto: ring where
+ *                            perf events are allowed, else signal). ring: each
+ *                            thread's perf task-clock event writes samples with
+ *                            the user call chain (frame pointers, walked by the
+ *                            kernel) into a ring buffer that libcpgo's drain
+ *                            thread reads: no signal per sample, and time in the
+ *                            kernel is booked on a "[kernel]" leaf frame under the
+ *                            calling site. signal: a signal per sample, unwound
+ *                            in the handler; periods that end in the kernel are
+ *                            not sampled. CPGO_TIMER=posix or CPGO_UNWIND other
+ *                            than fp imply signal
  *   CPGO_TIMER=auto|perf|posix      per-thread timer (auto: perf_event task-clock,
  *                            timer_create when perf events are not allowed; the
  *                            latter fires at most at the kernel tick, ~250 Hz)
@@ -43,10 +54,11 @@
  * samples (the profile's comments say so).
  *
  * Profiles have sample types samples/count and cpu/nanoseconds, period
- * type cpu/nanoseconds, and comments with the requested and the achieved
- * rate (samples per CPU second of the sampled threads), the timer, the
- * unwinder and any lost samples. Location addresses: the leaf is the
- * interrupted PC, callers are return address - 1.
+ * type cpu/nanoseconds, and comments "cpgo.KEY=VALUE" (lib/pprof/meta.h)
+ * with the requested and the achieved rate (samples per CPU second of the
+ * sampled threads), the mode, timer and unwinder, and any lost samples.
+ * Location addresses: the leaf is the sampled PC, callers are return
+ * address - 1.
  *
  * All functions return 0 on success and -1 on failure; cpgo_strerror()
  * then says why. None of them is async-signal-safe.
@@ -57,6 +69,9 @@
 #ifdef __cplusplus
 extern "C" {
 #endif
+
+/* The highest sampling rate libcpgo accepts (CPGO_HZ, cpgo_start, cpgo record -F). */
+#define CPGO_MAX_HZ 100000
 
 #if defined(__GNUC__)
 #define CPGO_API __attribute__((visibility("default")))

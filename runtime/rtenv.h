@@ -2,7 +2,7 @@
 #define CPGO_RTENV_H
 
 /*
- * libcpgo's environment: CPGO_HZ, CPGO_TIMER, CPGO_UNWIND, CPGO_SIGNAL and
+ * libcpgo's environment: CPGO_HZ, CPGO_MODE, CPGO_TIMER, CPGO_UNWIND, CPGO_SIGNAL and
  * CPGO_PROFILE's %p. Prefix: rtenv_.
  */
 

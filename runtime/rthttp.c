@@ -4,11 +4,11 @@
  */
 #include "rthttp.h"
 
-#include "util/buf.h"
 #include "collector.h"
-#include "util/error.h"
 #include "rtenv.h"
-#include "sampler.h"
+#include "threads.h"
+#include "util/buf.h"
+#include "util/error.h"
 
 #include <arpa/inet.h>
 #include <microhttpd.h>
@@ -171,8 +171,8 @@ static enum MHD_Result serve_profile(struct MHD_Connection *c)
 				    "a CPU profile is already being collected; retry when it "
 				    "finishes\n");
 	/* Register as internal so that a sampler started now does not sample us. */
-	sampler_thread_set_internal(1);
-	sampler_thread_register();
+	threads_set_internal(1);
+	threads_register();
 	rc = rtenv_config(&cfg, 0) < 0 ? -1 : collector_begin(&s, &cfg);
 	if (rc < 0) {
 		atomic_store(&H.busy, 0);
@@ -239,11 +239,11 @@ int rthttp_start(const char *spec)
 	/* Server threads are libcpgo's: never sampled, and the program's signals go elsewhere. */
 	sigfillset(&all);
 	pthread_sigmask(SIG_SETMASK, &all, &old);
-	old_internal = sampler_thread_set_internal(1);
+	old_internal = threads_set_internal(1);
 	H.daemon = MHD_start_daemon(flags, 0, NULL, NULL, handle, NULL, MHD_OPTION_SOCK_ADDR,
 				    (struct sockaddr *)&ss, MHD_OPTION_CONNECTION_LIMIT,
 				    (unsigned)16, MHD_OPTION_END);
-	sampler_thread_set_internal(old_internal);
+	threads_set_internal(old_internal);
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	if (!H.daemon)
 		return error("cannot listen on %s (port in use? try another port or :0)", spec);
@@ -275,11 +275,6 @@ void rthttp_stop(void)
 	MHD_stop_daemon(H.daemon);
 	H.daemon = NULL;
 	H.port = 0;
-}
-
-int rthttp_port(void)
-{
-	return H.daemon ? H.port : 0;
 }
 
 void rthttp_atfork_child(void)

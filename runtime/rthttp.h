@@ -14,8 +14,6 @@
 /* spec: "[HOST]:PORT"; HOST defaults to 127.0.0.1, PORT 0 picks a free port. */
 int rthttp_start(const char *spec);
 void rthttp_stop(void);
-/* The bound port while serving, else 0. */
-int rthttp_port(void);
 void rthttp_atfork_child(void);
 
 /* Exposed for unit tests. */

@@ -2,26 +2,20 @@
 #define CPGO_SAMPLER_H
 
 /*
- * The sampling engine of libcpgo. Prefix: sampler_.
+ * The sampling engine of libcpgo: timers and signals. Prefix: sampler_.
  *
- * Every profiled thread gets its own CPU-time timer that sends a signal to
- * that thread: a perf_event_open software task-clock event (any rate the
- * kernel allows, 20 kHz works) or, when perf events are refused
- * (perf_event_paranoid, seccomp), a timer_create() timer on the thread's
- * CPU clock, which the kernel only fires at its tick (often 250 Hz).
- * The handler unwinds the interrupted thread into a preallocated lock-free
- * ring; sampler_drain() empties the ring outside the handler.
- *
- * Address convention of a record: pc[0] is the interrupted PC; every
- * caller frame is its return address minus 1, so that it points into the
- * call instruction. Symbolizers use all addresses as-is.
+ * sampler_start() installs the signal handler and arms every thread's CPU
+ * timer (threads.h); the handler unwinds the interrupted thread (unwind.h)
+ * into the preallocated lock-free sample ring (ring.h); sampler_drain()
+ * empties it outside the handler. Everything reachable from the handler is
+ * async-signal-safe, and stop gives the signal back as it was.
  */
 
 #include <stddef.h>
 #include <stdint.h>
 
-#define SAMPLER_MAX_DEPTH 128
-#define SAMPLER_MAX_HZ 100000
+#include "cpgo.h"
+#include "ring.h"
 
 enum sampler_timer {
 	SAMPLER_TIMER_AUTO,  /* perf task-clock, else POSIX timer */
@@ -35,18 +29,18 @@ enum sampler_unwind {
 	SAMPLER_UNWIND_LIBUNWIND, /* DWARF unwinding with libunwind for every sample */
 };
 
+enum sampler_mode {
+	SAMPLER_MODE_AUTO,   /* the kernel's ring buffer, else signals */
+	SAMPLER_MODE_RING,   /* perf events write samples into a ring the drain thread reads */
+	SAMPLER_MODE_SIGNAL, /* a signal per sample, unwound in the handler */
+};
+
 struct sampler_config {
-	int hz;
+	int hz;    /* 1..CPGO_MAX_HZ */
 	int signo; /* 0: SIGPROF if the program does not use it, else a free realtime signal */
 	enum sampler_timer timer;
 	enum sampler_unwind unwind;
-};
-
-struct sampler_record {
-	uint32_t tid;
-	uint32_t depth;
-	uint64_t weight; /* timer periods this sample stands for (1 + overruns) */
-	uintptr_t pc[SAMPLER_MAX_DEPTH];
+	enum sampler_mode mode;
 };
 
 /* Monotonic counters since the process loaded libcpgo; sessions take deltas. */
@@ -55,6 +49,7 @@ struct sampler_stats {
 	uint64_t periods;      /* sum of their weights */
 	uint64_t lost;         /* dropped: ring full */
 	uint64_t libunwind;    /* samples unwound with libunwind */
+	uint64_t kernel_samples; /* samples taken while the thread ran kernel code */
 	uint64_t cpu_ns;       /* CPU time of the sampled threads */
 	uint64_t threads;      /* threads that got a timer */
 	uint64_t threads_failed; /* threads whose timer could not be set up */
@@ -67,6 +62,8 @@ struct sampler_info {
 	int signo;
 	enum sampler_timer timer; /* PERF or POSIX */
 	enum sampler_unwind unwind;
+	enum sampler_mode mode;   /* RING or SIGNAL */
+	int kernel_visible;       /* ring mode: kernel samples are recorded, as SAMPLE_PC_KERNEL */
 	int handler_replaced; /* the program installed its own handler for our signal */
 };
 
@@ -96,18 +93,7 @@ void sampler_get_info(struct sampler_info *info);
 void sampler_get_stats(struct sampler_stats *st);
 
 /* Calls cb for each published record, oldest first; returns how many. */
-size_t sampler_drain(void (*cb)(const struct sampler_record *r, void *arg), void *arg);
-
-/*
- * Thread lifecycle. register: the calling thread gets a timer (if running)
- * and its stack range is recorded; unregister: before it exits.
- * Internal threads (drain, HTTP) mark themselves and are never sampled.
- */
-int sampler_thread_register(void);
-void sampler_thread_unregister(void);
-/* Marks the calling thread internal (before it registers); returns the old flag. */
-int sampler_thread_set_internal(int internal);
-int sampler_thread_is_internal(void);
+size_t sampler_drain(void (*cb)(const struct sample_record *r, void *arg), void *arg);
 
 /*
  * fork(): prepare/parent hold the registry lock across the fork; in the
@@ -116,30 +102,5 @@ int sampler_thread_is_internal(void);
 void sampler_atfork_prepare(void);
 void sampler_atfork_parent(void);
 void sampler_atfork_child(void);
-
-/* Exposed for unit tests. */
-struct sampler_ring;
-struct sampler_ring *sampler_ring_new(size_t slots);
-void sampler_ring_free(struct sampler_ring *r);
-/* Reserves a slot (NULL when full); commit publishes it. Async-signal-safe. */
-struct sampler_record *sampler_ring_reserve(struct sampler_ring *r, uint64_t *ticket);
-void sampler_ring_commit(struct sampler_ring *r, uint64_t ticket);
-size_t sampler_ring_drain(struct sampler_ring *r,
-			  void (*cb)(const struct sampler_record *rec, void *arg), void *arg);
-
-/*
- * Frame-pointer walk: pc is the leaf, fp/sp from the interrupted context,
- * [sp, stack_hi) the part of the stack that is mapped. Reads only 16-byte
- * frame records that lie inside it, 8-aligned, strictly ascending.
- * Returns the number of frames written (>= 1).
- */
-int sampler_unwind_fp(uintptr_t pc, uintptr_t fp, uintptr_t sp, uintptr_t stack_hi,
-		      uintptr_t *out, int max);
-
-/*
- * Finds the end of the mapping that contains `addr` in a /proc/self/maps
- * text read from `fd` (async-signal-safe: no allocation). 0 when not found.
- */
-uintptr_t sampler_maps_find_end(int fd, uintptr_t addr);
 
 #endif

@@ -52,12 +52,12 @@ test_expect_success 'the header: sample and period types, period, duration' '
 '
 
 test_expect_success 'the profile states the requested and the achieved rate' '
-	line=$(grep "Comment: cpgo: requested 1000 Hz, achieved" raw.txt) && echo "$line" &&
-	hz=$(echo "$line" | sed "s/.*achieved \([0-9.]*\) Hz.*/\1/") &&
-	n=$(echo "$line" | sed "s/.*(\([0-9]*\) samples.*/\1/") &&
+	test "$(pprof_meta raw.txt requested_hz)" = 1000 &&
+	hz=$(pprof_meta raw.txt achieved_hz) && n=$(pprof_meta raw.txt samples) &&
+	echo "achieved $hz Hz, $n samples" &&
 	total=$(awk "/^Samples:/ {s=1; next} s && /^ *[0-9]+ +[0-9]+:/ {t += \$1} /^Locations/ {s=0} END {print t}" raw.txt) &&
 	echo "samples in profile: $total" && test "$n" = "$total" &&
-	if grep -q "timer perf_event" raw.txt; then
+	if test "$(pprof_meta raw.txt timer)" = perf-task-clock; then
 		awk -v h="$hz" "BEGIN { exit !(h >= 850 && h <= 1050) }"
 	fi
 '
@@ -65,8 +65,8 @@ test_expect_success 'the profile states the requested and the achieved rate' '
 test_expect_success 'the POSIX timer fallback reports the rate it really got' '
 	CPGO_TIMER=posix CPGO_HZ=1000 CPGO_PROFILE=posix.pprof LD_PRELOAD=$LIB ./burn 1 &&
 	go tool pprof -raw posix.pprof >praw.txt &&
-	grep -q "timer timer_create" praw.txt &&
-	hz=$(sed -n "s/.*requested 1000 Hz, achieved \([0-9.]*\) Hz.*/\1/p" praw.txt) &&
+	test "$(pprof_meta praw.txt timer)" = posix-cpu-timer &&
+	hz=$(pprof_meta praw.txt achieved_hz) &&
 	echo "posix timer achieved $hz Hz" &&
 	awk -v h="$hz" "BEGIN { exit !(h > 0 && h <= 1050) }" &&
 	cpu=$(awk "/^Samples:/ {s=1; next} s && /^ *[0-9]+ +[0-9]+:/ {t += \$2} /^Locations/ {s=0} END {print t}" praw.txt) &&
@@ -78,7 +78,7 @@ test_expect_success 'CPGO_UNWIND=libunwind unwinds code built without frame poin
 	clang-19 -O2 -g -fomit-frame-pointer -o burn-nofp "$SRC/burn.c" -L. -lburn \
 		-Wl,-rpath,"\$ORIGIN" -lpthread &&
 	CPGO_UNWIND=libunwind CPGO_HZ=1000 CPGO_PROFILE=nofp.pprof LD_PRELOAD=$LIB ./burn-nofp 0.8 &&
-	go tool pprof -raw nofp.pprof | grep -q "unwinder libunwind" &&
+	go tool pprof -raw nofp.pprof | grep -qx "Comment: cpgo.unwinder=libunwind" &&
 	a=$(pprof_pct nofp.pprof cum thread_a) && echo "thread_a cum $a%" &&
 	awk -v a="$a" "BEGIN { exit !(a >= 65 && a <= 85) }"
 '
@@ -98,5 +98,17 @@ test_expect_success 'an unwritable CPGO_PROFILE is reported, the exit status kep
 	CPGO_PROFILE=/nonexistent/dir/x.pprof LD_PRELOAD=$LIB ./burn 0.1 2>err &&
 	grep -q "/nonexistent/dir/x.pprof" err
 '
+
+for mode in ring signal; do
+	test_expect_success "$mode mode: samples in a prologue or epilogue keep their caller" "
+		clang-19 -O2 -g -fno-omit-frame-pointer -o prologue \"\$CPGO_ROOT/tests/workloads/prologue.c\" &&
+		CPGO_MODE=$mode CPGO_HZ=4000 CPGO_PROFILE=pro-$mode.pprof LD_PRELOAD=\$LIB ./prologue 300 >/dev/null &&
+		go tool pprof -raw pro-$mode.pprof >pro.raw && grep -qx \"Comment: cpgo.mode=\$(test $mode = ring && echo perf-ring || echo signal)\" pro.raw &&
+		go tool pprof -traces pro-$mode.pprof >pro.traces &&
+		awk '/^-----/ { n = 0; next } n == 0 && NF >= 2 { leaf = \$2; n = 1; next }
+			n == 1 { if (leaf == \"tiny\") { t++; if (\$1 == \"tiny_caller\") ok++ } n = 2 }
+			END { print ok + 0, \"of\", t + 0, \"stacks of tiny have tiny_caller as the caller\"; exit !(t > 0 && ok == t) }' pro.traces
+	"
+done
 
 test_done

@@ -25,10 +25,18 @@ test_expect_success 'CPGO_FORK=1 without %p: the child writes PATH.PID' '
 	test -s same.pprof && ls same.pprof.[0-9]* >files && test $(wc -l <files) = 1
 '
 
-test_expect_success 'a program that installs its own SIGPROF handler keeps running' '
-	CPGO_HZ=1000 CPGO_PROFILE=h.pprof LD_PRELOAD=$LIB ./burn 0.5 handler >out &&
+test_expect_success 'ring mode: a program with its own SIGPROF handler meets no signal of ours' '
+	CPGO_HZ=1000 CPGO_PROFILE=hr.pprof LD_PRELOAD=$LIB ./burn 0.5 handler >out &&
 	cat out && grep -q "handler calls: [0-9]" out &&
-	go tool pprof -raw h.pprof >h.raw && grep -q "replaced libcpgo.s SIGPROF handler" h.raw
+	go tool pprof -raw hr.pprof >hr.raw && test "$(pprof_meta hr.raw mode)" = perf-ring &&
+	test -z "$(pprof_meta hr.raw handler_replaced)" &&
+	test "$(pprof_pct hr.pprof cum burn_a | cut -d. -f1)" -ge 50
+'
+
+test_expect_success 'signal mode: a program that installs its own SIGPROF handler keeps running' '
+	CPGO_MODE=signal CPGO_HZ=1000 CPGO_PROFILE=h.pprof LD_PRELOAD=$LIB ./burn 0.5 handler >out &&
+	cat out && grep -q "handler calls: [0-9]" out &&
+	go tool pprof -raw h.pprof >h.raw && test "$(pprof_meta h.raw handler_replaced)" = 1
 '
 
 test_expect_success 'a program that blocks SIGPROF keeps running; its new threads are sampled' '
@@ -37,9 +45,9 @@ test_expect_success 'a program that blocks SIGPROF keeps running; its new thread
 '
 
 test_expect_success 'a program that owns SIGPROF first: libcpgo takes another signal, both work' '
-	./api api.pprof sigprof >out && cat out &&
+	CPGO_MODE=signal ./api api.pprof sigprof >out && cat out &&
 	go tool pprof -raw api.pprof >api.raw &&
-	grep -q "signal SIGRTMIN+" api.raw && grep -q " api_spin " api.raw
+	pprof_meta api.raw signal | grep -q "^SIGRTMIN+" && grep -q " api_spin " api.raw
 '
 
 test_expect_success 'samples in a dlclose()d library do not break writing' '

@@ -20,17 +20,22 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "collector.h"
 #include "cpgo.h"
-#include "util/error.h"
+#include "pprof/meta.h"
 #include "pprof/profile.h"
+#include "procmaps.h"
+#include "ring.h"
 #include "rtenv.h"
 #include "rthttp.h"
+#include "rtprofile.h"
 #include "sampler.h"
+#include "stacks.h"
+#include "unwind.h"
+#include "util/error.h"
 
 /* ---- ring ---- */
 
-static void count_cb(const struct sampler_record *r, void *arg)
+static void count_cb(const struct sample_record *r, void *arg)
 {
 	uint64_t *expect = arg;
 	assert_int_equal(r->tid, (uint32_t)*expect);
@@ -39,53 +44,53 @@ static void count_cb(const struct sampler_record *r, void *arg)
 
 static void test_ring_order_and_full(void **state)
 {
-	struct sampler_ring *r = sampler_ring_new(8);
-	struct sampler_record *rec;
+	struct ring *r = ring_new(8);
+	struct sample_record *rec;
 	uint64_t ticket, next = 0;
 	int n;
 
 	(void)state;
 	assert_non_null(r);
-	for (n = 0; (rec = sampler_ring_reserve(r, &ticket)); n++) {
+	for (n = 0; (rec = ring_reserve(r, &ticket)); n++) {
 		rec->tid = (uint32_t)n;
-		sampler_ring_commit(r, ticket);
+		ring_commit(r, ticket);
 	}
 	assert_int_equal(n, 8);
-	assert_int_equal(sampler_ring_drain(r, count_cb, &next), 8);
+	assert_int_equal(ring_drain(r, count_cb, &next), 8);
 	assert_int_equal(next, 8);
 	/* Room again after the drain, and order kept across the wrap. */
 	for (n = 0; n < 5; n++) {
-		rec = sampler_ring_reserve(r, &ticket);
+		rec = ring_reserve(r, &ticket);
 		assert_non_null(rec);
 		rec->tid = (uint32_t)(8 + n);
-		sampler_ring_commit(r, ticket);
+		ring_commit(r, ticket);
 	}
-	assert_int_equal(sampler_ring_drain(r, count_cb, &next), 5);
+	assert_int_equal(ring_drain(r, count_cb, &next), 5);
 	assert_int_equal(next, 13);
-	sampler_ring_free(r);
+	ring_free(r);
 }
 
 static void test_ring_uncommitted_blocks_consumer(void **state)
 {
-	struct sampler_ring *r = sampler_ring_new(4);
+	struct ring *r = ring_new(4);
 	uint64_t t1, t2, next = 0;
-	struct sampler_record *a, *b;
+	struct sample_record *a, *b;
 
 	(void)state;
-	a = sampler_ring_reserve(r, &t1);
-	b = sampler_ring_reserve(r, &t2);
+	a = ring_reserve(r, &t1);
+	b = ring_reserve(r, &t2);
 	a->tid = 0;
 	b->tid = 1;
-	sampler_ring_commit(r, t2);
+	ring_commit(r, t2);
 	/* The older reservation is still being written: nothing may be read past it. */
-	assert_int_equal(sampler_ring_drain(r, count_cb, &next), 0);
-	sampler_ring_commit(r, t1);
-	assert_int_equal(sampler_ring_drain(r, count_cb, &next), 2);
-	sampler_ring_free(r);
+	assert_int_equal(ring_drain(r, count_cb, &next), 0);
+	ring_commit(r, t1);
+	assert_int_equal(ring_drain(r, count_cb, &next), 2);
+	ring_free(r);
 }
 
 struct producer {
-	struct sampler_ring *r;
+	struct ring *r;
 	atomic_uint_fast64_t *made, *dropped;
 };
 
@@ -94,7 +99,7 @@ static void *produce(void *arg)
 	struct producer *p = arg;
 	for (int i = 0; i < 20000; i++) {
 		uint64_t t;
-		struct sampler_record *rec = sampler_ring_reserve(p->r, &t);
+		struct sample_record *rec = ring_reserve(p->r, &t);
 		if (!rec) {
 			atomic_fetch_add(p->dropped, 1);
 			continue;
@@ -102,13 +107,13 @@ static void *produce(void *arg)
 		rec->tid = 7;
 		rec->depth = 1;
 		rec->pc[0] = (uintptr_t)i;
-		sampler_ring_commit(p->r, t);
+		ring_commit(p->r, t);
 		atomic_fetch_add(p->made, 1);
 	}
 	return NULL;
 }
 
-static void sum_cb(const struct sampler_record *r, void *arg)
+static void sum_cb(const struct sample_record *r, void *arg)
 {
 	assert_int_equal(r->tid, 7);
 	(*(uint64_t *)arg)++;
@@ -116,7 +121,7 @@ static void sum_cb(const struct sampler_record *r, void *arg)
 
 static void test_ring_concurrent(void **state)
 {
-	struct sampler_ring *r = sampler_ring_new(64);
+	struct ring *r = ring_new(64);
 	atomic_uint_fast64_t made = 0, dropped = 0;
 	struct producer p = { r, &made, &dropped };
 	pthread_t th[4];
@@ -126,13 +131,13 @@ static void test_ring_concurrent(void **state)
 	for (int i = 0; i < 4; i++)
 		assert_int_equal(pthread_create(&th[i], NULL, produce, &p), 0);
 	for (int k = 0; k < 1000; k++)
-		sampler_ring_drain(r, sum_cb, &got);
+		ring_drain(r, sum_cb, &got);
 	for (int i = 0; i < 4; i++)
 		pthread_join(th[i], NULL);
-	sampler_ring_drain(r, sum_cb, &got);
+	ring_drain(r, sum_cb, &got);
 	assert_int_equal(made + dropped, 80000);
 	assert_int_equal(got, made);
-	sampler_ring_free(r);
+	ring_free(r);
 }
 
 /* ---- frame-pointer walk on a synthetic stack ---- */
@@ -152,16 +157,16 @@ static void test_unwind_fp_chain(void **state)
 	stack[13] = 0x402000;
 	stack[20] = 0;
 	stack[21] = 0;
-	n = sampler_unwind_fp(0x400500, base + 4 * 8, base, hi, out, 16);
+	n = unwind_fp(0x400500, base + 4 * 8, base, hi, out, 16);
 	assert_int_equal(n, 3);
 	assert_int_equal(out[0], 0x400500);
 	assert_int_equal(out[1], 0x401000 - 1);
 	assert_int_equal(out[2], 0x402000 - 1);
 
 	/* Depth limit. */
-	assert_int_equal(sampler_unwind_fp(0x400500, base + 4 * 8, base, hi, out, 2), 2);
+	assert_int_equal(unwind_fp(0x400500, base + 4 * 8, base, hi, out, 2), 2);
 	/* Unknown stack: the leaf only. */
-	assert_int_equal(sampler_unwind_fp(0x400500, base + 4 * 8, base, 0, out, 16), 1);
+	assert_int_equal(unwind_fp(0x400500, base + 4 * 8, base, 0, out, 16), 1);
 }
 
 static void test_unwind_fp_prologue_keeps_caller(void **state)
@@ -182,19 +187,19 @@ static void test_unwind_fp_prologue_keeps_caller(void **state)
 	stack[1] = 0x401000; /* after a push: [sp] = old rbp slot, [sp+8] = return address */
 	stack[8] = base + 16 * 8;
 	stack[9] = 0x402000;
-	assert_int_equal(sampler_unwind_fp((uintptr_t)push_rbp, base + 8 * 8, base, hi, out, 16), 3);
+	assert_int_equal(unwind_fp((uintptr_t)push_rbp, base + 8 * 8, base, hi, out, 16), 3);
 	assert_int_equal(out[1], 0x401000 - 1);
 	assert_int_equal(out[2], 0x402000 - 1);
-	assert_int_equal(sampler_unwind_fp((uintptr_t)endbr, base + 8 * 8, base, hi, out, 16), 3);
+	assert_int_equal(unwind_fp((uintptr_t)endbr, base + 8 * 8, base, hi, out, 16), 3);
 	assert_int_equal(out[1], 0x401000 - 1);
-	assert_int_equal(sampler_unwind_fp((uintptr_t)ret, base + 8 * 8, base, hi, out, 16), 3);
+	assert_int_equal(unwind_fp((uintptr_t)ret, base + 8 * 8, base, hi, out, 16), 3);
 	assert_int_equal(out[1], 0x401000 - 1);
 	stack[0] = 0x7777; /* the pushed rbp */
-	assert_int_equal(sampler_unwind_fp((uintptr_t)mov_rbp, base + 8 * 8, base, hi, out, 16), 3);
+	assert_int_equal(unwind_fp((uintptr_t)mov_rbp, base + 8 * 8, base, hi, out, 16), 3);
 	assert_int_equal(out[1], 0x401000 - 1);
 	assert_int_equal(out[2], 0x402000 - 1);
 	/* In the body the frame record is the function's own: no extra frame. */
-	assert_int_equal(sampler_unwind_fp((uintptr_t)body, base + 8 * 8, base, hi, out, 16), 2);
+	assert_int_equal(unwind_fp((uintptr_t)body, base + 8 * 8, base, hi, out, 16), 2);
 	assert_int_equal(out[1], 0x402000 - 1);
 }
 
@@ -208,18 +213,18 @@ static void test_unwind_fp_rejects_bad_frames(void **state)
 	/* A chain that points back down (a loop) stops after one frame. */
 	stack[8] = base + 8 * 8;
 	stack[9] = 0x401000;
-	assert_int_equal(sampler_unwind_fp(1, base + 8 * 8, base, hi, out, 16), 2);
+	assert_int_equal(unwind_fp(1, base + 8 * 8, base, hi, out, 16), 2);
 	/* Misaligned frame pointer: not read. */
-	assert_int_equal(sampler_unwind_fp(1, base + 8 * 8 + 3, base, hi, out, 16), 1);
+	assert_int_equal(unwind_fp(1, base + 8 * 8 + 3, base, hi, out, 16), 1);
 	/* Below the stack pointer: not read. */
-	assert_int_equal(sampler_unwind_fp(1, base + 8, base + 64, hi, out, 16), 1);
+	assert_int_equal(unwind_fp(1, base + 8, base + 64, hi, out, 16), 1);
 	/* A record straddling the end of the stack: not read. */
-	assert_int_equal(sampler_unwind_fp(1, hi - 8, base, hi, out, 16), 1);
+	assert_int_equal(unwind_fp(1, hi - 8, base, hi, out, 16), 1);
 	/* Far outside (garbage rbp in code without frame pointers): not read. */
-	assert_int_equal(sampler_unwind_fp(1, 0x10, base, hi, out, 16), 1);
+	assert_int_equal(unwind_fp(1, 0x10, base, hi, out, 16), 1);
 	/* Next frame pointing outside the stack: the walk stops there. */
 	stack[8] = hi + 4096;
-	assert_int_equal(sampler_unwind_fp(1, base + 8 * 8, base, hi, out, 16), 2);
+	assert_int_equal(unwind_fp(1, base + 8 * 8, base, hi, out, 16), 2);
 }
 
 /* ---- maps scanner ---- */
@@ -240,11 +245,11 @@ static void test_maps_find_end(void **state)
 	fprintf(f, "7ffd1000-7ffd3000 rw-p 00000000 00:00 0 [stack]\n");
 	fflush(f);
 	lseek(fd, 0, SEEK_SET);
-	assert_int_equal(sampler_maps_find_end(fd, 0x7ffd2000), 0x7ffd3000);
+	assert_int_equal(procmaps_find_end(fd, 0x7ffd2000), 0x7ffd3000);
 	lseek(fd, 0, SEEK_SET);
-	assert_int_equal(sampler_maps_find_end(fd, 0x400000), 0x452000);
+	assert_int_equal(procmaps_find_end(fd, 0x400000), 0x452000);
 	lseek(fd, 0, SEEK_SET);
-	assert_int_equal(sampler_maps_find_end(fd, 0x7ffd3000), 0);
+	assert_int_equal(procmaps_find_end(fd, 0x7ffd3000), 0);
 	fclose(f);
 	unlink(path);
 }
@@ -253,29 +258,29 @@ static void test_maps_find_end(void **state)
 
 static void test_stacks_aggregate(void **state)
 {
-	struct collector_stacks t;
+	struct stacks t;
 	uintptr_t a[3] = { 1, 2, 3 }, b[2] = { 1, 2 };
 
 	(void)state;
-	collector_stacks_init(&t);
-	assert_int_equal(collector_stacks_add(&t, a, 3, 1, 1), 0);
-	assert_int_equal(collector_stacks_add(&t, a, 3, 1, 4), 0);
-	assert_int_equal(collector_stacks_add(&t, b, 2, 1, 1), 0);
+	stacks_init(&t);
+	assert_int_equal(stacks_add(&t, a, 3, 1, 1), 0);
+	assert_int_equal(stacks_add(&t, a, 3, 1, 4), 0);
+	assert_int_equal(stacks_add(&t, b, 2, 1, 1), 0);
 	assert_int_equal(t.n, 2);
 	assert_int_equal(t.samples, 3);
 	assert_int_equal(t.periods, 6);
 	for (uintptr_t i = 0; i < 5000; i++) {
 		uintptr_t s[2] = { 100 + i, 7 };
-		assert_int_equal(collector_stacks_add(&t, s, 2, 1, 1), 0);
+		assert_int_equal(stacks_add(&t, s, 2, 1, 1), 0);
 	}
 	assert_int_equal(t.n, 5002);
 	/* After growth the first stack is still found, not duplicated. */
-	assert_int_equal(collector_stacks_add(&t, a, 3, 1, 1), 0);
+	assert_int_equal(stacks_add(&t, a, 3, 1, 1), 0);
 	assert_int_equal(t.n, 5002);
-	for (size_t i = 0; i < t.cap; i++)
-		if (t.v[i].depth == 3)
-			assert_int_equal(t.v[i].count, 3);
-	collector_stacks_release(&t);
+	assert_int_equal(t.v[0].depth, 3);
+	assert_int_equal(t.v[0].count, 3);
+	assert_int_equal(t.v[0].periods, 6);
+	stacks_release(&t);
 }
 
 __attribute__((noinline)) static int marker_function(int x)
@@ -285,15 +290,16 @@ __attribute__((noinline)) static int marker_function(int x)
 
 static void test_build_profile(void **state)
 {
-	struct collector_stacks t;
-	struct collector_meta m;
+	struct stacks t;
+	struct rtprofile_meta m;
 	struct cpgo_profile p;
 	uintptr_t s[2] = { (uintptr_t)marker_function + 1, (uintptr_t)test_build_profile + 1 };
-	int found = 0, rate = 0;
+	struct cpgo_meta meta;
+	int found = 0;
 
 	(void)state;
-	collector_stacks_init(&t);
-	assert_int_equal(collector_stacks_add(&t, s, 2, 5, 5), 0);
+	stacks_init(&t);
+	assert_int_equal(stacks_add(&t, s, 2, 5, 5), 0);
 	memset(&m, 0, sizeof(m));
 	m.hz = 100;
 	m.duration_nanos = 1000000000;
@@ -301,7 +307,7 @@ static void test_build_profile(void **state)
 	m.info.signo = 27;
 	m.stats.samples = 5;
 	m.stats.cpu_ns = 50000000;
-	assert_int_equal(collector_build(&p, &t, &m, 1), 0);
+	assert_int_equal(rtprofile_build(&p, &t, &m, 1), 0);
 	assert_int_equal(cpgo_profile_check(&p, "built"), 0);
 	assert_int_equal(p.n_sample_type, 2);
 	assert_string_equal(cpgo_profile_str(&p, p.sample_type[0].type), "samples");
@@ -320,12 +326,14 @@ static void test_build_profile(void **state)
 		if (!strcmp(cpgo_profile_str(&p, p.functions[i].name), "marker_function"))
 			found = 1;
 	assert_true(found);
-	for (size_t i = 0; i < p.n_comment; i++)
-		if (strstr(cpgo_profile_str(&p, p.comments[i]), "requested 100 Hz, achieved 100.0 Hz"))
-			rate = 1;
-	assert_true(rate);
+	assert_true(cpgo_meta_read(&p, &meta) > 0);
+	assert_int_equal(meta.requested_hz, 100);
+	assert_true(meta.achieved_hz > 99.9 && meta.achieved_hz < 100.1);
+	assert_int_equal(meta.samples, 5);
+	assert_string_equal(meta.timer, "perf-task-clock");
+	assert_string_equal(meta.mode, "signal");
 	cpgo_profile_release(&p);
-	collector_stacks_release(&t);
+	stacks_release(&t);
 }
 
 /* ---- parsing ---- */

@@ -22,3 +22,7 @@ pprof_pct() { # PROFILE flat|cum FUNCTION
 		awk -v f="$3" -v col="$2" '$6 == f || ($6 " " $7) == f {
 			v = (col == "flat") ? $2 : $5; sub("%", "", v); print v; exit }'
 }
+# The value of a cpgo metadata key (lib/pprof/meta.h) in `go tool pprof -raw` output.
+pprof_meta() { # RAW-FILE KEY
+	sed -n "s/^Comment: cpgo\.$2=//p" "$1" | head -1
+}

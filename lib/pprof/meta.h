@@ -1,0 +1,65 @@
+#ifndef CPGO_PPROF_META_H
+#define CPGO_PPROF_META_H
+
+/*
+ * cpgo's metadata in a profile: how it was collected, as defined keys in
+ * the profile's comments, one "cpgo.KEY=VALUE" comment each (readable in
+ * `go tool pprof -raw` and by people), so that no caller parses prose.
+ * Prefix: cpgo_meta_.
+ *
+ *   cpgo.requested_hz=1000        rate asked for (samples per CPU second)
+ *   cpgo.achieved_hz=998.4        samples per CPU second of the sampled threads
+ *   cpgo.samples=1234             samples taken (kernel ones included)
+ *   cpgo.cpu_seconds=1.236        CPU time of the sampled threads
+ *   cpgo.lost=0                   samples lost in all ...
+ *   cpgo.lost_buffer_full=0       ... because a buffer was full
+ *   cpgo.lost_out_of_memory=0     ... or memory ran out
+ *   cpgo.kernel_share=0.1234      share of the CPU time spent in the kernel
+ *   cpgo.mode=perf-ring|signal    how samples reach libcpgo
+ *   cpgo.timer=perf-task-clock|posix-cpu-timer
+ *   cpgo.signal=SIGPROF           the signal (signal mode)
+ *   cpgo.unwinder=fp|fp+libunwind|libunwind|kernel-fp
+ *   cpgo.libunwind_samples=N, cpgo.threads_blocked=N, cpgo.threads_failed=N
+ *   cpgo.handler_replaced=1       the program replaced libcpgo's handler: samples stopped
+ *   cpgo.symbolize_error=TEXT     why the profile is not symbolized
+ * Integers are -1, reals < 0 and strings "" when unknown; unknown fields are not written.
+ */
+
+#include <stdint.h>
+
+#include "pprof/profile.h"
+#include "util/buf.h"
+
+#define CPGO_META_PREFIX "cpgo."
+/* Longest string value kept (longer ones are cut). */
+#define CPGO_META_MAX_STR 256
+
+struct cpgo_meta {
+	int64_t requested_hz;
+	double achieved_hz;
+	int64_t samples;
+	double cpu_seconds;
+	int64_t lost, lost_buffer_full, lost_out_of_memory;
+	double kernel_share;
+	char mode[32];
+	char timer[32];
+	char signal[32];
+	char unwinder[32];
+	int64_t libunwind_samples, threads_blocked, threads_failed;
+	int64_t handler_replaced;
+	char symbolize_error[CPGO_META_MAX_STR];
+};
+
+/* All fields unknown. */
+void cpgo_meta_init(struct cpgo_meta *m);
+/* Appends one comment per known field to p. */
+int cpgo_meta_write(struct cpgo_profile *p, const struct cpgo_meta *m);
+/*
+ * Fills m (initialized here) from p's comments; keys it does not know are
+ * skipped (newer writers). Returns how many keys were found.
+ */
+int cpgo_meta_read(const struct cpgo_profile *p, struct cpgo_meta *m);
+/* Adds a one-line summary: "requested 1000 Hz, achieved 998.4 Hz (1234 samples in 1.236 CPU seconds)". */
+int cpgo_meta_summary(const struct cpgo_meta *m, struct cpgo_buf *out);
+
+#endif

@@ -1,0 +1,285 @@
+/*
+ * The perf ring-buffer sampler (see perfring.h). Runs in the thread that
+ * arms or drains, never in a signal handler.
+ */
+#include "perfring.h"
+
+#include "unwind.h"
+#include "util/error.h"
+
+#include <errno.h>
+#include <linux/perf_event.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+/* Ring data pages: the least (a ring must hold a burst), the most (locked memory per thread). */
+#define PERFRING_MIN_PAGES 8
+#define PERFRING_MAX_PAGES 128
+/* Room assumed per sample when sizing a ring (header, ip, tid, a ~100-frame chain). */
+#define PERFRING_BYTES_PER_SAMPLE 1024
+/* Bytes of user stack at sp copied with each sample: the return-address slots of a prologue. */
+#define PERFRING_STACK_BYTES 16
+/* Leaf pcs whose prologue check is remembered (direct-mapped; code does not change under us). */
+#define PERFRING_SLOT_CACHE 4096
+/* The largest record we copy out; a longer one (a chain past SAMPLE_MAX_DEPTH) is cut. */
+#define PERFRING_MAX_RECORD (64 + 8 * (SAMPLE_MAX_DEPTH + 64))
+
+static int event_open(int tid, long period_ns, int kernel)
+{
+	struct perf_event_attr a;
+
+	memset(&a, 0, sizeof(a));
+	a.size = sizeof(a);
+	a.type = PERF_TYPE_SOFTWARE;
+	a.config = PERF_COUNT_SW_TASK_CLOCK;
+	a.sample_period = (uint64_t)period_ns;
+	a.sample_type = PERF_SAMPLE_IP | PERF_SAMPLE_TID | PERF_SAMPLE_CALLCHAIN |
+			PERF_SAMPLE_STACK_USER;
+	a.sample_stack_user = PERFRING_STACK_BYTES;
+	a.disabled = 1;
+	a.exclude_kernel = !kernel;
+	a.exclude_hv = 1;
+	/* The user part of the chain only: kernel frames are not the program's code. */
+	a.exclude_callchain_kernel = 1;
+	return (int)syscall(SYS_perf_event_open, &a, tid, -1, -1, PERF_FLAG_FD_CLOEXEC);
+}
+
+static size_t ring_pages(int hz)
+{
+	uint64_t want = (uint64_t)hz * PERFRING_BYTES_PER_SAMPLE *
+			(uint64_t)RING_DRAIN_INTERVAL_NS / 1000000000u * 2;
+	size_t page = (size_t)sysconf(_SC_PAGESIZE), n = PERFRING_MIN_PAGES;
+
+	while (n < PERFRING_MAX_PAGES && (uint64_t)n * page < want)
+		n *= 2;
+	return n;
+}
+
+int perfring_open(struct perfring *r, int tid, long period_ns, int hz)
+{
+	size_t page = (size_t)sysconf(_SC_PAGESIZE), pages = ring_pages(hz);
+	int e;
+
+	memset(r, 0, sizeof(*r));
+	r->kernel = 1;
+	r->fd = event_open(tid, period_ns, 1);
+	if (r->fd < 0 && (errno == EACCES || errno == EPERM)) {
+		/* perf_event_paranoid >= 2 lets ordinary users sample user time only. */
+		r->kernel = 0;
+		r->fd = event_open(tid, period_ns, 0);
+	}
+	if (r->fd < 0)
+		return error_errno("perf_event_open(task-clock) for thread %d", tid);
+	/* Locked-memory limits (perf_event_mlock_kb) may refuse a big ring: try smaller ones. */
+	for (;;) {
+		r->map_size = (pages + 1) * page;
+		r->map = mmap(NULL, r->map_size, PROT_READ | PROT_WRITE, MAP_SHARED, r->fd, 0);
+		if (r->map != MAP_FAILED || pages <= 1 || (errno != EPERM && errno != ENOMEM))
+			break;
+		pages /= 2;
+	}
+	if (r->map == MAP_FAILED) {
+		e = errno;
+		close(r->fd);
+		r->fd = -1;
+		errno = e;
+		return error_errno("cannot map the perf ring of thread %d", tid);
+	}
+	r->data = (unsigned char *)r->map + page;
+	r->data_mask = pages * page - 1;
+	if (ioctl(r->fd, PERF_EVENT_IOC_ID, &r->id) < 0 ||
+	    ioctl(r->fd, PERF_EVENT_IOC_ENABLE, 0) < 0) {
+		e = errno;
+		perfring_close(r);
+		errno = e;
+		return error_errno("cannot start the perf event of thread %d", tid);
+	}
+	return 0;
+}
+
+uint64_t perfring_cpu_ns(const struct perfring *r)
+{
+	uint64_t v = 0, now = 0;
+
+	/* The program may have closed our fd and reused the number. */
+	if (r->fd < 0 || ioctl(r->fd, PERF_EVENT_IOC_ID, &now) < 0 || now != r->id ||
+	    read(r->fd, &v, sizeof(v)) != sizeof(v))
+		return 0;
+	return v;
+}
+
+/* Copies len bytes at ring offset `at` (which may wrap) to out. */
+static void ring_copy(const struct perfring *r, uint64_t at, void *out, size_t len)
+{
+	size_t off = (size_t)(at & r->data_mask), first = r->data_mask + 1 - off;
+
+	if (first >= len) {
+		memcpy(out, r->data + off, len);
+	} else {
+		memcpy(out, r->data + off, first);
+		memcpy((unsigned char *)out + first, r->data, len - first);
+	}
+}
+
+/*
+ * unwind_leaf_ret_slot() of a leaf pc, remembered: the drain thread asks for
+ * every sample, and each answer costs a system call. Callers hold the
+ * registry lock (perfring_read's callers), so one thread uses the cache at a time.
+ */
+static int leaf_slot_cached(uintptr_t pc)
+{
+	static struct {
+		uintptr_t pc;
+		int slot;
+	} cache[PERFRING_SLOT_CACHE];
+	size_t i = (pc ^ (pc >> 12)) % PERFRING_SLOT_CACHE;
+
+	if (cache[i].pc != pc) {
+		cache[i].slot = unwind_leaf_ret_slot(pc);
+		cache[i].pc = pc;
+	}
+	return cache[i].slot;
+}
+
+/*
+ * The kernel walks frame pointers from rbp, which in a prologue or an
+ * epilogue is still the caller's frame: its return address is then on the
+ * stack at sp (copied after the chain), and goes in as the leaf's caller.
+ */
+static int add_leaf_caller(const unsigned char *stack, size_t stack_len, uintptr_t leaf,
+			   struct sample_record *rec, int n)
+{
+	int slot = leaf_slot_cached(leaf);
+	uint64_t ret;
+
+	if (!slot || n >= SAMPLE_MAX_DEPTH || stack_len < (size_t)slot * 8)
+		return n;
+	memcpy(&ret, stack + (size_t)(slot - 1) * 8, 8);
+	if (ret < 4096)
+		return n;
+	memmove(&rec->pc[2], &rec->pc[1], (size_t)(n - 1) * sizeof(rec->pc[0]));
+	rec->pc[1] = (uintptr_t)ret - 1;
+	return n + 1;
+}
+
+/*
+ * One PERF_RECORD_SAMPLE (ip, pid/tid, nr, ips[nr], stack size, stack
+ * bytes, dynamic size) into rec; 0 if malformed.
+ */
+static int convert_sample(const unsigned char *p, size_t len, int in_kernel,
+			  struct sample_record *rec)
+{
+	uint64_t ip, nr, ssize = 0, dyn = 0;
+	uint32_t pidtid[2];
+	const uint64_t *ips;
+	const unsigned char *stack = NULL;
+	int user = 0, n = 0, leaf = 1;
+
+	if (len < 8 + 8 + 8 + 8)
+		return 0;
+	memcpy(&ip, p + 8, 8);
+	memcpy(pidtid, p + 16, 8);
+	memcpy(&nr, p + 24, 8);
+	if (nr > (len - 32) / 8)
+		nr = (len - 32) / 8;
+	ips = (const uint64_t *)(const void *)(p + 32);
+	if (32 + 8 * nr + 8 <= len) {
+		memcpy(&ssize, p + 32 + 8 * nr, 8);
+		if (ssize && 32 + 8 * nr + 8 + ssize + 8 <= len) {
+			stack = p + 32 + 8 * nr + 8;
+			memcpy(&dyn, stack + ssize, 8);
+			if (dyn > ssize)
+				dyn = ssize;
+		}
+	}
+	rec->tid = pidtid[1];
+	rec->weight = 1;
+	if (in_kernel) {
+		rec->pc[n++] = SAMPLE_PC_KERNEL;
+		leaf = 0; /* the user frames are the call that entered the kernel */
+	}
+	for (uint64_t i = 0; i < nr && n < SAMPLE_MAX_DEPTH; i++) {
+		uint64_t a;
+		memcpy(&a, &ips[i], 8);
+		if (a >= PERF_CONTEXT_MAX) {
+			user = a == PERF_CONTEXT_USER;
+			continue;
+		}
+		if (!user || a < 4096)
+			continue;
+		rec->pc[n++] = leaf ? (uintptr_t)a : (uintptr_t)a - 1;
+		leaf = 0;
+	}
+	if (!in_kernel && n == 0 && ip)
+		rec->pc[n++] = (uintptr_t)ip;
+	if (!in_kernel && n >= 1 && stack)
+		n = add_leaf_caller(stack, (size_t)dyn, rec->pc[0], rec, n);
+	rec->depth = (uint32_t)n;
+	return n > 0;
+}
+
+void perfring_read(struct perfring *r, void (*cb)(const struct sample_record *rec, void *arg),
+		   void *arg, struct perfring_counts *counts)
+{
+	struct perf_event_mmap_page *m = r->map;
+	unsigned char buf[PERFRING_MAX_RECORD];
+	struct sample_record rec;
+	uint64_t head, tail;
+
+	if (r->fd < 0 || !m)
+		return;
+	head = __atomic_load_n(&m->data_head, __ATOMIC_ACQUIRE);
+	tail = m->data_tail;
+	while (tail + sizeof(struct perf_event_header) <= head) {
+		struct perf_event_header h;
+		size_t len;
+
+		ring_copy(r, tail, &h, sizeof(h));
+		if (h.size < sizeof(h) || h.size > head - tail)
+			break;
+		len = h.size < sizeof(buf) ? h.size : sizeof(buf);
+		ring_copy(r, tail, buf, len);
+		if (h.type == PERF_RECORD_SAMPLE) {
+			int in_kernel = (h.misc & PERF_RECORD_MISC_CPUMODE_MASK) ==
+					PERF_RECORD_MISC_KERNEL;
+			if (convert_sample(buf, len, in_kernel, &rec)) {
+				cb(&rec, arg);
+				counts->samples++;
+				counts->kernel_samples += (uint64_t)in_kernel;
+			}
+		} else if (h.type == PERF_RECORD_LOST && len >= 24) {
+			uint64_t lost;
+			memcpy(&lost, buf + 16, 8);
+			counts->lost += lost;
+		}
+		tail += h.size;
+	}
+	__atomic_store_n(&m->data_tail, tail, __ATOMIC_RELEASE);
+}
+
+void perfring_close(struct perfring *r)
+{
+	uint64_t now = 0;
+
+	if (r->fd >= 0 && ioctl(r->fd, PERF_EVENT_IOC_ID, &now) == 0 && now == r->id) {
+		ioctl(r->fd, PERF_EVENT_IOC_DISABLE, 0);
+		close(r->fd);
+	}
+	if (r->map && r->map != MAP_FAILED)
+		munmap(r->map, r->map_size);
+	r->fd = -1;
+	r->map = NULL;
+}
+
+void perfring_forget(struct perfring *r)
+{
+	uint64_t now = 0;
+
+	if (r->fd >= 0 && ioctl(r->fd, PERF_EVENT_IOC_ID, &now) == 0 && now == r->id)
+		close(r->fd);
+	r->fd = -1;
+	r->map = NULL;
+}

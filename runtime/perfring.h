@@ -1,0 +1,57 @@
+#ifndef CPGO_RT_PERFRING_H
+#define CPGO_RT_PERFRING_H
+
+/*
+ * Sampling through the kernel's ring buffer. Prefix: perfring_.
+ *
+ * One perf_event_open task-clock event per thread writes a sample record
+ * (IP, TID, the user call chain the kernel walks by frame pointers) into
+ * a ring mapped into our memory; the drain thread reads it. No signal is
+ * sent per sample, and each record's header says whether the thread was
+ * running kernel or user code, so kernel time is booked on its own frame
+ * (SAMPLE_PC_KERNEL) under the user call that entered the kernel, never
+ * on the user instruction after it.
+ */
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "ring.h"
+
+struct perfring {
+	int fd; /* -1: closed */
+	uint64_t id;
+	void *map;
+	size_t map_size;
+	unsigned char *data;
+	uint64_t data_mask; /* data size - 1 (a power of two) */
+	int kernel; /* kernel samples are recorded (else excluded: paranoid >= 2) */
+};
+
+/*
+ * Opens thread tid's event sampling every period_ns of its CPU time with a
+ * ring sized for `hz` samples per drain interval. Kernel samples are asked
+ * for first, and left out when the kernel refuses them.
+ * -1 with errno set (and error() text) on failure.
+ */
+int perfring_open(struct perfring *r, int tid, long period_ns, int hz);
+/* The thread's CPU time so far (the event's count), 0 when unreadable. */
+uint64_t perfring_cpu_ns(const struct perfring *r);
+
+struct perfring_counts {
+	uint64_t samples, kernel_samples, lost;
+};
+
+/*
+ * Hands every record in the ring to cb (converted to the sample ring's
+ * record format and address convention) and frees their space. One reader
+ * at a time per ring; adds what it saw to *counts.
+ */
+void perfring_read(struct perfring *r, void (*cb)(const struct sample_record *rec, void *arg),
+		   void *arg, struct perfring_counts *counts);
+/* Stops and closes the event and unmaps its ring (read it first). */
+void perfring_close(struct perfring *r);
+/* In a fork child: the ring is not mapped there (VM_DONTCOPY); closes the copied fd. */
+void perfring_forget(struct perfring *r);
+
+#endif

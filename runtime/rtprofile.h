@@ -1,0 +1,37 @@
+#ifndef CPGO_RT_RTPROFILE_H
+#define CPGO_RT_RTPROFILE_H
+
+/*
+ * Building the pprof profile of a stack table. Prefix: rtprofile_.
+ * Sample types samples/count and cpu/nanoseconds, period type
+ * cpu/nanoseconds, mappings from /proc/self/maps, one location per
+ * address, and the cpgo metadata (pprof/meta.h).
+ */
+
+#include <stdint.h>
+
+#include "pprof/profile.h"
+#include "sampler.h"
+#include "stacks.h"
+
+/*
+ * The function of the leaf frame of a sample taken while its thread was in
+ * the kernel (the user frames below it are the call that entered the
+ * kernel). Not code of the program: converters to a compiler's profile leave it out.
+ */
+#define RTPROFILE_KERNEL_FRAME "[kernel]"
+
+/* How the profile was collected. */
+struct rtprofile_meta {
+	int hz;
+	int64_t time_nanos, duration_nanos;
+	struct sampler_info info;
+	struct sampler_stats stats; /* deltas over the session */
+	uint64_t oom_lost;
+};
+
+/* Builds (initializes) p; symbolizes in-process when `symbolize` is set. */
+int rtprofile_build(struct cpgo_profile *p, const struct stacks *t,
+		    const struct rtprofile_meta *m, int symbolize);
+
+#endif

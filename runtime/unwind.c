@@ -1,0 +1,101 @@
+/*
+ * The handler's unwinders: frame pointers (with a fix-up for samples that
+ * land in a prologue or epilogue) and libunwind.
+ */
+#include "unwind.h"
+
+#include <sys/uio.h>
+#include <unistd.h>
+
+#define UNW_LOCAL_ONLY
+#include <libunwind.h>
+
+/*
+ * The code bytes are read with process_vm_readv on ourselves, which fails
+ * cleanly instead of faulting if pc is not readable.
+ */
+int unwind_leaf_ret_slot(uintptr_t pc)
+{
+#if defined(__x86_64__)
+	unsigned char c[4];
+	struct iovec local = { c, sizeof(c) }, remote = { (void *)pc, sizeof(c) };
+
+	if (process_vm_readv(getpid(), &local, 1, &remote, 1, 0) != (ssize_t)sizeof(c))
+		return 0;
+	if (c[0] == 0x55 || c[0] == 0xc3 ||
+	    (c[0] == 0xf3 && c[1] == 0x0f && c[2] == 0x1e && c[3] == 0xfa))
+		return 1;
+	if (c[0] == 0x48 && ((c[1] == 0x89 && c[2] == 0xe5) || (c[1] == 0x8b && c[2] == 0xec)))
+		return 2;
+#else
+	(void)pc;
+#endif
+	return 0;
+}
+
+int unwind_fp(uintptr_t pc, uintptr_t fp, uintptr_t sp, uintptr_t stack_hi, uintptr_t *out,
+	      int max)
+{
+	const uintptr_t rec = 2 * sizeof(uintptr_t);
+	uintptr_t lo = sp;
+	int n = 0, slot;
+
+	if (max <= 0)
+		return 0;
+	out[n++] = pc;
+	if (stack_hi < rec || sp >= stack_hi)
+		return n;
+	if (n < max && (slot = unwind_leaf_ret_slot(pc)) != 0) {
+		uintptr_t at = sp + (uintptr_t)(slot - 1) * sizeof(uintptr_t), ret;
+		if (!(at & (sizeof(uintptr_t) - 1)) && at <= stack_hi - sizeof(uintptr_t)) {
+			ret = *(const volatile uintptr_t *)at;
+			if (ret >= 4096)
+				out[n++] = ret - 1;
+		}
+	}
+	while (n < max) {
+		const volatile uintptr_t *frame;
+		uintptr_t next, ret;
+
+		/* The whole record must lie in the mapped part [sp, stack_hi) of the stack. */
+		if (fp < lo || fp > stack_hi - rec || (fp & (sizeof(uintptr_t) - 1)))
+			break;
+		frame = (const volatile uintptr_t *)fp;
+		next = frame[0];
+		ret = frame[1];
+		if (ret < 4096)
+			break;
+		out[n++] = ret - 1;
+		/* Frames grow towards higher addresses; anything else is a broken chain. */
+		if (next <= fp)
+			break;
+		lo = fp + rec;
+		fp = next;
+	}
+	return n;
+}
+
+int unwind_libunwind(ucontext_t *uc, uintptr_t *out, int max)
+{
+	unw_cursor_t c;
+	int n = 0;
+
+	if (unw_init_local2(&c, (unw_context_t *)uc, UNW_INIT_SIGNAL_FRAME) < 0)
+		return 0;
+	do {
+		unw_word_t ip;
+		if (unw_get_reg(&c, UNW_REG_IP, &ip) < 0 || ip == 0)
+			break;
+		out[n] = n == 0 ? (uintptr_t)ip : (uintptr_t)ip - 1;
+		n++;
+	} while (n < max && unw_step(&c) > 0);
+	return n;
+}
+
+void unwind_libunwind_prepare(void)
+{
+	void *dummy[4];
+
+	unw_set_caching_policy(unw_local_addr_space, UNW_CACHE_NONE);
+	unw_backtrace(dummy, 4);
+}

@@ -1,0 +1,37 @@
+#ifndef CPGO_RT_UNWIND_H
+#define CPGO_RT_UNWIND_H
+
+/*
+ * Stack walking for the signal handler. Prefix: unwind_. Everything here is
+ * async-signal-safe except unwind_libunwind_prepare().
+ */
+
+#include <stdint.h>
+#include <ucontext.h>
+
+/*
+ * Frame-pointer walk: pc is the leaf, fp/sp from the interrupted context,
+ * [sp, stack_hi) the part of the stack that is mapped. Reads only 16-byte
+ * frame records that lie inside it, 8-aligned, strictly ascending.
+ * Returns the number of frames written (>= 1 when max >= 1).
+ */
+int unwind_fp(uintptr_t pc, uintptr_t fp, uintptr_t sp, uintptr_t stack_hi, uintptr_t *out,
+	      int max);
+
+/*
+ * Where the leaf's return address is when a sample hit a prologue or an
+ * epilogue, where rbp still holds the caller's frame and a frame walk
+ * would skip the caller: 1 = at [sp] (at endbr64, push %rbp, or ret),
+ * 2 = at [sp+8] (at mov %rsp,%rbp, after the push); 0 = in the body.
+ */
+int unwind_leaf_ret_slot(uintptr_t pc);
+
+/* libunwind sets itself up lazily: do it outside the handler, once before sampling. */
+void unwind_libunwind_prepare(void);
+/*
+ * DWARF unwinding of a signal context with libunwind (takes the loader's
+ * lock through dl_iterate_phdr: see CPGO_UNWIND in cpgo.h). Returns frames written.
+ */
+int unwind_libunwind(ucontext_t *uc, uintptr_t *out, int max);
+
+#endif
