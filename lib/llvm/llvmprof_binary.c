@@ -6,6 +6,7 @@
  */
 #include "llvmprof_int.h"
 #include "util/error.h"
+#include "util/hash.h"
 #include "pprof/profile.h"
 #include "elf/symbolize.h"
 
@@ -96,17 +97,89 @@ int lp_check_binary(struct lp_ctx *c)
 	return check_mapping(c, binary_mapping(c));
 }
 
+static int64_t frame_name(struct lp_ctx *c, const struct sym_frame *f, struct cpgo_buf *cn,
+			  int create)
+{
+	const char *nm = lp_pick_name(f->name, f->linkage_name);
+	if (llvmprof_canonical_name(nm, cn) < 0)
+		return -1;
+	return create ? lp_name_intern(&c->m, cn->buf) : lp_name_find(&c->m, cn->buf);
+}
+
+/* 1 when the binary's frames at `vaddr` are the location's (same depth, same lines). */
+static int frames_match(struct lp_ctx *c, const struct cpgo_location *loc, uint64_t vaddr,
+			struct sym_frame *fr)
+{
+	int n = sym_dso_lookup(c->dso, vaddr, fr, LP_MAX_FRAMES);
+
+	if (n < 0)
+		return -1;
+	if ((size_t)n != loc->n_line)
+		return 0;
+	for (size_t j = 0; j < loc->n_line; j++)
+		if (fr[j].line != c->p->lines[loc->line_off + j].line)
+			return 0;
+	return 1;
+}
+
+/* Same function, by the name the profile keys it under. */
+static int same_function(struct lp_ctx *c, const struct sym_frame *a, const struct sym_frame *b,
+			 struct cpgo_buf *cn)
+{
+	int64_t x = frame_name(c, a, cn, 0), y;
+	if (x < 0)
+		return 0;
+	y = frame_name(c, b, cn, 0);
+	return x == y;
+}
+
+/*
+ * Line 0 marks code the compiler merged or moved; a call there (two source
+ * calls folded into one `call *%reg`) would lose its call targets. The
+ * nearest preceding address of the same inline instance with a real line
+ * (the argument set-up of that call, as a rule) stands for it.
+ */
+static int remap_line0(struct lp_ctx *c, const struct cpgo_location *loc, uint64_t at,
+		       const struct sym_frame *fr, struct cpgo_buf *cn)
+{
+	struct sym_frame pf[LP_MAX_FRAMES];
+
+	for (uint64_t d = 1; d <= LP_LINE0_SEARCH_BYTES && d <= at; d++) {
+		int n = sym_dso_lookup(c->dso, at - d, pf, LP_MAX_FRAMES);
+		size_t j;
+
+		if (n < 0)
+			return -1;
+		if ((size_t)n != loc->n_line || pf[0].line <= 0 || !same_function(c, &pf[0], &fr[0], cn))
+			continue;
+		for (j = 1; j < loc->n_line; j++)
+			if (pf[j].line != fr[j].line || pf[j].discriminator != fr[j].discriminator)
+				break;
+		if (j < loc->n_line)
+			continue;
+		c->line_no[loc->line_off] = pf[0].line;
+		c->line_disc[loc->line_off] = llvmprof_base_discriminator(pf[0].discriminator);
+		c->line_dup[loc->line_off] = llvmprof_duplication_factor(pf[0].discriminator);
+		c->line_remapped[loc->line_off] = 1;
+		c->st.line0_remapped++;
+		return 0;
+	}
+	return 0;
+}
+
 int lp_resolve_discriminators(struct lp_ctx *c)
 {
 	const struct cpgo_mapping *m = binary_mapping(c);
 	struct sym_frame fr[LP_MAX_FRAMES];
+	struct cpgo_buf cn = CPGO_BUF_INIT;
+	int ret = -1;
 
 	if (check_mapping(c, m) < 0)
 		return -1;
 	for (size_t i = 0; i < c->p->n_location; i++) {
 		const struct cpgo_location *loc = &c->p->locations[i];
-		uint64_t vaddr = loc->address;
-		int n;
+		uint64_t vaddr = loc->address, at;
+		int r;
 
 		if (!loc->n_line || !loc->address)
 			continue;
@@ -121,35 +194,107 @@ int lp_resolve_discriminators(struct lp_ctx *c)
 		 * A return address points after the call: the call's own line is
 		 * one byte back (what pprof symbolizers look up for non-leaf frames).
 		 */
-		n = sym_dso_lookup(c->dso, vaddr, fr, LP_MAX_FRAMES);
-		if (n < 0)
-			return -1;
-		if ((size_t)n != loc->n_line && vaddr) {
-			n = sym_dso_lookup(c->dso, vaddr - 1, fr, LP_MAX_FRAMES);
-			if (n < 0)
-				return -1;
-		}
-		if ((size_t)n != loc->n_line)
+		at = vaddr;
+		if ((r = frames_match(c, loc, at, fr)) == 0 && vaddr)
+			r = frames_match(c, loc, at = vaddr - 1, fr);
+		if (r < 0)
+			goto cleanup;
+		if (!r)
 			continue;
-		for (size_t j = 0; j < loc->n_line; j++)
-			if (fr[j].line != c->p->lines[loc->line_off + j].line)
-				goto next;
-		for (size_t j = 0; j < loc->n_line; j++)
+		for (size_t j = 0; j < loc->n_line; j++) {
 			c->line_disc[loc->line_off + j] = llvmprof_base_discriminator(fr[j].discriminator);
+			c->line_dup[loc->line_off + j] = llvmprof_duplication_factor(fr[j].discriminator);
+		}
+		/* The skid rule looks one byte before a sampled instruction, not a return address. */
+		if (at == vaddr)
+			c->loc_vaddr[i] = vaddr;
 		c->st.locations_with_binary++;
-next:;
+		if (fr[0].line == 0 && c->line0 != LLVMPROF_LINE0_DROP && remap_line0(c, loc, at, fr, &cn) < 0)
+			goto cleanup;
 	}
-	return 0;
+	ret = 0;
+cleanup:
+	cpgo_buf_release(&cn);
+	return ret;
 }
 
-static int64_t frame_name(struct lp_ctx *c, const struct sym_frame *f, struct cpgo_buf *cn,
-			  int create)
+/* ---- the skid rule ---- */
+
+struct skid_key {
+	size_t fs;
+	uint32_t off, disc;
+};
+
+static uint32_t skid_hash(const struct skid_key *k)
 {
-	const char *nm = lp_pick_name(f->name, f->linkage_name);
-	if (llvmprof_canonical_name(nm, cn) < 0)
-		return -1;
-	return create ? lp_name_intern(&c->m, cn->buf) : lp_name_find(&c->m, cn->buf);
+	return (uint32_t)cpgo_hash_fin(cpgo_hash_mix(cpgo_hash_mix(CPGO_HASH_SEED, k->fs),
+						     ((uint64_t)k->off << 32) | k->disc));
 }
+
+static int skid_eq(const void *ctx, size_t pos, const void *key)
+{
+	const struct lp_skid *s = &((const struct lp_ctx *)ctx)->skids[pos];
+	const struct skid_key *k = key;
+	return s->fs == k->fs && s->off == k->off && s->disc == k->disc;
+}
+
+static struct lp_skid *skid_find(struct lp_ctx *c, size_t fs, uint32_t off, uint32_t disc)
+{
+	struct skid_key k = { fs, off, disc };
+	size_t pos;
+
+	if (!c->skid_map.s)
+		return NULL;
+	if (!cpgo_hashmap_pos(&c->skid_map, cpgo_hashmap_find(&c->skid_map, skid_hash(&k), skid_eq, c, &k), &pos))
+		return NULL;
+	return &c->skids[pos];
+}
+
+int lp_skid_note(struct lp_ctx *c, size_t li, size_t fs, uint64_t v)
+{
+	const struct cpgo_location *loc = &c->p->locations[li];
+	struct sym_frame fr[LP_MAX_FRAMES], here[LP_MAX_FRAMES];
+	struct cpgo_buf cn = CPGO_BUF_INIT;
+	struct skid_key k;
+	uint64_t a = c->loc_vaddr[li];
+	size_t slot, pos;
+	int n, ret = -1;
+
+	if (!a || sym_dso_lookup(c->dso, a, here, LP_MAX_FRAMES) != (int)loc->n_line)
+		return 0;
+	n = sym_dso_lookup(c->dso, a - 1, fr, LP_MAX_FRAMES);
+	if (n < 0)
+		return -1;
+	ret = 0;
+	/* Only within the same inline instance: the same call sites all the way out. */
+	if ((size_t)n != loc->n_line || fr[0].line <= 0 || fr[0].start_line <= 0)
+		goto cleanup;
+	for (size_t j = 1; j < loc->n_line; j++)
+		if (fr[j].line != here[j].line || fr[j].discriminator != here[j].discriminator)
+			goto cleanup;
+	if (!same_function(c, &fr[0], &here[0], &cn))
+		goto cleanup;
+	k = (struct skid_key){ fs, lp_line_offset(fr[0].line, fr[0].start_line),
+			       llvmprof_base_discriminator(fr[0].discriminator) };
+	ret = -1;
+	if (cpgo_hashmap_reserve(&c->skid_map) < 0)
+		goto cleanup;
+	slot = cpgo_hashmap_find(&c->skid_map, skid_hash(&k), skid_eq, c, &k);
+	if (!cpgo_hashmap_pos(&c->skid_map, slot, &pos)) {
+		if (CPGO_GROW(c->skids, c->alloc_skid, c->n_skid + 1) < 0)
+			goto cleanup;
+		c->skids[c->n_skid] = (struct lp_skid){ .fs = k.fs, .off = k.off, .disc = k.disc };
+		if (cpgo_hashmap_set(&c->skid_map, slot, skid_hash(&k), c->n_skid) < 0)
+			goto cleanup;
+		pos = c->n_skid++;
+	}
+	c->skids[pos].samples = lp_sat_add(c->skids[pos].samples, v);
+	ret = 0;
+cleanup:
+	cpgo_buf_release(&cn);
+	return ret;
+}
+
 
 /*
  * llvm-profgen writes a zero count for every line of a sampled function
@@ -202,6 +347,7 @@ int lp_add_zero_lines(struct lp_ctx *c)
 				int n = sym_dso_lookup(c->dso, a, fr, LP_MAX_FRAMES);
 				int64_t fs = top, nm;
 				uint32_t off, disc;
+				struct lp_skid *sk;
 				const struct sym_frame *outer;
 
 				if (n < 0)
@@ -232,6 +378,14 @@ int lp_add_zero_lines(struct lp_ctx *c)
 				disc = llvmprof_base_discriminator(fr[0].discriminator);
 				if (lp_rec_get(&c->m, (size_t)fs, off, disc, 0) >= 0)
 					continue;
+				if (c->skid && (sk = skid_find(c, (size_t)fs, off, disc))) {
+					if (!sk->used) {
+						sk->used = 1;
+						c->st.skid_protected++;
+						c->st.skid_samples = lp_sat_add(c->st.skid_samples, sk->samples);
+					}
+					continue;
+				}
 				if (lp_rec_get(&c->m, (size_t)fs, off, disc, 1) < 0)
 					goto done;
 				c->st.zero_lines++;

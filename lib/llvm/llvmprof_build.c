@@ -24,21 +24,36 @@ static const struct lp_fn *line_fn(const struct lp_ctx *c, const struct cpgo_lin
 	return f ? &c->fn[f - c->p->functions] : NULL;
 }
 
-/* A location can be keyed when every frame has a name, a line and a start line. */
-static int loc_usable(const struct lp_ctx *c, const struct cpgo_location *loc)
+enum lp_drop { LP_KEEP, LP_DROP_UNKNOWN, LP_DROP_LINE0, LP_DROP_NO_START, LP_DROP_OTHER };
+
+/*
+ * A location can be keyed when every frame has a name, a line and a start
+ * line; else says why not. A line 0 remapped to a nearby line stands for a
+ * call site always, for body samples only with LLVMPROF_LINE0_ALL.
+ */
+static enum lp_drop loc_check(const struct lp_ctx *c, const struct cpgo_location *loc, int body)
 {
 	const struct lp_fn *outer;
 
-	if (!loc || !loc->n_line || loc->n_line > LP_MAX_FRAMES)
-		return 0;
+	if (!loc || !loc->n_line)
+		return LP_DROP_UNKNOWN;
+	if (loc->n_line > LP_MAX_FRAMES)
+		return LP_DROP_OTHER;
 	for (size_t j = 0; j < loc->n_line; j++) {
-		const struct cpgo_line *ln = &c->p->lines[loc->line_off + j];
-		const struct lp_fn *f = line_fn(c, ln);
-		if (!f || f->name < 0 || ln->line <= 0 || f->start <= 0)
-			return 0;
+		size_t li = loc->line_off + j;
+		const struct lp_fn *f = line_fn(c, &c->p->lines[li]);
+		if (!f)
+			return LP_DROP_UNKNOWN;
+		if (f->start <= 0)
+			return LP_DROP_NO_START;
+		if (f->name < 0)
+			return LP_DROP_UNKNOWN;
+		if (c->line_no[li] <= 0 ||
+		    (body && c->line_remapped[li] && c->line0 != LLVMPROF_LINE0_ALL))
+			return LP_DROP_LINE0;
 	}
 	outer = line_fn(c, &c->p->lines[loc->line_off + loc->n_line - 1]);
-	return outer->keep_top;
+	return outer->keep_top ? LP_KEEP : LP_DROP_OTHER;
 }
 
 /*
@@ -50,6 +65,7 @@ static int64_t loc_record(struct lp_ctx *c, const struct cpgo_location *loc, uin
 {
 	const struct cpgo_line *lines = &c->p->lines[loc->line_off];
 	const uint32_t *disc = &c->line_disc[loc->line_off];
+	const int64_t *line = &c->line_no[loc->line_off];
 	size_t n = loc->n_line;
 	const struct lp_fn *f = line_fn(c, &lines[n - 1]);
 	int64_t fs = lp_fs_get(&c->m, LP_NO_PARENT, 0, 0, (uint32_t)f->name, 1);
@@ -61,14 +77,22 @@ static int64_t loc_record(struct lp_ctx *c, const struct cpgo_location *loc, uin
 	c->m.fs[fs].total = lp_sat_add(c->m.fs[fs].total, add);
 	for (size_t j = n - 1; j > 0; j--) {
 		const struct lp_fn *callee = line_fn(c, &lines[j - 1]);
-		fs = lp_fs_get(&c->m, (uint64_t)fs, lp_line_offset(lines[j].line, f->start), disc[j],
-			    (uint32_t)callee->name, 1);
+		fs = lp_fs_get(&c->m, (uint64_t)fs, lp_line_offset(line[j], f->start), disc[j],
+			       (uint32_t)callee->name, 1);
 		if (fs < 0)
 			return -1;
 		c->m.fs[fs].total = lp_sat_add(c->m.fs[fs].total, add);
 		f = callee;
 	}
-	return lp_rec_get(&c->m, (size_t)fs, lp_line_offset(lines[0].line, f->start), disc[0], 1);
+	return lp_rec_get(&c->m, (size_t)fs, lp_line_offset(line[0], f->start), disc[0], 1);
+}
+
+static void count_drop(struct lp_ctx *c, enum lp_drop why, uint64_t v)
+{
+	uint64_t *by[] = { NULL, &c->st.dropped_unknown, &c->st.dropped_line0,
+			   &c->st.dropped_no_start, &c->st.dropped_other };
+	c->st.samples_dropped = lp_sat_add(c->st.samples_dropped, v);
+	*by[why] = lp_sat_add(*by[why], v);
 }
 
 static int add_sample(struct lp_ctx *c, size_t si)
@@ -86,25 +110,62 @@ static int add_sample(struct lp_ctx *c, size_t si)
 	for (size_t k = 0; k < s->n_loc; k++) {
 		const struct cpgo_location *loc =
 			cpgo_profile_location(c->p, c->p->sample_locs[s->loc_off + k]);
-		int usable = loc_usable(c, loc);
+		enum lp_drop why = loc_check(c, loc, k == 0);
 		int64_t r;
 
-		if (k == 0 && !usable) {
-			c->st.samples_dropped = lp_sat_add(c->st.samples_dropped, v);
+		if (k == 0 && why != LP_KEEP) {
+			count_drop(c, why, v);
 		} else if (k == 0) {
 			if ((r = loc_record(c, loc, v)) < 0)
 				return -1;
-			c->m.rec[r].samples = lp_sat_add(c->m.rec[r].samples, v);
+			/* Line counts are made from the per-address counts later (line_counts). */
+			c->leaf[loc - c->p->locations] = lp_sat_add(c->leaf[loc - c->p->locations], v);
 			c->st.samples_used = lp_sat_add(c->st.samples_used, v);
-		} else if (callee && callee->name >= 0) {
+		} else if (callee && callee->name >= 0 && why == LP_KEEP) {
 			/* Head samples are set from entry lines later (entry_heads). */
-			if (usable && ((r = loc_record(c, loc, 0)) < 0 ||
-				       lp_tgt_add(&c->m, (size_t)r, (uint32_t)callee->name, v) < 0))
+			if ((r = loc_record(c, loc, 0)) < 0 ||
+			    lp_tgt_add(&c->m, (size_t)r, (uint32_t)callee->name, v) < 0)
 				return -1;
+			if (c->line_remapped[loc->line_off])
+				c->st.line0_call_samples = lp_sat_add(c->st.line0_call_samples, v);
 		}
 		callee = NULL;
 		if (loc && loc->n_line)
 			callee = line_fn(c, &c->p->lines[loc->line_off + loc->n_line - 1]);
+	}
+	return 0;
+}
+
+/*
+ * A line's count from the counts of its sampled addresses. SUM counts time
+ * in the line; MAX x duplication factor (llvm-profgen's way) estimates how
+ * often the line ran: a line of ten instructions is not ten times hotter
+ * than a line of one, and an unrolled copy stands for `factor` iterations.
+ * Then the skid rule notes the line before each sampled address.
+ */
+static int line_counts(struct lp_ctx *c)
+{
+	for (size_t i = 0; i < c->p->n_location; i++) {
+		const struct cpgo_location *loc = &c->p->locations[i];
+		uint64_t v = c->leaf[i], dup;
+		struct lp_rec *rec;
+		int64_t r;
+
+		if (!v)
+			continue;
+		if ((r = loc_record(c, loc, 0)) < 0)
+			return -1;
+		rec = &c->m.rec[r];
+		if (!c->max) {
+			rec->samples = lp_sat_add(rec->samples, v);
+		} else {
+			dup = c->line_dup[loc->line_off] ? c->line_dup[loc->line_off] : 1;
+			v = v > UINT64_MAX / dup ? UINT64_MAX : v * dup;
+			if (v > rec->samples)
+				rec->samples = v;
+		}
+		if (c->zero && c->skid && lp_skid_note(c, i, rec->fs, c->leaf[i]) < 0)
+			return -1;
 	}
 	return 0;
 }
@@ -147,11 +208,49 @@ static int needs_symbolizing(const struct cpgo_profile *p)
 	return 0;
 }
 
+static int ctx_alloc(struct lp_ctx *c)
+{
+	size_t nl = c->p->n_lines ? c->p->n_lines : 1, nloc = c->p->n_location ? c->p->n_location : 1;
+
+	c->line_no = malloc(nl * sizeof(*c->line_no));
+	c->line_disc = calloc(nl, sizeof(*c->line_disc));
+	c->line_dup = calloc(nl, sizeof(*c->line_dup));
+	c->line_remapped = calloc(nl, 1);
+	c->leaf = calloc(nloc, sizeof(*c->leaf));
+	c->loc_vaddr = calloc(nloc, sizeof(*c->loc_vaddr));
+	if (!c->line_no || !c->line_disc || !c->line_dup || !c->line_remapped || !c->leaf ||
+	    !c->loc_vaddr)
+		return error("%s: out of memory", c->pname);
+	for (size_t i = 0; i < c->p->n_lines; i++)
+		c->line_no[i] = c->p->lines[i].line;
+	return 0;
+}
+
+/*
+ * The defaults, chosen by callgrind instruction counts on the bench programs
+ * (see bench/README.md): zeros with the skid rule, MAX x duplication factor,
+ * line-0 call sites remapped.
+ */
+static void resolve_defaults(struct lp_ctx *c)
+{
+	c->zero = c->o->zero_lines != LLVMPROF_OFF;
+	c->skid = c->o->skid != LLVMPROF_OFF;
+	c->max = c->o->line_counts != LLVMPROF_LINES_SUM;
+	c->line0 = c->o->line0 ? c->o->line0 : LLVMPROF_LINE0_CALLS;
+}
+
 static void ctx_release(struct lp_ctx *c)
 {
 	lp_model_release(&c->m);
 	free(c->fn);
+	free(c->line_no);
 	free(c->line_disc);
+	free(c->line_dup);
+	free(c->line_remapped);
+	free(c->leaf);
+	free(c->loc_vaddr);
+	free(c->skids);
+	cpgo_hashmap_release(&c->skid_map);
 	free(c->seen_name);
 	if (c->dso)
 		sym_dso_close(c->dso);
@@ -189,7 +288,7 @@ static int entry_heads(struct lp_ctx *c)
 		if (c->m.fs[f].parent != LP_NO_PARENT || entry[f] < 0)
 			continue;
 		e = &c->m.rec[entry[f]];
-		if (!e->samples && c->o->zero_lines) {
+		if (!e->samples && c->zero) {
 			e->samples = 1;
 			c->m.fs[f].total = lp_sat_add(c->m.fs[f].total, 1);
 			c->st.entry_lines_floored++;
@@ -213,6 +312,8 @@ int llvmprof_convert(struct cpgo_profile *p, const char *name, const struct llvm
 	c.pname = name ? name : "profile";
 	c.o = o ? o : &defaults;
 	lp_model_init(&c.m, c.pname);
+	cpgo_hashmap_init(&c.skid_map, "skid-protected line");
+	resolve_defaults(&c);
 	if (!(c.o->binary && *c.o->binary) && c.o->find_binary &&
 	    (found.binary = lp_find_profiled_binary(p))) {
 		const char *path = found.binary;
@@ -253,7 +354,7 @@ int llvmprof_convert(struct cpgo_profile *p, const char *name, const struct llvm
 		if (symbolize_profile(p, &so) < 0 || cpgo_profile_index(p) < 0)
 			goto cleanup;
 	}
-	if (lp_fn_setup(&c) < 0)
+	if (ctx_alloc(&c) < 0 || lp_fn_setup(&c) < 0)
 		goto cleanup;
 	c.n_seen = c.m.n_names;
 	if (!(c.seen_name = calloc(c.n_seen + 1, 1))) {
@@ -269,9 +370,13 @@ int llvmprof_convert(struct cpgo_profile *p, const char *name, const struct llvm
 	}
 	if (c.dso && lp_resolve_discriminators(&c) < 0)
 		goto cleanup;
+	if (!c.dso)
+		c.zero = 0; /* zeros need the binary's line table */
 	for (size_t i = 0; i < p->n_sample; i++)
 		if (add_sample(&c, i) < 0)
 			goto cleanup;
+	if (line_counts(&c) < 0)
+		goto cleanup;
 	if (!c.m.n_fs) {
 		/* Most files of a program are cold: callers may treat this as "no profile". */
 		if (c.o->source_file && (c.st.other_tu_dropped || c.st.ambiguous_dropped))
@@ -282,7 +387,7 @@ int llvmprof_convert(struct cpgo_profile *p, const char *name, const struct llvm
 		      c.pname, positive, c.o->source_file ? ", or all in other source files" : "");
 		goto cleanup;
 	}
-	if (c.dso && c.o->zero_lines && lp_add_zero_lines(&c) < 0)
+	if (c.zero && lp_add_zero_lines(&c) < 0)
 		goto cleanup;
 	if (entry_heads(&c) < 0)
 		goto cleanup;

@@ -64,8 +64,7 @@ int lp_fn_setup(struct lp_ctx *c)
 	int ret = -1;
 
 	c->fn = calloc(c->p->n_function ? c->p->n_function : 1, sizeof(*c->fn));
-	c->line_disc = calloc(c->p->n_lines ? c->p->n_lines : 1, sizeof(*c->line_disc));
-	if (!c->fn || !c->line_disc) {
+	if (!c->fn) {
 		error("%s: out of memory", c->pname);
 		goto cleanup;
 	}

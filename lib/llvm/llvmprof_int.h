@@ -35,6 +35,8 @@ struct sym_dso;
 /* Deepest inline chain of one address that is kept (deeper ones are dropped). */
 #define LP_MAX_FRAMES 64
 #define LP_NO_PARENT UINT64_MAX
+/* How far back a line-0 address looks for a real line of its inline instance. */
+#define LP_LINE0_SEARCH_BYTES 64
 
 /* One FunctionSamples: top level (parent LP_NO_PARENT) or an inline instance. */
 struct lp_fs {
@@ -108,6 +110,13 @@ const char *lp_pick_name(const char *name, const char *sys);
 
 /* ---- the builder: one pprof profile -> the model ---- */
 
+struct lp_skid {
+	size_t fs;
+	uint32_t off, disc;
+	uint64_t samples; /* at the addresses after the line */
+	int used;         /* counted once in the stats */
+};
+
 /* Per pprof function. */
 struct lp_fn {
 	int64_t name; /* into the model's names, -1 = unusable */
@@ -125,8 +134,24 @@ struct lp_ctx {
 	struct llvmprof_stats st;
 	struct lp_model m;
 
+	/* The options with their defaults resolved (llvmprof_build.c). */
+	int zero, skid, max;
+	enum llvmprof_line0 line0;
+
 	struct lp_fn *fn;
-	uint32_t *line_disc; /* parallel to p->lines: base discriminators */
+	/* Parallel to p->lines: the line keyed (a line 0 may be remapped), its base
+	 * discriminator and duplication factor from the binary. */
+	int64_t *line_no;
+	uint32_t *line_disc, *line_dup;
+	unsigned char *line_remapped;
+	/* Parallel to p->locations: leaf samples, and the ELF address when the
+	 * binary confirmed the location's frames (0 = not resolved). */
+	uint64_t *leaf, *loc_vaddr;
+
+	/* Lines protected from a zero by the skid rule: (fs, off, disc). */
+	struct lp_skid *skids;
+	size_t n_skid, alloc_skid;
+	struct cpgo_hashmap skid_map;
 
 	struct sym_dso *dso;
 	char *seen_name; /* per model name: appears in a sampled stack */
@@ -148,5 +173,7 @@ int lp_check_binary(struct lp_ctx *c);
 int lp_resolve_discriminators(struct lp_ctx *c);
 int lp_add_zero_lines(struct lp_ctx *c);
 int lp_build_psl(struct lp_ctx *c);
+/* The skid rule for the sampled leaf location `li` (v samples) whose line is in `fs`. */
+int lp_skid_note(struct lp_ctx *c, size_t li, size_t fs, uint64_t v);
 
 #endif

@@ -212,13 +212,26 @@ int lp_tgt_add(struct lp_model *m, size_t rec, uint32_t name, uint64_t v)
 
 /* ---- names as LLVM matches them ---- */
 
-uint32_t llvmprof_base_discriminator(uint32_t d)
+/* DILocation::getUnsignedFromPrefixEncoding: one component of a discriminator. */
+static uint32_t prefix_decode(uint32_t d)
 {
-	/* Pseudo-probe discriminators are never written by -g builds. */
 	if (d & 1)
 		return 0;
 	d >>= 1;
 	return (d & 0x20) ? (((d >> 1) & 0xfe0) | (d & 0x1f)) : (d & 0x1f);
+}
+
+uint32_t llvmprof_base_discriminator(uint32_t d)
+{
+	/* Pseudo-probe discriminators are never written by -g builds. */
+	return prefix_decode(d);
+}
+
+uint32_t llvmprof_duplication_factor(uint32_t d)
+{
+	/* getNextComponentInDiscriminator, then the second component; 0 means 1. */
+	uint32_t r = prefix_decode((d & 1) ? d >> 1 : d >> ((d & 0x40) ? 14 : 7));
+	return r ? r : 1;
 }
 
 static int all_digits(const char *s, size_t n)

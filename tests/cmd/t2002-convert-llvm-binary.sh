@@ -86,7 +86,7 @@ test_expect_success 'setup: a program with an indirect call, an inline helper, a
 '
 
 test_expect_success 'unsymbolized profile + --binary: inline instance, targets, zero lines' '
-	cpgo convert --text --stats --binary prog prof.pb.gz >nz.txt 2>nzstats &&
+	cpgo convert --text --stats --no-zero-lines --binary prog prof.pb.gz >nz.txt 2>nzstats &&
 	grep -q "zero-count lines: 0" nzstats && ! grep -Eq "^ [0-9]+(\.[0-9]+)?: 0$" nz.txt &&
 	cpgo convert --text --stats --zero-lines --binary prog prof.pb.gz >p.txt 2>stats &&
 	cat p.txt stats &&
@@ -133,7 +133,7 @@ test_expect_success 'missing start lines are repaired from --binary' '
 	EOS
 	./mkprof nostart.pb.gz <spec2 &&
 	test_must_fail cpgo convert --text nostart.pb.gz 2>err && grep -q "op_hot" err &&
-	cpgo convert --text --binary prog nostart.pb.gz >r.txt &&
+	cpgo convert --text --no-zero-lines --binary prog nostart.pb.gz >r.txt &&
 	head -1 r.txt | grep -qx "op_hot:7:0" &&
 	grep -qx " 2: mix:7" r.txt && grep -qx "  4: 7" r.txt
 '
