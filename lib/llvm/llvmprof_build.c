@@ -249,6 +249,7 @@ static void ctx_release(struct lp_ctx *c)
 	free(c->line_remapped);
 	free(c->leaf);
 	free(c->loc_vaddr);
+	free(c->loc_sampled);
 	free(c->skids);
 	cpgo_hashmap_release(&c->skid_map);
 	free(c->seen_name);
@@ -361,7 +362,7 @@ int llvmprof_convert(struct cpgo_profile *p, const char *name, const struct llvm
 		error("%s: out of memory", c.pname);
 		goto cleanup;
 	}
-	if (lp_choose_tops(&c) < 0 || lp_check_start_lines(&c) < 0)
+	if (lp_mark_sampled(&c) < 0 || lp_choose_tops(&c) < 0 || lp_check_start_lines(&c) < 0)
 		goto cleanup;
 	if (c.dso && !have_binary) {
 		/* Opened only to repair start lines: its build may not be the profiled one. */

@@ -58,6 +58,24 @@ int lp_path_suffix_score(const char *a, const char *b)
 	}
 }
 
+int lp_mark_sampled(struct lp_ctx *c)
+{
+	if (!(c->loc_sampled = calloc(c->p->n_location ? c->p->n_location : 1, 1)))
+		return error("%s: out of memory", c->pname);
+	for (size_t si = 0; si < c->p->n_sample; si++) {
+		const struct cpgo_sample *s = &c->p->samples[si];
+		if (cpgo_sample_values(c->p, si)[c->vi] <= 0)
+			continue;
+		for (size_t k = 0; k < s->n_loc; k++) {
+			const struct cpgo_location *loc =
+				cpgo_profile_location(c->p, c->p->sample_locs[s->loc_off + k]);
+			if (loc)
+				c->loc_sampled[loc - c->p->locations] = 1;
+		}
+	}
+	return 0;
+}
+
 int lp_fn_setup(struct lp_ctx *c)
 {
 	struct cpgo_buf cn = CPGO_BUF_INIT;
@@ -115,34 +133,28 @@ int lp_choose_tops(struct lp_ctx *c)
 	const char *src = c->o ? c->o->source_file : NULL;
 	int ret = -1;
 
-	for (size_t si = 0; si < c->p->n_sample; si++) {
-		const struct cpgo_sample *s = &c->p->samples[si];
-		if (cpgo_sample_values(c->p, si)[c->vi] <= 0)
+	for (size_t li = 0; li < c->p->n_location; li++) {
+		const struct cpgo_location *loc = &c->p->locations[li];
+		const struct cpgo_function *f;
+		if (!c->loc_sampled[li] || !loc->n_line)
 			continue;
-		for (size_t k = 0; k < s->n_loc; k++) {
-			const struct cpgo_location *loc =
-				cpgo_profile_location(c->p, c->p->sample_locs[s->loc_off + k]);
-			const struct cpgo_function *f;
-			if (!loc || !loc->n_line)
-				continue;
-			for (size_t j = 0; j < loc->n_line; j++) {
-				f = cpgo_profile_function(c->p, c->p->lines[loc->line_off + j].function_id);
-				if (f && c->fn[f - c->p->functions].name >= 0)
-					c->seen_name[c->fn[f - c->p->functions].name] = 1;
-			}
-			f = cpgo_profile_function(c->p,
-						  c->p->lines[loc->line_off + loc->n_line - 1].function_id);
-			if (!f || c->fn[f - c->p->functions].outer_used)
-				continue;
-			c->fn[f - c->p->functions].outer_used = 1;
-			if (c->fn[f - c->p->functions].name < 0)
-				continue;
-			if (CPGO_GROW(v, alloc, n + 1) < 0)
-				goto cleanup;
-			v[n++] = (struct lp_name_file){ c->fn[f - c->p->functions].name,
-							c->fn[f - c->p->functions].file,
-							(size_t)(f - c->p->functions) };
+		for (size_t j = 0; j < loc->n_line; j++) {
+			f = cpgo_profile_function(c->p, c->p->lines[loc->line_off + j].function_id);
+			if (f && c->fn[f - c->p->functions].name >= 0)
+				c->seen_name[c->fn[f - c->p->functions].name] = 1;
 		}
+		f = cpgo_profile_function(c->p,
+					  c->p->lines[loc->line_off + loc->n_line - 1].function_id);
+		if (!f || c->fn[f - c->p->functions].outer_used)
+			continue;
+		c->fn[f - c->p->functions].outer_used = 1;
+		if (c->fn[f - c->p->functions].name < 0)
+			continue;
+		if (CPGO_GROW(v, alloc, n + 1) < 0)
+			goto cleanup;
+		v[n++] = (struct lp_name_file){ c->fn[f - c->p->functions].name,
+						c->fn[f - c->p->functions].file,
+						(size_t)(f - c->p->functions) };
 	}
 	if (n)
 		qsort(v, n, sizeof(*v), cmp_name_file);
@@ -194,25 +206,19 @@ int lp_check_start_lines(struct lp_ctx *c)
 	size_t n_missing = 0, n_lined = 0;
 	int opened = 0, ret = -1;
 
-	for (size_t si = 0; si < c->p->n_sample; si++) {
-		const struct cpgo_sample *s = &c->p->samples[si];
-		if (cpgo_sample_values(c->p, si)[c->vi] <= 0)
+	for (size_t li = 0; li < c->p->n_location; li++) {
+		const struct cpgo_location *loc = &c->p->locations[li];
+		/* Every file's functions count: whether the profile has start
+		 * lines is a property of the profile, not of one TU's view. */
+		if (!c->loc_sampled[li] || !loc->n_line)
 			continue;
-		for (size_t k = 0; k < s->n_loc; k++) {
-			const struct cpgo_location *loc =
-				cpgo_profile_location(c->p, c->p->sample_locs[s->loc_off + k]);
-			/* Every file's functions count: whether the profile has start
-			 * lines is a property of the profile, not of one TU's view. */
-			if (!loc || !loc->n_line)
-				continue;
-			for (size_t j = 0; j < loc->n_line; j++) {
-				const struct cpgo_line *ln = &c->p->lines[loc->line_off + j];
-				const struct cpgo_function *f = cpgo_profile_function(c->p, ln->function_id);
-				/* 1: keyed by line but no start line; 2: fine. */
-				if (f && ln->line > 0)
-					c->fn[f - c->p->functions].needs_start =
-						c->fn[f - c->p->functions].start <= 0 ? 1 : 2;
-			}
+		for (size_t j = 0; j < loc->n_line; j++) {
+			const struct cpgo_line *ln = &c->p->lines[loc->line_off + j];
+			const struct cpgo_function *f = cpgo_profile_function(c->p, ln->function_id);
+			/* 1: keyed by line but no start line; 2: fine. */
+			if (f && ln->line > 0)
+				c->fn[f - c->p->functions].needs_start =
+					c->fn[f - c->p->functions].start <= 0 ? 1 : 2;
 		}
 	}
 	for (size_t i = 0; i < c->p->n_function; i++) {

@@ -147,6 +147,7 @@ struct lp_ctx {
 	/* Parallel to p->locations: leaf samples, and the ELF address when the
 	 * binary confirmed the location's frames (0 = not resolved). */
 	uint64_t *leaf, *loc_vaddr;
+	unsigned char *loc_sampled; /* in the stack of a sample with a positive value */
 
 	/* Lines protected from a zero by the skid rule: (fs, off, disc). */
 	struct lp_skid *skids;
@@ -159,6 +160,7 @@ struct lp_ctx {
 };
 
 /* llvmprof_funcs.c */
+int lp_mark_sampled(struct lp_ctx *c);
 int lp_fn_setup(struct lp_ctx *c);
 int lp_choose_tops(struct lp_ctx *c);
 int lp_check_start_lines(struct lp_ctx *c);
