@@ -98,6 +98,20 @@ test_expect_success 'unsymbolized profile + --binary: inline instance, targets, 
 	llvm-profdata-19 show --sample p.txt >/dev/null
 '
 
+test_expect_success '--stats says what was dropped and why, in samples and shares' '
+	cpgo convert --text --stats --binary prog prof.pb.gz >d.txt 2>dstats &&
+	grep -Eq "^samples used: [0-9]+ \([0-9.]+% of samples\)$" dstats &&
+	for why in "no function or name" "line 0" "no start line" "other files or too deep"; do
+		grep -Eq "^  $why: [0-9]+ \([0-9.]+% of samples\)$" dstats || return 1
+	done &&
+	grep -Eq "^skid-protected lines \(no zero\): [0-9]+$" dstats &&
+	grep -Eq "^line-0 frames remapped to a nearby line: [0-9]+$" dstats &&
+	test_must_fail cpgo convert --line0=bogus --binary prog -o x.prof prof.pb.gz 2>err &&
+	grep -q "calls, all or drop" err && test ! -e x.prof &&
+	test_must_fail cpgo convert --line-counts=avg --binary prog -o x.prof prof.pb.gz 2>err &&
+	grep -q "max or sum" err
+'
+
 test_expect_success 'discriminators from the line table reach the profile' '
 	grep -Eq "^ [0-9]+\.[1-9][0-9]*: " p.txt
 '
