@@ -15,7 +15,7 @@
 static const char convert_usage[] =
 	"usage: cpgo convert [--to=llvm] [--text] [--binary BIN | --no-binary]\n"
 	"                    [--[no-]zero-lines] [--[no-]skid] [--line-counts=max|sum]\n"
-	"                    [--line0=calls|all|drop] [--sample-type TYPE]\n"
+	"                    [--line0=all|calls|drop] [--sample-type TYPE]\n"
 	"                    [--source-file FILE] [--stats] [-o OUT] PROFILE\n"
 	"\n"
 	"Turns a pprof CPU profile into an LLVM sample profile for\n"
@@ -34,10 +34,10 @@ static const char convert_usage[] =
 	"                       ran; by default it gets no zero)\n"
 	"  --line-counts=MODE   a line's count from its addresses': max (x the\n"
 	"                       duplication factor, llvm-profgen's way; default) or sum\n"
-	"  --line0=MODE         frames at line 0 (merged code), with the binary: calls\n"
-	"                       (default: call sites keyed at the nearest preceding\n"
-	"                       line, keeping their call targets), all (body samples\n"
-	"                       too) or drop\n"
+	"  --line0=MODE         frames at line 0 (merged code), with the binary: all\n"
+	"                       (default: keyed at the nearest preceding line of the\n"
+	"                       same inline instance, so merged calls keep their call\n"
+	"                       targets), calls (call sites only) or drop\n"
 	"  --sample-type TYPE   sample type to use (e.g. samples, cpu; default: the\n"
 	"                       profile's default, else samples/count, else cpu)\n"
 	"  --source-file FILE   the profile for compiling FILE only: same-named static\n"
@@ -150,7 +150,7 @@ int cmd_convert(int argc, char **argv)
 			else if (!strcmp(optarg, "drop"))
 				o.line0 = LLVMPROF_LINE0_DROP;
 			else
-				return usage_error(cmd, "--line0 is calls, all or drop, not '%s'", optarg);
+				return usage_error(cmd, "--line0 is all, calls or drop, not '%s'", optarg);
 			break;
 		case 'T':
 			to = optarg;

@@ -62,7 +62,7 @@ enum llvmprof_line0 {
 	LLVMPROF_LINE0_DEFAULT = 0,
 	LLVMPROF_LINE0_DROP,  /* dropped, as before */
 	LLVMPROF_LINE0_CALLS, /* with the binary: call sites keyed at the nearest preceding line */
-	LLVMPROF_LINE0_ALL,   /* the same for body samples too */
+	LLVMPROF_LINE0_ALL,   /* the same for body samples too (the default) */
 };
 
 /* Tri-state switches: 0 = the default chosen by measurement, 1 = on, -1 = off. */

@@ -227,16 +227,19 @@ static int ctx_alloc(struct lp_ctx *c)
 }
 
 /*
- * The defaults, chosen by callgrind instruction counts on the bench programs
- * (see bench/README.md): zeros with the skid rule, MAX x duplication factor,
- * line-0 call sites remapped.
+ * The defaults, chosen by callgrind instruction counts on bzip2, lua and tl
+ * (plain -O2 Ir / variant Ir, same training profile): the old way (no zeros,
+ * SUM, line 0 dropped) 1.106 / 0.986 / 1.056; zeros + SUM 1.095 / 0.973 /
+ * 1.058; zeros + MAX x dup 1.105 / 0.976 / 1.056; + skid rule 1.122 / 0.980 /
+ * 1.054; + line 0 remapped for call sites 1.122 / 0.976 / 1.054, for body
+ * samples too 1.134 / 0.998 / 1.049.
  */
 static void resolve_defaults(struct lp_ctx *c)
 {
 	c->zero = c->o->zero_lines != LLVMPROF_OFF;
 	c->skid = c->o->skid != LLVMPROF_OFF;
 	c->max = c->o->line_counts != LLVMPROF_LINES_SUM;
-	c->line0 = c->o->line0 ? c->o->line0 : LLVMPROF_LINE0_CALLS;
+	c->line0 = c->o->line0 ? c->o->line0 : LLVMPROF_LINE0_ALL;
 }
 
 static void ctx_release(struct lp_ctx *c)

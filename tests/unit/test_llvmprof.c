@@ -585,20 +585,21 @@ static void test_line0_call_targets(void **state)
 	leaf0 = stack[1];
 	sample(&p, 7, &leaf0, 1); /* a sample on the line-0 call itself */
 	line_key(key, sizeof(key), &real);
-	snprintf(want, sizeof(want), "%s0 op_a:50\n", key); /* "\n OFF: 0 op_a:50" */
+	snprintf(want, sizeof(want), "%s7 op_a:50\n", key); /* "\n OFF: 7 op_a:50" */
 
+	/* The default: body samples at line 0 count for that line too. */
 	t = convert_bin(&p, pr, o, &st);
-	assert_int_equal(count_of(t, key), 0);
 	assert_non_null(strstr(t, want));
 	assert_int_equal(st.line0_remapped, 1);
 	assert_int_equal(st.line0_call_samples, 50);
-	assert_int_equal(st.dropped_line0, 7); /* body samples stay out by default */
+	assert_int_equal(st.dropped_line0, 0);
 	free(t);
 
-	o.line0 = LLVMPROF_LINE0_ALL;
+	o.line0 = LLVMPROF_LINE0_CALLS;
+	snprintf(want, sizeof(want), "%s0 op_a:50\n", key);
 	t = convert_bin(&p, pr, o, &st);
-	assert_int_equal(st.dropped_line0, 0);
-	assert_true(count_of(t, key) >= 7);
+	assert_non_null(strstr(t, want));
+	assert_int_equal(st.dropped_line0, 7);
 	free(t);
 
 	o.line0 = LLVMPROF_LINE0_DROP;
