@@ -13,8 +13,9 @@
 #include "llvm/llvmprof.h"
 
 static const char convert_usage[] =
-	"usage: cpgo convert [--to=llvm] [--text] [--binary BIN | --no-binary] [--zero-lines]\n"
-	"                    [--sample-type TYPE]\n"
+	"usage: cpgo convert [--to=llvm] [--text] [--binary BIN | --no-binary]\n"
+	"                    [--[no-]zero-lines] [--[no-]skid] [--line-counts=max|sum]\n"
+	"                    [--line0=all|calls|drop] [--sample-type TYPE]\n"
 	"                    [--source-file FILE] [--stats] [-o OUT] PROFILE\n"
 	"\n"
 	"Turns a pprof CPU profile into an LLVM sample profile for\n"
@@ -25,9 +26,18 @@ static const char convert_usage[] =
 	"  --binary BIN         the profiled binary: discriminators, a symbol list of\n"
 	"                       unsampled functions (cold to clang), start lines the\n"
 	"                       profile lacks\n"
-	"  --zero-lines         with the binary: explicit zero counts for the unsampled\n"
-	"                       lines of sampled functions (llvm-profgen's way; off by\n"
-	"                       default, see bench/README.md)\n"
+	"  --no-zero-lines      with the binary, unsampled lines of sampled functions\n"
+	"                       get an explicit zero count (cold to clang's profi);\n"
+	"                       this turns that off\n"
+	"  --no-skid            also zero the line just before a sampled address (a\n"
+	"                       timer sample lands one instruction late, so that line\n"
+	"                       ran; by default it gets no zero)\n"
+	"  --line-counts=MODE   a line's count from its addresses': max (x the\n"
+	"                       duplication factor, llvm-profgen's way; default) or sum\n"
+	"  --line0=MODE         frames at line 0 (merged code), with the binary: all\n"
+	"                       (default: keyed at the nearest preceding line of the\n"
+	"                       same inline instance, so merged calls keep their call\n"
+	"                       targets), calls (call sites only) or drop\n"
 	"  --sample-type TYPE   sample type to use (e.g. samples, cpu; default: the\n"
 	"                       profile's default, else samples/count, else cpu)\n"
 	"  --source-file FILE   the profile for compiling FILE only: same-named static\n"
@@ -38,6 +48,41 @@ static const char convert_usage[] =
 	"  --stats              print what was converted to stderr\n"
 	"  -o OUT               output file (default: stdout)\n";
 
+/* "N (P% of samples)": what the count means beside the whole. */
+static void share(const char *what, uint64_t n, uint64_t all)
+{
+	fprintf(stderr, "%s: %" PRIu64 " (%.1f%% of samples)\n", what, n,
+		all ? 100.0 * (double)n / (double)all : 0.0);
+}
+
+static void print_stats(const struct llvmprof_stats *st)
+{
+	uint64_t all = st->samples_used + st->samples_dropped;
+
+	fprintf(stderr, "functions: %zu\ninline instances: %zu\ncall targets: %zu\n",
+		st->functions, st->inline_instances, st->call_targets);
+	share("samples used", st->samples_used, all);
+	share("samples dropped", st->samples_dropped, all);
+	share("  no function or name", st->dropped_unknown, all);
+	share("  line 0", st->dropped_line0, all);
+	share("  no start line", st->dropped_no_start, all);
+	share("  other files or too deep", st->dropped_other, all);
+	fprintf(stderr,
+		"start lines repaired: %zu\nfunctions without start line left out: %zu\n"
+		"profiled binary found by build id: %s\n"
+		"locations resolved in binary: %zu\n"
+		"zero-count lines: %zu\n",
+		st->start_lines_repaired, st->start_lines_missing, st->binary_found ? "yes" : "no",
+		st->locations_with_binary, st->zero_lines);
+	fprintf(stderr, "skid-protected lines (no zero): %zu\n", st->skid_protected);
+	share("  samples just after them", st->skid_samples, all);
+	fprintf(stderr, "line-0 frames remapped to a nearby line: %zu\n", st->line0_remapped);
+	share("  call-target samples through them", st->line0_call_samples, all);
+	fprintf(stderr, "symbol list: %zu\nother files' functions left out: %zu\n"
+		"ambiguous names left out: %zu\n",
+		st->symbol_list, st->other_tu_dropped, st->ambiguous_dropped);
+}
+
 int cmd_convert(int argc, char **argv)
 {
 	static const struct option longopts[] = {
@@ -46,6 +91,11 @@ int cmd_convert(int argc, char **argv)
 		{ "binary", required_argument, NULL, 'b' },
 		{ "no-binary", no_argument, NULL, 'B' },
 		{ "zero-lines", no_argument, NULL, 'z' },
+		{ "no-zero-lines", no_argument, NULL, 'Z' },
+		{ "skid", no_argument, NULL, 'k' },
+		{ "no-skid", no_argument, NULL, 'K' },
+		{ "line-counts", required_argument, NULL, 'l' },
+		{ "line0", required_argument, NULL, '0' },
 		{ "sample-type", required_argument, NULL, 's' },
 		{ "source-file", required_argument, NULL, 'f' },
 		{ "stats", no_argument, NULL, 'S' },
@@ -73,7 +123,34 @@ int cmd_convert(int argc, char **argv)
 			no_binary = 1;
 			break;
 		case 'z':
-			o.zero_lines = 1;
+			o.zero_lines = LLVMPROF_ON;
+			break;
+		case 'Z':
+			o.zero_lines = LLVMPROF_OFF;
+			break;
+		case 'k':
+			o.skid = LLVMPROF_ON;
+			break;
+		case 'K':
+			o.skid = LLVMPROF_OFF;
+			break;
+		case 'l':
+			if (!strcmp(optarg, "max"))
+				o.line_counts = LLVMPROF_LINES_MAX;
+			else if (!strcmp(optarg, "sum"))
+				o.line_counts = LLVMPROF_LINES_SUM;
+			else
+				return usage_error(cmd, "--line-counts is max or sum, not '%s'", optarg);
+			break;
+		case '0':
+			if (!strcmp(optarg, "calls"))
+				o.line0 = LLVMPROF_LINE0_CALLS;
+			else if (!strcmp(optarg, "all"))
+				o.line0 = LLVMPROF_LINE0_ALL;
+			else if (!strcmp(optarg, "drop"))
+				o.line0 = LLVMPROF_LINE0_DROP;
+			else
+				return usage_error(cmd, "--line0 is all, calls or drop, not '%s'", optarg);
 			break;
 		case 'T':
 			to = optarg;
@@ -118,17 +195,6 @@ int cmd_convert(int argc, char **argv)
 	if (llvmprof_convert_file(in, out, &o) < 0)
 		return die_lib(cmd);
 	if (stats)
-		fprintf(stderr,
-			"functions: %zu\ninline instances: %zu\ncall targets: %zu\n"
-			"samples used: %" PRIu64 "\nsamples dropped: %" PRIu64 "\n"
-			"start lines repaired: %zu\nfunctions without start line left out: %zu\n"
-			"profiled binary found by build id: %s\n"
-			"locations resolved in binary: %zu\n"
-			"zero-count lines: %zu\nsymbol list: %zu\n"
-			"other files' functions left out: %zu\nambiguous names left out: %zu\n",
-			st.functions, st.inline_instances, st.call_targets, st.samples_used,
-			st.samples_dropped, st.start_lines_repaired, st.start_lines_missing,
-			st.binary_found ? "yes" : "no", st.locations_with_binary,
-			st.zero_lines, st.symbol_list, st.other_tu_dropped, st.ambiguous_dropped);
+		print_stats(&st);
 	return 0;
 }

@@ -39,7 +39,35 @@ struct llvmprof_stats {
 	size_t symbol_list;        /* names in the profile symbol list */
 	size_t other_tu_dropped;   /* top-level functions of other source files (source_file) */
 	size_t ambiguous_dropped;  /* same-named functions of several files left out */
+	/* Leaf samples dropped, by reason (they add up to samples_dropped). */
+	uint64_t dropped_unknown;  /* no function or name */
+	uint64_t dropped_line0;    /* a frame at line 0 that no nearby line could stand for */
+	uint64_t dropped_no_start; /* function without a start line */
+	uint64_t dropped_other;    /* another file's function, or too deep an inline chain */
+	size_t line0_remapped;     /* line-0 frames keyed at the nearest preceding line */
+	uint64_t line0_call_samples; /* call-target samples kept through a remapped frame */
+	size_t skid_protected;     /* lines left without a zero: a sample skidded past them */
+	uint64_t skid_samples;     /* samples at the addresses that protected them */
 };
+
+/* How a line's count is made from the counts of its addresses. */
+enum llvmprof_line_counts {
+	LLVMPROF_LINES_DEFAULT = 0,
+	LLVMPROF_LINES_MAX, /* max over addresses of count x duplication factor (llvm-profgen) */
+	LLVMPROF_LINES_SUM, /* sum over addresses */
+};
+
+/* What becomes of frames at line 0 (code the compiler merged or moved). */
+enum llvmprof_line0 {
+	LLVMPROF_LINE0_DEFAULT = 0,
+	LLVMPROF_LINE0_DROP,  /* dropped, as before */
+	LLVMPROF_LINE0_CALLS, /* with the binary: call sites keyed at the nearest preceding line */
+	LLVMPROF_LINE0_ALL,   /* the same for body samples too (the default) */
+};
+
+/* Tri-state switches: 0 = the default chosen by measurement, 1 = on, -1 = off. */
+#define LLVMPROF_ON 1
+#define LLVMPROF_OFF (-1)
 
 struct llvmprof_opts {
 	int text;                /* 1: LLVM text sample format; 0: ext-binary (default) */
@@ -48,12 +76,20 @@ struct llvmprof_opts {
 	int find_binary;         /* no binary given: use the profile's main mapping file when it
 				    exists and its build id matches */
 	/*
-	 * With a binary: write explicit zero counts for the unsampled lines of
-	 * sampled functions, as llvm-profgen does. Off by default: measured
-	 * here it helped one program by 1% and cost another 7% (bzip2's
-	 * compressor lost most of its PGO gain); see bench/README.md.
+	 * With a binary: explicit zero counts for the unsampled lines of sampled
+	 * functions (inline instances included), as llvm-profgen writes, so
+	 * profi treats unsampled blocks as cold rather than unknown.
 	 */
 	int zero_lines;
+	/*
+	 * With zero lines: a timer sample lands on the instruction after the one
+	 * that ran, so the line at (sampled address - 1), when it lies in the same
+	 * inline instance, gets no zero (a one-instruction line before a jump is
+	 * never sampled however hot it is).
+	 */
+	int skid;
+	enum llvmprof_line_counts line_counts;
+	enum llvmprof_line0 line0;
 	const char *sample_type; /* which sample type to use, e.g. "samples" or "cpu";
 				    NULL = cpgo_profile_cpu_index() */
 	/*
@@ -92,6 +128,8 @@ int llvmprof_convert_file(const char *in_path, const char *out_path,
  * factor and copy id prefix-encoded in one number.
  */
 uint32_t llvmprof_base_discriminator(uint32_t d);
+/* The duplication factor of the same encoding (copies made by unrolling or vectorizing; >= 1). */
+uint32_t llvmprof_duplication_factor(uint32_t d);
 
 /*
  * The name LLVM matches a profile against: drops the suffixes compilers add

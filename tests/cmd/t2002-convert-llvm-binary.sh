@@ -86,7 +86,7 @@ test_expect_success 'setup: a program with an indirect call, an inline helper, a
 '
 
 test_expect_success 'unsymbolized profile + --binary: inline instance, targets, zero lines' '
-	cpgo convert --text --stats --binary prog prof.pb.gz >nz.txt 2>nzstats &&
+	cpgo convert --text --stats --no-zero-lines --binary prog prof.pb.gz >nz.txt 2>nzstats &&
 	grep -q "zero-count lines: 0" nzstats && ! grep -Eq "^ [0-9]+(\.[0-9]+)?: 0$" nz.txt &&
 	cpgo convert --text --stats --zero-lines --binary prog prof.pb.gz >p.txt 2>stats &&
 	cat p.txt stats &&
@@ -96,6 +96,20 @@ test_expect_success 'unsymbolized profile + --binary: inline instance, targets, 
 	grep -Eq "^ [0-9]+(\.[0-9]+)?: 0$" p.txt &&
 	grep -Eq "zero-count lines: [1-9]" stats &&
 	llvm-profdata-19 show --sample p.txt >/dev/null
+'
+
+test_expect_success '--stats says what was dropped and why, in samples and shares' '
+	cpgo convert --text --stats --binary prog prof.pb.gz >d.txt 2>dstats &&
+	grep -Eq "^samples used: [0-9]+ \([0-9.]+% of samples\)$" dstats &&
+	for why in "no function or name" "line 0" "no start line" "other files or too deep"; do
+		grep -Eq "^  $why: [0-9]+ \([0-9.]+% of samples\)$" dstats || return 1
+	done &&
+	grep -Eq "^skid-protected lines \(no zero\): [0-9]+$" dstats &&
+	grep -Eq "^line-0 frames remapped to a nearby line: [0-9]+$" dstats &&
+	test_must_fail cpgo convert --line0=bogus --binary prog -o x.prof prof.pb.gz 2>err &&
+	grep -q "all, calls or drop" err && test ! -e x.prof &&
+	test_must_fail cpgo convert --line-counts=avg --binary prog -o x.prof prof.pb.gz 2>err &&
+	grep -q "max or sum" err
 '
 
 test_expect_success 'discriminators from the line table reach the profile' '
@@ -133,7 +147,7 @@ test_expect_success 'missing start lines are repaired from --binary' '
 	EOS
 	./mkprof nostart.pb.gz <spec2 &&
 	test_must_fail cpgo convert --text nostart.pb.gz 2>err && grep -q "op_hot" err &&
-	cpgo convert --text --binary prog nostart.pb.gz >r.txt &&
+	cpgo convert --text --no-zero-lines --binary prog nostart.pb.gz >r.txt &&
 	head -1 r.txt | grep -qx "op_hot:7:0" &&
 	grep -qx " 2: mix:7" r.txt && grep -qx "  4: 7" r.txt
 '

@@ -11,6 +11,9 @@
 #include "util/error.h"
 #include "llvm/llvmprof.h"
 #include "pprof/profile.h"
+#include "elf/symbolize.h"
+#include "util/buf.h"
+#include <inttypes.h>
 
 static void init_profile(struct cpgo_profile *p)
 {
@@ -281,6 +284,331 @@ static void test_names_and_discriminators(void **state)
 	assert_int_equal(llvmprof_base_discriminator(0x1f << 1), 0x1f);
 	/* 0x40 = 2 encoded in 13 bits: ((0x40 & 0xfe0) << 1) | 0x20 */
 	assert_int_equal(llvmprof_base_discriminator(((0x40 << 1) | 0x20) << 1), 0x40);
+	/* encodeDiscriminator(base, dup, 0): base 0 is one bit, a small base 7 bits. */
+	assert_int_equal(llvmprof_duplication_factor(0), 1);
+	assert_int_equal(llvmprof_duplication_factor(1 | (8 << 1)), 4);
+	assert_int_equal(llvmprof_base_discriminator(6 | (4 << 7)), 3);
+	assert_int_equal(llvmprof_duplication_factor(6 | (4 << 7)), 2);
+}
+
+/* ---- rules that need the profiled binary: a real clang-19 build ---- */
+
+static const char prog_src[] =
+	"#include <stdio.h>\n"
+	"#include <stdlib.h>\n"
+	"typedef int (*op_fn)(int);\n"
+	"__attribute__((noinline)) int op_a(int v) { return v * 3 + 1; }\n"
+	"__attribute__((noinline)) int op_b(int v) { return v ^ 0x55; }\n"
+	"/* Two calls through pointers that clang merges into one call at line 0. */\n"
+	"__attribute__((noinline)) int pick(op_fn f, op_fn g, int c, int v)\n"
+	"{\n"
+	"	int r;\n"
+	"	if (c)\n"
+	"		r = f(v);\n"
+	"	else\n"
+	"		r = g(v);\n"
+	"	return r + 1;\n"
+	"}\n"
+	"/* A vectorized, unrolled loop: discriminators with duplication factors. */\n"
+	"__attribute__((noinline)) unsigned sum(const unsigned *a, int n)\n"
+	"{\n"
+	"	unsigned s = 0;\n"
+	"	for (int i = 0; i < n; i++)\n"
+	"		s += a[i] * 7u;\n"
+	"	return s;\n"
+	"}\n"
+	"int main(int argc, char **argv)\n"
+	"{\n"
+	"	static unsigned a[1024];\n"
+	"	long n = argc > 1 ? atol(argv[1]) : 1000;\n"
+	"	int s = 0;\n"
+	"	for (long i = 0; i < n; i++) {\n"
+	"		a[i & 1023] = (unsigned)i;\n"
+	"		s += pick(op_a, op_b, (int)(i & 1), (int)i);\n"
+	"	}\n"
+	"	printf(\"%d %u\\n\", s, sum(a, 1024));\n"
+	"	return 0;\n"
+	"}\n";
+
+struct prog {
+	char dir[64], bin[128];
+	struct sym_dso *dso;
+};
+
+static int prog_setup(void **state)
+{
+	static struct prog pr;
+	char cmd[512];
+	FILE *f;
+
+	strcpy(pr.dir, "/tmp/cpgo-test-llvmprof.XXXXXX");
+	assert_non_null(mkdtemp(pr.dir));
+	snprintf(pr.bin, sizeof(pr.bin), "%s/prog", pr.dir);
+	snprintf(cmd, sizeof(cmd), "%s/prog.c", pr.dir);
+	assert_non_null(f = fopen(cmd, "w"));
+	fputs(prog_src, f);
+	assert_int_equal(fclose(f), 0);
+	/* Non-PIE: runtime addresses are the ELF addresses, so the test can use either. */
+	snprintf(cmd, sizeof(cmd),
+		 "clang-19 -O2 -g -fdebug-info-for-profiling -no-pie -o %s %s/prog.c", pr.bin, pr.dir);
+	assert_int_equal(system(cmd), 0);
+	assert_int_equal(sym_dso_open(&pr.dso, pr.bin, NULL), 0);
+	*state = &pr;
+	return 0;
+}
+
+static int prog_teardown(void **state)
+{
+	struct prog *pr = *state;
+	char cmd[160];
+
+	sym_dso_close(pr->dso);
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", pr->dir);
+	return system(cmd) == 0 ? 0 : -1;
+}
+
+/* The ELF symbol `name`'s address and size (nm -S). */
+static uint64_t sym_range(const struct prog *pr, const char *name, uint64_t *size)
+{
+	char cmd[200], line[256], nm[128], type;
+	unsigned long long a, sz;
+	FILE *f;
+	uint64_t found = 0;
+
+	snprintf(cmd, sizeof(cmd), "nm -S %s", pr->bin);
+	assert_non_null(f = popen(cmd, "r"));
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "%llx %llx %c %127s", &a, &sz, &type, nm) == 4 && !strcmp(nm, name)) {
+			found = a;
+			*size = sz;
+		}
+	pclose(f);
+	assert_true(found != 0);
+	return found;
+}
+
+/* The innermost frame at `a` (only functions without inlined frames are used). */
+static struct sym_frame frame_at(const struct prog *pr, uint64_t a)
+{
+	struct sym_frame fr[8];
+	int n = sym_dso_lookup(pr->dso, a, fr, 8);
+	assert_int_equal(n, 1);
+	return fr[0];
+}
+
+/* A profile of unsymbolized addresses in the non-PIE binary: the converter symbolizes it. */
+static void init_bin_profile(struct cpgo_profile *p, const struct prog *pr)
+{
+	struct cpgo_mapping m = { 0 };
+
+	init_profile(p);
+	m.memory_start = 0x400000;
+	m.memory_limit = 0x800000;
+	m.file_offset = 0;
+	m.filename = cpgo_profile_intern(p, pr->bin);
+	assert_true(cpgo_profile_add_mapping(p, &m) != 0);
+}
+
+static uint64_t addr_loc(struct cpgo_profile *p, uint64_t a)
+{
+	uint64_t id = cpgo_profile_add_location(p, 1, a, NULL, 0);
+	assert_true(id != 0);
+	return id;
+}
+
+/*
+ * Converts with the binary, checks that llvm-profdata-19 reads the ext-binary
+ * form, and returns the text form (malloc'd).
+ */
+static char *convert_bin(struct cpgo_profile *p, const struct prog *pr, struct llvmprof_opts o,
+			 struct llvmprof_stats *st)
+{
+	struct cpgo_buf out = CPGO_BUF_INIT;
+	char path[128], cmd[300];
+
+	o.binary = pr->bin;
+	o.stats = st;
+	o.text = 0;
+	assert_int_equal(llvmprof_convert(p, "test.pprof", &o, &out), 0);
+	snprintf(path, sizeof(path), "%s/out.prof", pr->dir);
+	assert_int_equal(cpgo_write_file_atomic(path, out.buf, out.len), 0);
+	snprintf(cmd, sizeof(cmd), "llvm-profdata-19 show --sample %s >/dev/null", path);
+	assert_int_equal(system(cmd), 0);
+	cpgo_buf_reset(&out);
+	o.text = 1;
+	assert_int_equal(llvmprof_convert(p, "test.pprof", &o, &out), 0);
+	return cpgo_buf_detach(&out, NULL);
+}
+
+/* " OFF[.DISC]: " at the start of a body line of a top-level function's text. */
+static void line_key(char *buf, size_t n, const struct sym_frame *f)
+{
+	uint32_t d = llvmprof_base_discriminator(f->discriminator);
+	int64_t off = f->line - f->start_line;
+	if (d)
+		snprintf(buf, n, "\n %" PRId64 ".%u: ", off, d);
+	else
+		snprintf(buf, n, "\n %" PRId64 ": ", off);
+}
+
+/* The count written for body line `key` of the text `t`, or -1 when it has none. */
+static long long count_of(const char *t, const char *key)
+{
+	const char *at = strstr(t, key);
+	return at ? atoll(at + strlen(key)) : -1;
+}
+
+/*
+ * Skid: the instruction before a sampled one ran, though the timer
+ * credited its successor. The line of (sampled address - 1) gets no zero.
+ */
+static void test_skid_rule(void **state)
+{
+	struct prog *pr = *state;
+	struct cpgo_profile p;
+	struct llvmprof_stats st;
+	struct llvmprof_opts o = { 0 };
+	struct sym_frame at, before;
+	uint64_t size, base = sym_range(pr, "sum", &size), a, loc;
+	char key[64], *t;
+
+	/* The first address of `sum` whose previous byte is another real line. */
+	for (a = base + 1; a < base + size; a++) {
+		at = frame_at(pr, a);
+		before = frame_at(pr, a - 1);
+		if (at.line > 0 && before.line > 0 && at.line != before.line)
+			break;
+	}
+	assert_true(a < base + size);
+	init_bin_profile(&p, pr);
+	loc = addr_loc(&p, a);
+	sample(&p, 100, &loc, 1);
+	line_key(key, sizeof(key), &before);
+
+	t = convert_bin(&p, pr, o, &st);
+	assert_int_equal(count_of(t, key), -1);
+	assert_true(st.zero_lines > 0);
+	assert_int_equal(st.skid_protected, 1);
+	assert_int_equal(st.skid_samples, 100);
+	free(t);
+
+	o.skid = LLVMPROF_OFF;
+	t = convert_bin(&p, pr, o, &st);
+	assert_int_equal(count_of(t, key), 0);
+	assert_int_equal(st.skid_protected, 0);
+	free(t);
+	cpgo_profile_release(&p);
+}
+
+/* Per line: MAX over addresses of count x duplication factor, or SUM. */
+static void test_line_max_dup(void **state)
+{
+	struct prog *pr = *state;
+	struct cpgo_profile p;
+	struct llvmprof_stats st;
+	struct llvmprof_opts o = { 0 };
+	struct sym_frame f1 = { 0 }, f2;
+	uint64_t size, base = sym_range(pr, "sum", &size), a1 = 0, a2 = 0, loc[2];
+	uint32_t dup1 = 1, dup2 = 1;
+	long long want;
+	char key[64], *t;
+
+	/* Two addresses of one line, one discriminator, from a copy with a duplication factor. */
+	for (uint64_t a = base; a < base + size && !a2; a++) {
+		f2 = frame_at(pr, a);
+		if (!a1 && f2.line > 0 && llvmprof_duplication_factor(f2.discriminator) > 1) {
+			a1 = a;
+			f1 = f2;
+			dup1 = llvmprof_duplication_factor(f1.discriminator);
+		} else if (a1 && a > a1 + 1 && f2.line == f1.line &&
+			   llvmprof_base_discriminator(f2.discriminator) ==
+				   llvmprof_base_discriminator(f1.discriminator) &&
+			   frame_at(pr, a - 1).line != f2.line) {
+			a2 = a; /* another instruction run of the line, not the same instruction */
+			dup2 = llvmprof_duplication_factor(f2.discriminator);
+		}
+	}
+	assert_true(a1 && a2);
+	init_bin_profile(&p, pr);
+	loc[0] = addr_loc(&p, a1);
+	loc[1] = addr_loc(&p, a2);
+	sample(&p, 10, &loc[0], 1);
+	sample(&p, 30, &loc[1], 1);
+	line_key(key, sizeof(key), &f1);
+
+	t = convert_bin(&p, pr, o, &st);
+	want = 10LL * dup1 > 30LL * dup2 ? 10LL * dup1 : 30LL * dup2;
+	assert_true(dup1 > 1);
+	assert_int_equal(count_of(t, key), want);
+	assert_int_equal(st.samples_used, 40);
+	free(t);
+
+	o.line_counts = LLVMPROF_LINES_SUM;
+	t = convert_bin(&p, pr, o, &st);
+	assert_int_equal(count_of(t, key), 40);
+	free(t);
+	cpgo_profile_release(&p);
+}
+
+/*
+ * Line 0: clang merged pick's two indirect calls into one `call *%rax` at
+ * line 0. Its call targets are kept at the nearest preceding line.
+ */
+static void test_line0_call_targets(void **state)
+{
+	struct prog *pr = *state;
+	struct cpgo_profile p;
+	struct llvmprof_stats st;
+	struct llvmprof_opts o = { 0 };
+	struct sym_frame f, real = { 0 };
+	uint64_t size, base = sym_range(pr, "pick", &size), opa = sym_range(pr, "op_a", &size);
+	uint64_t call = 0, stack[2], leaf0;
+	char key[64], want[96], *t;
+
+	sym_range(pr, "pick", &size);
+	/* The last line-0 byte before a real line: the call's end (return address - 1). */
+	for (uint64_t a = base; a + 1 < base + size; a++) {
+		f = frame_at(pr, a);
+		if (f.line > 0 && !call)
+			real = f;
+		if (f.line == 0 && real.line && frame_at(pr, a + 1).line > 0) {
+			call = a;
+			break;
+		}
+	}
+	assert_true(call != 0);
+	init_bin_profile(&p, pr);
+	/* Callers are recorded at return address - 1, as libcpgo does. */
+	stack[0] = addr_loc(&p, opa);
+	stack[1] = addr_loc(&p, call);
+	sample(&p, 50, stack, 2);
+	leaf0 = stack[1];
+	sample(&p, 7, &leaf0, 1); /* a sample on the line-0 call itself */
+	line_key(key, sizeof(key), &real);
+	snprintf(want, sizeof(want), "%s7 op_a:50\n", key); /* "\n OFF: 7 op_a:50" */
+
+	/* The default: body samples at line 0 count for that line too. */
+	t = convert_bin(&p, pr, o, &st);
+	assert_non_null(strstr(t, want));
+	assert_int_equal(st.line0_remapped, 1);
+	assert_int_equal(st.line0_call_samples, 50);
+	assert_int_equal(st.dropped_line0, 0);
+	free(t);
+
+	o.line0 = LLVMPROF_LINE0_CALLS;
+	snprintf(want, sizeof(want), "%s0 op_a:50\n", key);
+	t = convert_bin(&p, pr, o, &st);
+	assert_non_null(strstr(t, want));
+	assert_int_equal(st.dropped_line0, 7);
+	free(t);
+
+	o.line0 = LLVMPROF_LINE0_DROP;
+	t = convert_bin(&p, pr, o, &st);
+	assert_null(strstr(t, " op_a:50")); /* no call target, only op_a's own profile */
+	assert_int_equal(st.dropped_line0, 7);
+	assert_int_equal(st.line0_remapped, 0);
+	free(t);
+	cpgo_profile_release(&p);
 }
 
 int main(void)
@@ -295,5 +623,11 @@ int main(void)
 		cmocka_unit_test(test_ext_binary_header),
 		cmocka_unit_test(test_names_and_discriminators),
 	};
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	const struct CMUnitTest with_binary[] = {
+		cmocka_unit_test(test_skid_rule),
+		cmocka_unit_test(test_line_max_dup),
+		cmocka_unit_test(test_line0_call_targets),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL) |
+	       cmocka_run_group_tests(with_binary, prog_setup, prog_teardown);
 }

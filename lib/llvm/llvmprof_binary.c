@@ -1,0 +1,462 @@
+/*
+ * What the profiled binary adds to a profile: proof that it is the profiled
+ * one (build id), the discriminators of sampled lines, explicit zeros for
+ * the unsampled lines of sampled functions, and the symbol list of
+ * functions never sampled (cold to clang).
+ */
+#include "llvmprof_int.h"
+#include "util/error.h"
+#include "util/hash.h"
+#include "pprof/profile.h"
+#include "elf/symbolize.h"
+
+#include <fcntl.h>
+#include <gelf.h>
+#include <libelf.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+
+const char *lp_find_profiled_binary(const struct cpgo_profile *p)
+{
+	/*
+	 * The profiled binary is often still at hand (a profile taken on the
+	 * build machine): use it when its build id proves it is the one.
+	 */
+	const struct cpgo_mapping *m = p->n_mapping ? &p->mappings[0] : NULL;
+	const char *path = m ? cpgo_profile_str(p, m->filename) : "";
+	const char *want = m ? cpgo_profile_str(p, m->build_id) : "";
+	struct sym_dso *d = NULL;
+	int same = 0;
+
+	if (*path && *want && !access(path, R_OK) && sym_dso_open(&d, path, NULL) == 0) {
+		same = !strcasecmp(want, sym_dso_build_id(d));
+		sym_dso_close(d);
+	}
+	cpgo_clear_error();
+	return same ? path : NULL;
+}
+
+int lp_open_dso_for_repair(struct lp_ctx *c)
+{
+	/* Like Go's pprof tools: the main mapping's file, when it is still there. */
+	const struct cpgo_mapping *m = c->p->n_mapping ? &c->p->mappings[0] : NULL;
+	const char *path = m ? cpgo_profile_str(c->p, m->filename) : "";
+	const char *want = m ? cpgo_profile_str(c->p, m->build_id) : "";
+
+	if (!*path || access(path, R_OK))
+		return 0;
+	if (sym_dso_open(&c->dso, path, NULL) < 0) {
+		c->dso = NULL;
+		return 0;
+	}
+	if (*want && *sym_dso_build_id(c->dso) && strcasecmp(want, sym_dso_build_id(c->dso))) {
+		sym_dso_close(c->dso);
+		c->dso = NULL;
+	}
+	return 0;
+}
+
+static const struct cpgo_mapping *binary_mapping(const struct lp_ctx *c)
+{
+	const char *bin = c->o->binary, *bb = strrchr(bin, '/');
+	const char *bid = sym_dso_build_id(c->dso);
+
+	bb = bb ? bb + 1 : bin;
+	for (size_t i = 0; i < c->p->n_mapping; i++) {
+		const struct cpgo_mapping *m = &c->p->mappings[i];
+		const char *mb = cpgo_profile_str(c->p, m->build_id);
+		if (*mb && *bid && !strcasecmp(mb, bid))
+			return m;
+	}
+	for (size_t i = 0; i < c->p->n_mapping; i++) {
+		const struct cpgo_mapping *m = &c->p->mappings[i];
+		const char *mf = cpgo_profile_str(c->p, m->filename), *mfb = strrchr(mf, '/');
+		mfb = mfb ? mfb + 1 : mf;
+		if (!strcmp(mfb, bb))
+			return m;
+	}
+	return c->p->n_mapping ? &c->p->mappings[0] : NULL;
+}
+
+static int check_mapping(struct lp_ctx *c, const struct cpgo_mapping *m)
+{
+	const char *want = m ? cpgo_profile_str(c->p, m->build_id) : "";
+	const char *have = sym_dso_build_id(c->dso);
+
+	if (*want && *have && strcasecmp(want, have))
+		return error("%s: was recorded from a binary with build id %s, but %s has build id %s; "
+			     "pass the binary that was profiled with --binary",
+			     c->pname, want, c->o->binary, have);
+	return 0;
+}
+
+int lp_check_binary(struct lp_ctx *c)
+{
+	return check_mapping(c, binary_mapping(c));
+}
+
+static int64_t frame_name(struct lp_ctx *c, const struct sym_frame *f, struct cpgo_buf *cn,
+			  int create)
+{
+	const char *nm = lp_pick_name(f->name, f->linkage_name);
+	if (llvmprof_canonical_name(nm, cn) < 0)
+		return -1;
+	return create ? lp_name_intern(&c->m, cn->buf) : lp_name_find(&c->m, cn->buf);
+}
+
+/* 1 when the binary's frames at `vaddr` are the location's (same depth, same lines). */
+static int frames_match(struct lp_ctx *c, const struct cpgo_location *loc, uint64_t vaddr,
+			struct sym_frame *fr)
+{
+	int n = sym_dso_lookup(c->dso, vaddr, fr, LP_MAX_FRAMES);
+
+	if (n < 0)
+		return -1;
+	if ((size_t)n != loc->n_line)
+		return 0;
+	for (size_t j = 0; j < loc->n_line; j++)
+		if (fr[j].line != c->p->lines[loc->line_off + j].line)
+			return 0;
+	return 1;
+}
+
+/* Same function, by the name the profile keys it under. */
+static int same_function(struct lp_ctx *c, const struct sym_frame *a, const struct sym_frame *b,
+			 struct cpgo_buf *cn)
+{
+	int64_t x = frame_name(c, a, cn, 0), y;
+	if (x < 0)
+		return 0;
+	y = frame_name(c, b, cn, 0);
+	return x == y;
+}
+
+/*
+ * Line 0 marks code the compiler merged or moved; a call there (two source
+ * calls folded into one `call *%reg`) would lose its call targets. The
+ * nearest preceding address of the same inline instance with a real line
+ * (the argument set-up of that call, as a rule) stands for it.
+ */
+static int remap_line0(struct lp_ctx *c, const struct cpgo_location *loc, uint64_t at,
+		       const struct sym_frame *fr, struct cpgo_buf *cn)
+{
+	struct sym_frame pf[LP_MAX_FRAMES];
+
+	for (uint64_t d = 1; d <= LP_LINE0_SEARCH_BYTES && d <= at; d++) {
+		int n = sym_dso_lookup(c->dso, at - d, pf, LP_MAX_FRAMES);
+		size_t j;
+
+		if (n < 0)
+			return -1;
+		if ((size_t)n != loc->n_line || pf[0].line <= 0 || !same_function(c, &pf[0], &fr[0], cn))
+			continue;
+		for (j = 1; j < loc->n_line; j++)
+			if (pf[j].line != fr[j].line || pf[j].discriminator != fr[j].discriminator)
+				break;
+		if (j < loc->n_line)
+			continue;
+		c->line_no[loc->line_off] = pf[0].line;
+		c->line_disc[loc->line_off] = llvmprof_base_discriminator(pf[0].discriminator);
+		c->line_dup[loc->line_off] = llvmprof_duplication_factor(pf[0].discriminator);
+		c->line_remapped[loc->line_off] = 1;
+		c->st.line0_remapped++;
+		return 0;
+	}
+	return 0;
+}
+
+int lp_resolve_discriminators(struct lp_ctx *c)
+{
+	const struct cpgo_mapping *m = binary_mapping(c);
+	struct sym_frame fr[LP_MAX_FRAMES];
+	struct cpgo_buf cn = CPGO_BUF_INIT;
+	int ret = -1;
+
+	if (check_mapping(c, m) < 0)
+		return -1;
+	for (size_t i = 0; i < c->p->n_location; i++) {
+		const struct cpgo_location *loc = &c->p->locations[i];
+		uint64_t vaddr = loc->address, at;
+		int r;
+
+		if (!loc->n_line || !loc->address)
+			continue;
+		if (m && loc->mapping_id && loc->mapping_id != m->id)
+			continue;
+		if (m && sym_dso_runtime_to_vaddr(c->dso, loc->address, m->memory_start,
+						  m->file_offset, &vaddr) < 0) {
+			cpgo_clear_error();
+			continue;
+		}
+		/*
+		 * A return address points after the call: the call's own line is
+		 * one byte back (what pprof symbolizers look up for non-leaf frames).
+		 */
+		at = vaddr;
+		if ((r = frames_match(c, loc, at, fr)) == 0 && vaddr)
+			r = frames_match(c, loc, at = vaddr - 1, fr);
+		if (r < 0)
+			goto cleanup;
+		if (!r)
+			continue;
+		for (size_t j = 0; j < loc->n_line; j++) {
+			c->line_disc[loc->line_off + j] = llvmprof_base_discriminator(fr[j].discriminator);
+			c->line_dup[loc->line_off + j] = llvmprof_duplication_factor(fr[j].discriminator);
+		}
+		/* The skid rule looks one byte before a sampled instruction, not a return address. */
+		if (at == vaddr)
+			c->loc_vaddr[i] = vaddr;
+		c->st.locations_with_binary++;
+		if (fr[0].line == 0 && c->line0 != LLVMPROF_LINE0_DROP && remap_line0(c, loc, at, fr, &cn) < 0)
+			goto cleanup;
+	}
+	ret = 0;
+cleanup:
+	cpgo_buf_release(&cn);
+	return ret;
+}
+
+/* ---- the skid rule ---- */
+
+struct skid_key {
+	size_t fs;
+	uint32_t off, disc;
+};
+
+static uint32_t skid_hash(const struct skid_key *k)
+{
+	return (uint32_t)cpgo_hash_fin(cpgo_hash_mix(cpgo_hash_mix(CPGO_HASH_SEED, k->fs),
+						     ((uint64_t)k->off << 32) | k->disc));
+}
+
+static int skid_eq(const void *ctx, size_t pos, const void *key)
+{
+	const struct lp_skid *s = &((const struct lp_ctx *)ctx)->skids[pos];
+	const struct skid_key *k = key;
+	return s->fs == k->fs && s->off == k->off && s->disc == k->disc;
+}
+
+static struct lp_skid *skid_find(struct lp_ctx *c, size_t fs, uint32_t off, uint32_t disc)
+{
+	struct skid_key k = { fs, off, disc };
+	size_t pos;
+
+	if (!c->skid_map.s)
+		return NULL;
+	if (!cpgo_hashmap_pos(&c->skid_map, cpgo_hashmap_find(&c->skid_map, skid_hash(&k), skid_eq, c, &k), &pos))
+		return NULL;
+	return &c->skids[pos];
+}
+
+int lp_skid_note(struct lp_ctx *c, size_t li, size_t fs, uint64_t v)
+{
+	const struct cpgo_location *loc = &c->p->locations[li];
+	struct sym_frame fr[LP_MAX_FRAMES], here[LP_MAX_FRAMES];
+	struct cpgo_buf cn = CPGO_BUF_INIT;
+	struct skid_key k;
+	uint64_t a = c->loc_vaddr[li];
+	size_t slot, pos;
+	int n, ret = -1;
+
+	if (!a || sym_dso_lookup(c->dso, a, here, LP_MAX_FRAMES) != (int)loc->n_line)
+		return 0;
+	n = sym_dso_lookup(c->dso, a - 1, fr, LP_MAX_FRAMES);
+	if (n < 0)
+		return -1;
+	ret = 0;
+	/* Only within the same inline instance: the same call sites all the way out. */
+	if ((size_t)n != loc->n_line || fr[0].line <= 0 || fr[0].start_line <= 0)
+		goto cleanup;
+	for (size_t j = 1; j < loc->n_line; j++)
+		if (fr[j].line != here[j].line || fr[j].discriminator != here[j].discriminator)
+			goto cleanup;
+	if (!same_function(c, &fr[0], &here[0], &cn))
+		goto cleanup;
+	k = (struct skid_key){ fs, lp_line_offset(fr[0].line, fr[0].start_line),
+			       llvmprof_base_discriminator(fr[0].discriminator) };
+	ret = -1;
+	if (cpgo_hashmap_reserve(&c->skid_map) < 0)
+		goto cleanup;
+	slot = cpgo_hashmap_find(&c->skid_map, skid_hash(&k), skid_eq, c, &k);
+	if (!cpgo_hashmap_pos(&c->skid_map, slot, &pos)) {
+		if (CPGO_GROW(c->skids, c->alloc_skid, c->n_skid + 1) < 0)
+			goto cleanup;
+		c->skids[c->n_skid] = (struct lp_skid){ .fs = k.fs, .off = k.off, .disc = k.disc };
+		if (cpgo_hashmap_set(&c->skid_map, slot, skid_hash(&k), c->n_skid) < 0)
+			goto cleanup;
+		pos = c->n_skid++;
+	}
+	c->skids[pos].samples = lp_sat_add(c->skids[pos].samples, v);
+	ret = 0;
+cleanup:
+	cpgo_buf_release(&cn);
+	return ret;
+}
+
+
+/*
+ * llvm-profgen writes a zero count for every line of a sampled function
+ * that got no sample: clang then knows the line is cold, not unknown.
+ * Walks the ELF symbols of sampled functions and every address in them.
+ */
+int lp_add_zero_lines(struct lp_ctx *c)
+{
+	struct cpgo_buf cn = CPGO_BUF_INIT;
+	struct sym_frame fr[LP_MAX_FRAMES];
+	Elf *elf = NULL;
+	Elf_Scn *scn = NULL;
+	int fd = -1, ret = -1, have_symtab = 0;
+
+	if (elf_version(EV_CURRENT) == EV_NONE)
+		return 0;
+	if ((fd = open(c->o->binary, O_RDONLY | O_CLOEXEC)) < 0)
+		return 0;
+	if (!(elf = elf_begin(fd, ELF_C_READ, NULL)))
+		goto done;
+	while ((scn = elf_nextscn(elf, scn))) {
+		GElf_Shdr sh;
+		if (gelf_getshdr(scn, &sh) && sh.sh_type == SHT_SYMTAB)
+			have_symtab = 1;
+	}
+	while ((scn = elf_nextscn(elf, scn))) {
+		GElf_Shdr sh;
+		Elf_Data *data;
+
+		if (!gelf_getshdr(scn, &sh) || sh.sh_type != (have_symtab ? SHT_SYMTAB : SHT_DYNSYM))
+			continue;
+		if (!sh.sh_entsize || !(data = elf_getdata(scn, NULL)))
+			continue;
+		for (size_t k = 0; k < sh.sh_size / sh.sh_entsize; k++) {
+			GElf_Sym sym;
+			const char *sn;
+			int64_t name, top;
+
+			if (!gelf_getsym(data, (int)k, &sym) || GELF_ST_TYPE(sym.st_info) != STT_FUNC ||
+			    sym.st_shndx == SHN_UNDEF || !sym.st_size || sym.st_size > (1u << 24))
+				continue;
+			if (!(sn = elf_strptr(elf, sh.sh_link, sym.st_name)))
+				continue;
+			if (llvmprof_canonical_name(sn, &cn) < 0)
+				goto done;
+			if ((name = lp_name_find(&c->m, cn.buf)) < 0 ||
+			    (top = lp_fs_get(&c->m, LP_NO_PARENT, 0, 0, (uint32_t)name, 0)) < 0)
+				continue;
+			for (uint64_t a = sym.st_value; a < sym.st_value + sym.st_size; a++) {
+				int n = sym_dso_lookup(c->dso, a, fr, LP_MAX_FRAMES);
+				int64_t fs = top, nm;
+				uint32_t off, disc;
+				struct lp_skid *sk;
+				const struct sym_frame *outer;
+
+				if (n < 0)
+					goto done;
+				if (n == 0)
+					continue;
+				outer = &fr[n - 1];
+				if (frame_name(c, outer, &cn, 0) != name)
+					continue;
+				/* Same-named statics of other files have their own symbols. */
+				if (c->m.fs[top].file && *c->m.fs[top].file && *outer->file &&
+				    !lp_path_suffix_score(c->m.fs[top].file, outer->file))
+					continue;
+				for (int j = n - 1; j > 0 && fs >= 0; j--) {
+					if (fr[j].line <= 0 || fr[j].start_line <= 0)
+						goto skip;
+					if ((nm = frame_name(c, &fr[j - 1], &cn, 1)) < 0)
+						goto done;
+					fs = lp_fs_get(&c->m, (uint64_t)fs, lp_line_offset(fr[j].line, fr[j].start_line),
+						    llvmprof_base_discriminator(fr[j].discriminator),
+						    (uint32_t)nm, 1);
+				}
+				if (fs < 0)
+					goto done;
+				if (fr[0].line <= 0 || fr[0].start_line <= 0)
+					continue;
+				off = lp_line_offset(fr[0].line, fr[0].start_line);
+				disc = llvmprof_base_discriminator(fr[0].discriminator);
+				if (lp_rec_get(&c->m, (size_t)fs, off, disc, 0) >= 0)
+					continue;
+				if (c->skid && (sk = skid_find(c, (size_t)fs, off, disc))) {
+					if (!sk->used) {
+						sk->used = 1;
+						c->st.skid_protected++;
+						c->st.skid_samples = lp_sat_add(c->st.skid_samples, sk->samples);
+					}
+					continue;
+				}
+				if (lp_rec_get(&c->m, (size_t)fs, off, disc, 1) < 0)
+					goto done;
+				c->st.zero_lines++;
+skip:;
+			}
+		}
+	}
+	ret = 0;
+done:
+	if (ret < 0 && !*cpgo_last_error())
+		ret = 0;
+	if (elf)
+		elf_end(elf);
+	if (fd >= 0)
+		close(fd);
+	cpgo_buf_release(&cn);
+	return ret;
+}
+
+static int psl_cb(const char *name, const char *linkage, const char *file, int64_t start,
+		  void *arg)
+{
+	struct lp_ctx *c = arg;
+	struct cpgo_buf cn = CPGO_BUF_INIT;
+	int64_t id;
+	int ret = -1;
+
+	if (llvmprof_canonical_name(lp_pick_name(name, linkage), &cn) < 0)
+		goto cleanup;
+	ret = 0;
+	if (!cn.len)
+		goto cleanup;
+	/* A name seen in any sampled stack is not cold, whatever became of its samples. */
+	id = lp_name_find(&c->m, cn.buf);
+	if (id >= 0 && ((size_t)id < c->n_seen ? c->seen_name[id] : 0))
+		goto cleanup;
+	if (id >= 0 && lp_fs_get(&c->m, LP_NO_PARENT, 0, 0, (uint32_t)id, 0) >= 0)
+		goto cleanup;
+	ret = -1;
+	if (CPGO_GROW(c->m.psl, c->m.alloc_psl, c->m.n_psl + 1) < 0)
+		goto cleanup;
+	c->m.psl[c->m.n_psl] = cpgo_buf_detach(&cn, NULL);
+	c->m.n_psl++;
+	ret = 0;
+cleanup:
+	cpgo_buf_release(&cn);
+	return ret;
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+int lp_build_psl(struct lp_ctx *c)
+{
+	size_t w = 0;
+
+	if (sym_dso_each_function(c->dso, psl_cb, c) < 0)
+		return -1;
+	if (c->m.n_psl)
+		qsort(c->m.psl, c->m.n_psl, sizeof(*c->m.psl), cmp_str);
+	for (size_t i = 0; i < c->m.n_psl; i++) {
+		if (w && !strcmp(c->m.psl[w - 1], c->m.psl[i])) {
+			free(c->m.psl[i]);
+			continue;
+		}
+		c->m.psl[w++] = c->m.psl[i];
+	}
+	c->m.n_psl = w;
+	c->st.symbol_list = w;
+	return 0;
+}
+
