@@ -17,6 +17,7 @@ struct cmd_struct {
 static const struct cmd_struct commands[] = {
 	{ "cc", cmd_cc, "compile C with the profile in default.pgo (drop-in CC)" },
 	{ "convert", cmd_convert, "turn a pprof profile into a compiler's profile format" },
+	{ "diff", cmd_diff, "compare two profiles per function (what a release changed)" },
 	{ "help", cmd_help, "show help for cpgo or a subcommand" },
 	{ "layout", cmd_layout, "print the call graph and function order for the linker" },
 	{ "merge", cmd_merge, "merge pprof profiles (weighted, duration-normalized)" },
