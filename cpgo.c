@@ -22,6 +22,7 @@ static const struct cmd_struct commands[] = {
 	{ "layout", cmd_layout, "print the call graph and function order for the linker" },
 	{ "merge", cmd_merge, "merge pprof profiles (weighted, duration-normalized)" },
 	{ "record", cmd_record, "profile a program run and write a pprof profile" },
+	{ "rename", cmd_rename, "rename functions and files in a profile after a refactoring" },
 	{ "top", cmd_top, "show the functions that use the most CPU" },
 	{ "validate", cmd_validate, "check that a profile can drive PGO" },
 	{ "version", cmd_version, "show cpgo's version, or which profile built a binary" },

@@ -95,7 +95,7 @@ int cmd_diff(int argc, char **argv)
 	size_t n_show;
 
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "+hn:", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "hn:", opts, NULL)) != -1) {
 		switch (c) {
 		case 'h':
 			fputs(usage, stdout);

@@ -25,7 +25,7 @@ int main(int argc, char **argv)
 {
 	unsigned long a = strtoul(argv[1], 0, 10), b = strtoul(argv[2], 0, 10), r = 0;
 	for (int k = 0; k < 100; k++)
-		r += alpha(a * 1000000) + beta(b * 1000000);
+		r += alpha(a * 100000 + k) + beta(b * 100000 + k);
 	return (int)(r & 1);
 }
 EOF_C
