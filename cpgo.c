@@ -16,6 +16,7 @@ struct cmd_struct {
 
 static const struct cmd_struct commands[] = {
 	{ "cc", cmd_cc, "compile C with the profile in default.pgo (drop-in CC)" },
+	{ "check", cmd_check, "show how much of a profile still matches a binary's code" },
 	{ "convert", cmd_convert, "turn a pprof profile into a compiler's profile format" },
 	{ "diff", cmd_diff, "compare two profiles per function (what a release changed)" },
 	{ "help", cmd_help, "show help for cpgo or a subcommand" },
