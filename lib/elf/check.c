@@ -285,6 +285,7 @@ static int account(struct cpgo_check_report *r, struct check_priv *pv, struct cp
 		const struct cpgo_location *leaf;
 		const struct cpgo_line *ln;
 		struct tab_fn *pf, *bf;
+		int64_t start;
 		long f;
 
 		if (!v || !s->n_loc)
@@ -324,11 +325,13 @@ static int account(struct cpgo_check_report *r, struct check_priv *pv, struct cp
 		if (pf->peer < 0)
 			continue;
 		bf = &pv->bin.fns[pf->peer];
+		/* This sample's own start line: merged profiles may hold several. */
+		start = cpgo_profile_function(p, ln->function_id)->start_line;
 		r->found += v;
-		if (pf->start && bf->start && pf->start != bf->start)
+		if (start && bf->start && start != bf->start)
 			r->moved += v;
 		/* Line 0 (compiler-made code) has no offset to be wrong about. */
-		if (!ln->line || (pf->start && bf->start && has_line(bf, bf->start + ln->line - pf->start))) {
+		if (!ln->line || (start && bf->start && has_line(bf, bf->start + ln->line - start))) {
 			r->in_range += v;
 			pf->flat_in_range += v;
 		}
