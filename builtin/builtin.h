@@ -19,6 +19,7 @@ int cmd_layout(int argc, char **argv);
 int cmd_diff(int argc, char **argv);
 int cmd_rename(int argc, char **argv);
 int cmd_check(int argc, char **argv);
+int cmd_import(int argc, char **argv);
 
 /*
  * builtin/usage.c: what every subcommand prints. Options are parsed with

@@ -986,6 +986,43 @@ cleanup:
 	return ret;
 }
 
+/* A first line of printable text with a perf time stamp (".123456:") in it. */
+static int looks_like_perf_script(const unsigned char *in, size_t len)
+{
+	size_t n = len < 512 ? len : 512;
+	for (size_t i = 0; i < n && in[i] != '\n'; i++) {
+		if ((in[i] < 0x20 || in[i] > 0x7e) && in[i] != '\t')
+			return 0;
+		if (in[i] == '.' && i + 7 < n && in[i + 7] == ':') {
+			size_t d = 1;
+			while (d < 7 && in[i + d] >= '0' && in[i + d] <= '9')
+				d++;
+			if (d == 7)
+				return 1;
+		}
+	}
+	return 0;
+}
+
+/*
+ * Profiles of other profilers get a message that says what they are and
+ * how to convert them, not "corrupt protobuf".
+ */
+static int foreign_format(const unsigned char *in, size_t len, const char *name)
+{
+	static const unsigned char legacy64[24] = { [8] = 3 }, legacy32[12] = { [4] = 3 };
+	if (len >= 8 && !memcmp(in, "PERFILE2", 8))
+		return error("%s: a Linux perf.data file, not a pprof profile: convert it with "
+			     "'cpgo import %s'", name, name);
+	if ((len >= 24 && !memcmp(in, legacy64, 24)) || (len >= 12 && !memcmp(in, legacy32, 12)))
+		return error("%s: a gperftools (legacy) CPU profile, not a pprof profile: convert it "
+			     "with 'cpgo import %s'", name, name);
+	if (looks_like_perf_script(in, len))
+		return error("%s: perf script text, not a pprof profile: convert it with "
+			     "'cpgo import %s'", name, name);
+	return 0;
+}
+
 /*
  * Decodes `in` (gzip or raw). When `owned` is given it holds `in` and is
  * released as soon as it is no longer needed, to keep the peak low.
@@ -1003,6 +1040,8 @@ static int parse_impl(struct cpgo_profile *p, const unsigned char *in, size_t le
 		error("%s: empty file, not a pprof profile", name);
 		goto cleanup;
 	}
+	if (foreign_format(in, len, name) < 0)
+		goto cleanup;
 	if (len >= 2 && in[0] == 0x1f && in[1] == 0x8b) {
 		if (gunzip(in, len, name, limit, &raw) < 0)
 			goto cleanup;
