@@ -1,7 +1,7 @@
 /*
- * cpgo import: Linux perf profiles into a PGO-ready pprof file. A perf.data
- * file is read through `perf script` run as a child; `perf script` text is
- * read directly (a file or standard input).
+ * cpgo import: Linux perf and gperftools profiles into a PGO-ready pprof
+ * file. A perf.data file is read through `perf script` run as a child;
+ * `perf script` text and gperftools CPU profiles are read directly.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -15,6 +15,7 @@
 #include "builtin.h"
 #include "util/buf.h"
 #include "util/error.h"
+#include "elf/gperf_import.h"
 #include "elf/perf_import.h"
 
 /* perf script output of a long recording is large, but not this large. */
@@ -23,14 +24,16 @@
 static const char usage[] =
 	"usage: cpgo import [-o OUT] [--event EVENT] [--perf PERF] INPUT\n"
 	"\n"
-	"Turns a Linux perf profile into a pprof profile ready for PGO: Go's sample\n"
-	"types (samples/count, cpu/nanoseconds for cpu-clock and task-clock),\n"
-	"every frame symbolized from the binaries' DWARF with inlined frames and\n"
-	"start lines. Samples with or without call graphs (perf record -g).\n"
+	"Turns a Linux perf or gperftools CPU profile into a pprof profile ready\n"
+	"for PGO: Go's sample types (samples/count, and cpu/nanoseconds for\n"
+	"cpu-clock, task-clock and gperftools), every frame symbolized from the\n"
+	"binaries' DWARF with inlined frames and start lines. perf samples may\n"
+	"have call graphs (perf record -g) or not.\n"
 	"\n"
 	"INPUT is a perf.data file (read with 'perf script' run by cpgo), or the\n"
 	"text of 'perf script', best with --show-mmap-events, as a file or '-'\n"
-	"for standard input. Record for example with:\n"
+	"for standard input, or a gperftools CPU profile (CPUPROFILE=, legacy\n"
+	"format; its binaries must still be where its maps say). Record with:\n"
 	"  perf record -e cpu-clock -F 999 -g -o perf.data ./prog\n"
 	"\n"
 	"Options:\n"
@@ -140,6 +143,24 @@ int cmd_import(int argc, char **argv)
 	name = strcmp(path, "-") ? path : "<stdin>";
 	if (cpgo_read_file(path, &in, IMPORT_MAX_TEXT) < 0) {
 		ret = die_lib("import");
+		goto cleanup;
+	}
+	if (cpgo_gperf_is_cpu_profile(in.buf, in.len)) {
+		struct cpgo_gperf_stats gs;
+		if (cpgo_gperf_import(&p, in.buf, in.len, name, NULL, &gs) < 0) {
+			ret = die_lib("import");
+			goto cleanup;
+		}
+		have_p = 1;
+		cpgo_buf_release(&in);
+		if (cpgo_profile_write(&p, out) < 0) {
+			ret = die_lib("import");
+			goto cleanup;
+		}
+		fprintf(stderr, "cpgo import: wrote %s: %lld gperftools samples, %zu stacks, "
+				"%zu functions\n", strcmp(out, "-") ? out : "<stdout>",
+			(long long)gs.n_samples, p.n_sample, p.n_function);
+		ret = 0;
 		goto cleanup;
 	}
 	if (cpgo_perf_is_data(in.buf, in.len)) {
