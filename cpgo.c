@@ -20,7 +20,7 @@ static const struct cmd_struct commands[] = {
 	{ "convert", cmd_convert, "turn a pprof profile into a compiler's profile format" },
 	{ "diff", cmd_diff, "compare two profiles per function (what a release changed)" },
 	{ "help", cmd_help, "show help for cpgo or a subcommand" },
-	{ "import", cmd_import, "turn a Linux perf profile into a pprof profile for PGO" },
+	{ "import", cmd_import, "turn a perf or gperftools profile into a pprof profile for PGO" },
 	{ "layout", cmd_layout, "print the call graph and function order for the linker" },
 	{ "merge", cmd_merge, "merge pprof profiles (weighted, duration-normalized)" },
 	{ "record", cmd_record, "profile a program run and write a pprof profile" },
