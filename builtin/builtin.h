@@ -37,5 +37,7 @@ int usage_error(const char *cmd, const char *fmt, ...) __attribute__((format(pri
 int usage_help(const char *usage);
 /* The usage error for the option getopt_long refused with '?' or ':' (c); returns 2. */
 int usage_option_error(const char *cmd, int c, char **argv, const struct option *longopts);
+/* A count option's value: 0..100000000; -1 when it is not one. */
+int parse_count_arg(const char *s, long *out);
 
 #endif

@@ -36,16 +36,6 @@ static double pct(int64_t v, int64_t total)
 	return total ? 100.0 * (double)v / (double)total : 0.0;
 }
 
-static int parse_count(const char *s, long *out)
-{
-	char *end;
-	long v = strtol(s, &end, 10);
-	if (!*s || *end || v < 0 || v > 100000000)
-		return -1;
-	*out = v;
-	return 0;
-}
-
 static void print_report(const struct cpgo_check_report *r, size_t limit)
 {
 	size_t n, shown = 0;
@@ -130,7 +120,7 @@ int cmd_check(int argc, char **argv)
 							    "got '%s'", optarg);
 			break;
 		case 'n':
-			if (parse_count(optarg, &limit) < 0)
+			if (parse_count_arg(optarg, &limit) < 0)
 				return usage_error("check", "-n needs a count (0 = all), got '%s'",
 						   optarg);
 			break;

@@ -31,16 +31,6 @@ static const char usage[] =
 	"  --sample-type TYPE  compare TYPE ('cpu' or 'cpu/nanoseconds'); default:\n"
 	"                      OLD's default type, else its last one\n";
 
-static int parse_count(const char *s, long *out)
-{
-	char *end;
-	long v = strtol(s, &end, 10);
-	if (!*s || *end || v < 0 || v > 100000000)
-		return -1;
-	*out = v;
-	return 0;
-}
-
 static void pct(char *out, size_t size, double share)
 {
 	snprintf(out, size, "%.2f%%", share * 100.0);
@@ -101,7 +91,7 @@ int cmd_diff(int argc, char **argv)
 			fputs(usage, stdout);
 			return 0;
 		case 'n':
-			if (parse_count(optarg, &limit) < 0)
+			if (parse_count_arg(optarg, &limit) < 0)
 				return usage_error("diff", "-n needs a count (0 = all), got '%s'",
 						   optarg);
 			break;

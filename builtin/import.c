@@ -145,44 +145,39 @@ int cmd_import(int argc, char **argv)
 		ret = die_lib("import");
 		goto cleanup;
 	}
+	memset(&st, 0, sizeof(st));
 	if (cpgo_gperf_is_cpu_profile(in.buf, in.len)) {
 		struct cpgo_gperf_stats gs;
 		if (cpgo_gperf_import(&p, in.buf, in.len, name, NULL, &gs) < 0) {
 			ret = die_lib("import");
 			goto cleanup;
 		}
-		have_p = 1;
-		cpgo_buf_release(&in);
-		if (cpgo_profile_write(&p, out) < 0) {
-			ret = die_lib("import");
-			goto cleanup;
-		}
-		fprintf(stderr, "cpgo import: wrote %s: %lld gperftools samples, %zu stacks, "
-				"%zu functions\n", strcmp(out, "-") ? out : "<stdout>",
-			(long long)gs.n_samples, p.n_sample, p.n_function);
-		ret = 0;
-		goto cleanup;
-	}
-	if (cpgo_perf_is_data(in.buf, in.len)) {
-		if (!strcmp(path, "-")) {
-			ret = report("import", "perf.data on standard input: give its file name, or "
-					       "pipe 'perf script --show-mmap-events' instead");
-			goto cleanup;
-		}
-		cpgo_buf_release(&in);
-		if (run_perf_script(perf, path, &text) < 0) {
-			ret = die_lib("import");
-			goto cleanup;
-		}
+		st.n_samples = (size_t)gs.n_samples;
+		st.event = "gperftools";
 	} else {
-		text = in;
-		cpgo_buf_init(&in);
-	}
-	if (cpgo_perf_import_script(&p, text.buf ? text.buf : "", text.len, name, &po, &st) < 0) {
-		ret = die_lib("import");
-		goto cleanup;
+		if (cpgo_perf_is_data(in.buf, in.len)) {
+			if (!strcmp(path, "-")) {
+				ret = report("import", "perf.data on standard input: give its file "
+						       "name, or pipe 'perf script --show-mmap-events'");
+				goto cleanup;
+			}
+			cpgo_buf_release(&in);
+			if (run_perf_script(perf, path, &text) < 0) {
+				ret = die_lib("import");
+				goto cleanup;
+			}
+		} else {
+			text = in;
+			cpgo_buf_init(&in);
+		}
+		if (cpgo_perf_import_script(&p, text.buf ? text.buf : "", text.len, name, &po,
+					    &st) < 0) {
+			ret = die_lib("import");
+			goto cleanup;
+		}
 	}
 	have_p = 1;
+	cpgo_buf_release(&in);
 	cpgo_buf_release(&text);
 	if (cpgo_profile_write(&p, out) < 0) {
 		ret = die_lib("import");

@@ -13,32 +13,11 @@ if [ -z "$LIBPROFILER" ]; then
 	exit
 fi
 
-cat >g.c <<'EOF_C'
-#include <stdio.h>
-static inline unsigned long mix(unsigned long x)
-{
-	x ^= x >> 7;
-	return x * 0x9e3779b97f4a7c15ul;
-}
-
-__attribute__((noinline)) unsigned long hot(unsigned long n)
-{
-	unsigned long s = 0;
-	for (unsigned long i = 0; i < n; i++)
-		s += mix(s + i) >> 3;
-	return s;
-}
-
-int main(void)
-{
-	printf("%lu\n", hot(600000000));
-	return 0;
-}
-EOF_C
+cp "$WORKLOADS/inlhot.c" g.c
 
 test_expect_success 'a real gperftools CPU profile' '
 	clang-19 -O2 -g -fno-omit-frame-pointer -o g g.c &&
-	CPUPROFILE=g.prof CPUPROFILE_FREQUENCY=500 LD_PRELOAD=$LIBPROFILER ./g >/dev/null &&
+	CPUPROFILE=g.prof CPUPROFILE_FREQUENCY=500 LD_PRELOAD=$LIBPROFILER ./g 600000000 >/dev/null &&
 	test -s g.prof
 '
 
