@@ -104,12 +104,11 @@ int cmd_check(int argc, char **argv)
 	int c, vi, ret = 1, have_p = 0;
 	char *end;
 
-	optind = 1;
-	while ((c = getopt_long(argc, argv, "hn:", opts, NULL)) != -1) {
+	optind = 0;
+	while ((c = getopt_long(argc, argv, ":hn:", opts, NULL)) != -1) {
 		switch (c) {
 		case 'h':
-			fputs(usage, stdout);
-			return 0;
+			return usage_help(usage);
 		case 'b':
 			binary = optarg;
 			break;
@@ -128,7 +127,7 @@ int cmd_check(int argc, char **argv)
 			want = optarg;
 			break;
 		default:
-			return usage_error("check", "unknown option '%s'", argv[optind - 1]);
+			return usage_option_error("check", c, argv, opts);
 		}
 	}
 	if (argc - optind != 1)

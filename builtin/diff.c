@@ -84,12 +84,11 @@ int cmd_diff(int argc, char **argv)
 	long limit = 20;
 	size_t n_show;
 
-	optind = 1;
-	while ((c = getopt_long(argc, argv, "hn:", opts, NULL)) != -1) {
+	optind = 0;
+	while ((c = getopt_long(argc, argv, ":hn:", opts, NULL)) != -1) {
 		switch (c) {
 		case 'h':
-			fputs(usage, stdout);
-			return 0;
+			return usage_help(usage);
 		case 'n':
 			if (parse_count_arg(optarg, &limit) < 0)
 				return usage_error("diff", "-n needs a count (0 = all), got '%s'",
@@ -101,7 +100,7 @@ int cmd_diff(int argc, char **argv)
 			want = optarg;
 			break;
 		default:
-			return usage_error("diff", "unknown option '%s'", argv[optind - 1]);
+			return usage_option_error("diff", c, argv, opts);
 		}
 	}
 	if (argc - optind != 2)

@@ -3,18 +3,15 @@
  * file. A perf.data file is read through `perf script` run as a child;
  * `perf script` text and gperftools CPU profiles are read directly.
  */
-#include <errno.h>
 #include <getopt.h>
-#include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
 #include "builtin.h"
 #include "util/buf.h"
 #include "util/error.h"
+#include "util/run-command.h"
 #include "elf/gperf_import.h"
 #include "elf/perf_import.h"
 
@@ -44,59 +41,37 @@ static const char usage[] =
 /* Runs `perf script` on `path` and collects its output into `out`. */
 static int run_perf_script(const char *perf, const char *path, struct cpgo_buf *out)
 {
-	char *argv[] = { (char *)perf, "script", "-i", (char *)path,
-			 "-F", "pid,tid,time,period,event,ip,sym,dso", "--show-mmap-events",
-			 "--no-inline", NULL };
-	posix_spawn_file_actions_t fa;
-	int fds[2], status, err, ret = -1;
-	pid_t pid;
-	char chunk[65536];
-	ssize_t n;
+	static const char *const args[] = { "script", "-F", "pid,tid,time,period,event,ip,sym,dso",
+					    "--show-mmap-events", "--no-inline", "-i" };
+	struct cpgo_child c = CPGO_CHILD_INIT;
+	int rc, ret = -1;
 
-	if (pipe(fds) < 0)
-		return error_errno("pipe");
-	posix_spawn_file_actions_init(&fa);
-	posix_spawn_file_actions_adddup2(&fa, fds[1], STDOUT_FILENO);
-	posix_spawn_file_actions_addclose(&fa, fds[0]);
-	posix_spawn_file_actions_addclose(&fa, fds[1]);
-	err = posix_spawnp(&pid, perf, &fa, NULL, argv, environ);
-	posix_spawn_file_actions_destroy(&fa);
-	close(fds[1]);
-	if (err) {
-		close(fds[0]);
-		if (err == ENOENT)
-			return error("%s: '%s' not found: install perf (linux-perf), or give cpgo "
-				     "import the text of 'perf script --show-mmap-events'", path, perf);
-		return error("%s: cannot run %s: %s", path, perf, strerror(err));
+	c.no_stdin = 1;
+	if (cpgo_strvec_push(&c.args, perf) < 0 ||
+	    cpgo_strvec_pushv(&c.args, (char *const *)args, sizeof(args) / sizeof(args[0])) < 0 ||
+	    cpgo_strvec_push(&c.args, path) < 0)
+		goto cleanup;
+	rc = cpgo_run_command_capture(&c, out, IMPORT_MAX_TEXT);
+	if (rc < 0) {
+		/* run-command's error names the program; the fix is ours to add. */
+		char why[512];
+		snprintf(why, sizeof(why), "%s", cpgo_last_error());
+		error("%s (install perf, linux-perf on Debian, or give cpgo import the text of "
+		      "'perf script --show-mmap-events')", why);
+		goto cleanup;
 	}
-	for (;;) {
-		n = read(fds[0], chunk, sizeof(chunk));
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			break;
-		if (out->len + (size_t)n > IMPORT_MAX_TEXT) {
-			error("%s: perf script output is over %llu bytes", path,
-			      (unsigned long long)IMPORT_MAX_TEXT);
-			goto wait;
-		}
-		if (cpgo_buf_add(out, chunk, (size_t)n) < 0)
-			goto wait;
+	if (rc) {
+		error("%s: '%s script' failed (exit %d); its message is above", path, perf, rc);
+		goto cleanup;
 	}
-	if (n < 0) {
-		error_errno("%s: reading perf script output", path);
-		goto wait;
+	if (out->len >= IMPORT_MAX_TEXT) {
+		error("%s: perf script output is over %llu bytes", path,
+		      (unsigned long long)IMPORT_MAX_TEXT);
+		goto cleanup;
 	}
 	ret = 0;
-wait:
-	close(fds[0]);
-	while (waitpid(pid, &status, 0) < 0)
-		if (errno != EINTR)
-			return error_errno("waitpid");
-	if (ret == 0 && !(WIFEXITED(status) && WEXITSTATUS(status) == 0))
-		ret = error("%s: '%s script' failed (%s %d); its message is above", path, perf,
-			    WIFEXITED(status) ? "exit" : "signal",
-			    WIFEXITED(status) ? WEXITSTATUS(status) : WTERMSIG(status));
+cleanup:
+	cpgo_child_release(&c);
 	return ret;
 }
 
@@ -116,12 +91,11 @@ int cmd_import(int argc, char **argv)
 	const char *out = "cpgo.pprof", *perf = "perf", *path, *name;
 	int c, ret = 1, have_p = 0;
 
-	optind = 1;
-	while ((c = getopt_long(argc, argv, "ho:", opts, NULL)) != -1) {
+	optind = 0;
+	while ((c = getopt_long(argc, argv, ":ho:", opts, NULL)) != -1) {
 		switch (c) {
 		case 'h':
-			fputs(usage, stdout);
-			return 0;
+			return usage_help(usage);
 		case 'o':
 			out = optarg;
 			break;
@@ -132,7 +106,7 @@ int cmd_import(int argc, char **argv)
 			perf = optarg;
 			break;
 		default:
-			return usage_error("import", "unknown option '%s'", argv[optind - 1]);
+			return usage_option_error("import", c, argv, opts);
 		}
 	}
 	if (argc - optind != 1)

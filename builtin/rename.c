@@ -48,12 +48,11 @@ int cmd_rename(int argc, char **argv)
 	char origin[64];
 
 	cpgo_rename_init(&r);
-	optind = 1;
-	while ((c = getopt_long(argc, argv, "ho:", opts, NULL)) != -1) {
+	optind = 0;
+	while ((c = getopt_long(argc, argv, ":ho:", opts, NULL)) != -1) {
 		switch (c) {
 		case 'h':
-			fputs(usage, stdout);
-			ret = 0;
+			ret = usage_help(usage);
 			goto cleanup;
 		case 'o':
 			out = optarg;
@@ -68,7 +67,7 @@ int cmd_rename(int argc, char **argv)
 			allow_merge = 1;
 			break;
 		default:
-			ret = usage_error("rename", "unknown option '%s'", argv[optind - 1]);
+			ret = usage_option_error("rename", c, argv, opts);
 			goto cleanup;
 		}
 	}

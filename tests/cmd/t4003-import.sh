@@ -119,7 +119,7 @@ test_expect_success 'errors: not perf output, another event, no perf' '
 	test_must_fail cpgo import -o j.pprof junk.txt 2>err && cat err && grep -q "junk.txt:1: not perf script output" err &&
 	! test -e j.pprof &&
 	test_must_fail cpgo import --event cycles -o j.pprof g.txt 2>err && grep -q "no samples of event .cycles." err &&
-	test_must_fail cpgo import --perf /nonexistent/perf -o j.pprof g.data 2>err && grep -q "not found" err &&
+	test_must_fail cpgo import --perf /nonexistent/perf -o j.pprof g.data 2>err && grep -q "/nonexistent/perf.*install perf" err &&
 	printf "p 1/1 1.000000: 250000 cpu-clock:\n\tzz hot (/x)\n" >badframe.txt &&
 	test_must_fail cpgo import -o j.pprof badframe.txt 2>err && grep -q "badframe.txt:2:" err &&
 	rc=0 && cpgo import 2>err || rc=$? && test $rc = 2 &&
