@@ -372,6 +372,27 @@ static int set_types(struct imp *m, const char *ev, size_t len)
 	return 0;
 }
 
+/* The time stamp of a sample line: a token "DIGITS.DIGITS:". */
+static int is_time(const char *tok, const char *end)
+{
+	const char *d = tok;
+	while (d < end && isdigit((unsigned char)*d))
+		d++;
+	return d > tok && d < end && *d == '.' && end[-1] == ':' && end - d > 2;
+}
+
+static int is_header(const char *line)
+{
+	const char *s = line, *tok;
+	while (*(s = skip_ws(s))) {
+		tok = s;
+		s += strcspn(s, " \t");
+		if (is_time(tok, s))
+			return 1;
+	}
+	return 0;
+}
+
 /*
  * A sample's first line: "[COMM] PID[/TID] [CPU] TIME: [PERIOD] EVENT: [ADDR SYM (DSO)]".
  * TIME is the first token "digits.digits:"; COMM may hold spaces.
@@ -388,10 +409,7 @@ static int parse_header(struct imp *m, const char *line)
 		tok = s;
 		s += strcspn(s, " \t");
 		if (!time_tok) {
-			const char *d = tok;
-			while (d < s && isdigit((unsigned char)*d))
-				d++;
-			if (d > tok && d < s && *d == '.' && s[-1] == ':' && s - d > 2) {
+			if (is_time(tok, s)) {
 				time_tok = tok;
 				pid_tok = prev;
 			}
@@ -488,7 +506,8 @@ static int parse_lines(struct imp *m, char *text)
 				return -1;
 			continue;
 		}
-		if ((*line == ' ' || *line == '\t') && m->in_sample) {
+		/* perf pads the pid, so a header may start with blanks too: its time stamp tells. */
+		if ((*line == ' ' || *line == '\t') && m->in_sample && !is_header(line)) {
 			if (parse_frame(m, line) < 0)
 				return -1;
 			continue;

@@ -302,6 +302,14 @@ static int check_merges(struct cpgo_profile *p, const unsigned char *live, const
 		b = &p->functions[i];
 		if (same_origin(p, a, b))
 			continue;
+		/* Name the renamed function first, so the message reads the same every run. */
+		if (!strcmp(cpgo_profile_str(p, a->name), k.name) &&
+		    (strcmp(cpgo_profile_str(p, b->name), k.name) ||
+		     strcmp(cpgo_profile_str(p, a->name), cpgo_profile_str(p, b->name)) > 0)) {
+			const struct cpgo_function *t = a;
+			a = b;
+			b = t;
+		}
 		if (!allow_merge) {
 			error("%s: the renames would merge '%s' (%s) and '%s' (%s) into '%s' (%s); both "
 			      "have samples, so their profiles would add up. If the refactoring merged "

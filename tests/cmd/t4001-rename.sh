@@ -3,6 +3,11 @@
 # program; exact, glob and file renames; merges refused unless asked; the
 # output validates, round-trips through go tool pprof and is never half-written.
 . "$(dirname "$0")/lib.sh"
+if ! use_plain_libcpgo; then
+	test_skip "cpgo record needs a libcpgo.so without sanitizers (make all in build/ first)"
+	test_done
+	exit
+fi
 
 cat >net.c <<'EOF_C'
 #include <stdlib.h>

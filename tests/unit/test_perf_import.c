@@ -92,9 +92,12 @@ static void test_import(void **state)
 	/* A sample without a call graph: its frame on the header line. */
 	cpgo_buf_addf(&t, "prog with spaces 42/43 [001] 2.000000: 250000 cpu-clock:  %llx perf_leaf "
 			  "(%s)\n", leaf, exe);
+	/* perf pads the pid: a sample line may start with blanks, right after another. */
+	cpgo_buf_addf(&t, "   42/42  3.000000:     250000 cpu-clock:  %llx perf_leaf (%s)\n", leaf,
+		      exe);
 
 	assert_int_equal(cpgo_perf_import_script(&p, t.buf, t.len, "t.txt", NULL, &st), 0);
-	assert_int_equal(st.n_samples, 4);
+	assert_int_equal(st.n_samples, 5);
 	assert_int_equal(st.n_other_event, 1);
 	assert_int_equal(st.n_mmaps, 1);
 	assert_int_equal(st.n_frames_guessed, 0);
@@ -105,13 +108,14 @@ static void test_import(void **state)
 	assert_string_equal(cpgo_profile_str(&p, p.sample_type[1].unit), "nanoseconds");
 	assert_string_equal(cpgo_profile_str(&p, p.period_type.type), "cpu");
 	assert_int_equal(p.period, 250000);
-	assert_int_equal(p.duration_nanos, 1000000000);
+	assert_int_equal(p.duration_nanos, 2000000000);
 	/* Three stacks: [kernel] leaf caller (three samples), leaf alone. */
 	assert_int_equal(p.n_sample, 2);
 	assert_int_equal(p.samples[0].n_loc, 3);
 	assert_int_equal(cpgo_sample_values(&p, 0)[0], 3);
 	assert_int_equal(cpgo_sample_values(&p, 0)[1], 750000);
 	assert_int_equal(p.samples[1].n_loc, 1);
+	assert_int_equal(cpgo_sample_values(&p, 1)[0], 2);
 	assert_int_equal(p.mappings[0].memory_start, map_start);
 	assert_int_equal(fn_start(&p, "perf_leaf"), leaf_line);
 	assert_int_equal(fn_start(&p, "perf_caller"), caller_line);

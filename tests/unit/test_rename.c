@@ -139,8 +139,8 @@ static void test_merge_check(void **state)
 	cpgo_rename_init(&r);
 	assert_int_equal(cpgo_rename_add(&r, "net_write=net_read", "t"), 0);
 	assert_int_equal(cpgo_rename_apply(&p, &r, 0, "prof", &st), -1);
-	assert_non_null(strstr(cpgo_last_error(), "would merge 'net_read' (/src/net.c) and "
-						  "'net_write' (/src/net.c)"));
+	assert_non_null(strstr(cpgo_last_error(), "would merge 'net_write' (/src/net.c) and "
+						  "'net_read' (/src/net.c) into 'net_read'"));
 	assert_string_equal(fn_name(&p, 1), "net_write");
 	assert_int_equal(cpgo_rename_apply(&p, &r, 1, "prof", &st), 0);
 	assert_string_equal(fn_name(&p, 1), "net_read");
