@@ -16,11 +16,15 @@ struct cmd_struct {
 
 static const struct cmd_struct commands[] = {
 	{ "cc", cmd_cc, "compile C with the profile in default.pgo (drop-in CC)" },
+	{ "check", cmd_check, "show how much of a profile still matches a binary's code" },
 	{ "convert", cmd_convert, "turn a pprof profile into a compiler's profile format" },
+	{ "diff", cmd_diff, "compare two profiles per function (what a release changed)" },
 	{ "help", cmd_help, "show help for cpgo or a subcommand" },
+	{ "import", cmd_import, "turn a perf or gperftools profile into a pprof profile for PGO" },
 	{ "layout", cmd_layout, "print the call graph and function order for the linker" },
 	{ "merge", cmd_merge, "merge pprof profiles (weighted, duration-normalized)" },
 	{ "record", cmd_record, "profile a program run and write a pprof profile" },
+	{ "rename", cmd_rename, "rename functions and files in a profile after a refactoring" },
 	{ "top", cmd_top, "show the functions that use the most CPU" },
 	{ "validate", cmd_validate, "check that a profile can drive PGO" },
 	{ "version", cmd_version, "show cpgo's version, or which profile built a binary" },

@@ -16,6 +16,10 @@ int cmd_record(int argc, char **argv);
 int cmd_convert(int argc, char **argv);
 int cmd_cc(int argc, char **argv);
 int cmd_layout(int argc, char **argv);
+int cmd_diff(int argc, char **argv);
+int cmd_rename(int argc, char **argv);
+int cmd_check(int argc, char **argv);
+int cmd_import(int argc, char **argv);
 
 /*
  * builtin/usage.c: what every subcommand prints. Options are parsed with
@@ -33,5 +37,7 @@ int usage_error(const char *cmd, const char *fmt, ...) __attribute__((format(pri
 int usage_help(const char *usage);
 /* The usage error for the option getopt_long refused with '?' or ':' (c); returns 2. */
 int usage_option_error(const char *cmd, int c, char **argv, const struct option *longopts);
+/* A count option's value: 0..100000000; -1 when it is not one. */
+int parse_count_arg(const char *s, long *out);
 
 #endif

@@ -30,16 +30,6 @@ static const char usage[] =
 	"  --sample-type TYPE  report TYPE ('cpu' or 'cpu/nanoseconds'); default:\n"
 	"                      the profile's default type, else its last one\n";
 
-static int parse_count(const char *s, long *out)
-{
-	char *end;
-	long v = strtol(s, &end, 10);
-	if (!*s || *end || v < 0 || v > 100000000)
-		return -1;
-	*out = v;
-	return 0;
-}
-
 int cmd_top(int argc, char **argv)
 {
 	const char *path = NULL, *want = NULL, *name;
@@ -64,7 +54,7 @@ int cmd_top(int argc, char **argv)
 	while ((opt = getopt_long(argc, argv, ":n:h", longopts, NULL)) != -1) {
 		switch (opt) {
 		case 'n':
-			if (parse_count(optarg, &limit) < 0)
+			if (parse_count_arg(optarg, &limit) < 0)
 				return usage_error("top", "-n needs a count (0 = all), got '%s'", optarg);
 			break;
 		case 'c':

@@ -3,9 +3,11 @@
  * they refuse an option (after getopt_long). Builtins use only this, never
  * cpgo.c, which only holds the command table.
  */
+#include <errno.h>
 #include <getopt.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "builtin.h"
@@ -66,4 +68,17 @@ int usage_option_error(const char *cmd, int c, char **argv, const struct option 
 		    longopts->has_arg == no_argument)
 			return usage_error(cmd, "option '--%s' takes no value", longopts->name);
 	return usage_error(cmd, "unknown option '%s'", arg);
+}
+
+int parse_count_arg(const char *s, long *out)
+{
+	char *end;
+	long v;
+
+	errno = 0;
+	v = strtol(s, &end, 10);
+	if (!*s || *end || errno || v < 0 || v > 100000000)
+		return -1;
+	*out = v;
+	return 0;
 }

@@ -384,6 +384,8 @@ static int parse_impl(struct cpgo_profile *p, const unsigned char *in, size_t le
 		error("%s: empty file, not a pprof profile", name);
 		goto cleanup;
 	}
+	if (cpgo_pprof_foreign_format(in, len, name) < 0)
+		goto cleanup;
 	if (len >= 2 && in[0] == 0x1f && in[1] == 0x8b) {
 		if (cpgo_pprof_gunzip(in, len, name, limit, &raw) < 0)
 			goto cleanup;

@@ -94,4 +94,7 @@ void cpgo_pprof_gzstream_init(struct cpgo_pprof_gzstream *s, struct cpgo_buf *ou
 struct cpgo_buf *cpgo_pprof_gzstream_flush(struct cpgo_pprof_gzstream *s, int final);
 void cpgo_pprof_gzstream_release(struct cpgo_pprof_gzstream *s);
 
+/* -1 (error set, naming `name` and the `cpgo import` to run) for perf.data, perf script or gperftools input. */
+int cpgo_pprof_foreign_format(const unsigned char *in, size_t len, const char *name);
+
 #endif

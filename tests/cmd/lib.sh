@@ -50,6 +50,17 @@ build_test_tool() { # OUT SRC
 		"$CPGO_BUILD/libcpgo-core.a" $(cat "$CPGO_BUILD/link-libs")
 }
 
+# For tests that need real profiles from `cpgo record`: a sanitized
+# libcpgo.so cannot be preloaded into an uninstrumented program, so under a
+# sanitized build record uses the plain build's library. Returns 1 when
+# there is none (the caller skips).
+use_plain_libcpgo() {
+	nm -D "$CPGO_BUILD/libcpgo.so" 2>/dev/null | grep -q __asan_init || return 0
+	local plain=$CPGO_ROOT/build/libcpgo.so
+	[ -e "$plain" ] && ! nm -D "$plain" | grep -q __asan_init || return 1
+	export CPGO_LIB=$plain
+}
+
 test_skip() {
 	test_count=$((test_count + 1))
 	echo "ok $test_count - # SKIP $1"

@@ -1,0 +1,440 @@
+/*
+ * Matching a profile against a binary's DWARF (elf/check.h).
+ */
+#include "elf/check.h"
+#include "elf/symbolize.h"
+#include "util/buf.h"
+#include "util/error.h"
+#include "util/hash.h"
+#include "util/hashmap.h"
+
+#include <elfutils/libdw.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+/* Inline depth kept per address; deeper frames are rare and only add callers. */
+#define CHECK_MAX_FRAMES 64
+
+/* One function of either side, keyed by name and the base name of its file. */
+struct tab_fn {
+	const char *name, *file;
+	int64_t start;
+	int64_t *lines; /* BIN: its code lines, sorted, unique */
+	size_t n_lines, alloc_lines;
+	int64_t flat, cum, flat_in_range;
+	size_t last_sample; /* sample index + 1 that last added to cum */
+	long peer;          /* profile side: the BIN function, -1 none */
+	unsigned looked : 1; /* profile side: peer is known */
+	unsigned used : 1;   /* BIN side: some profile function matched it */
+};
+
+struct tab {
+	struct tab_fn *fns;
+	size_t n, alloc;
+	struct cpgo_hashmap map;
+};
+
+struct check_priv {
+	struct tab bin, prof;
+};
+
+static const char *base_name(const char *path)
+{
+	const char *s = strrchr(path, '/');
+	return s ? s + 1 : path;
+}
+
+struct fn_key {
+	const char *name, *file;
+};
+
+static uint32_t key_hash(const char *name, const char *file)
+{
+	return (uint32_t)cpgo_hash_fin(
+		cpgo_hash_str(cpgo_hash_str(CPGO_HASH_SEED, name), base_name(file)));
+}
+
+static int fn_eq(const void *ctx, size_t pos, const void *k)
+{
+	const struct tab_fn *f = (const struct tab_fn *)ctx + pos;
+	const struct fn_key *key = k;
+	return !strcmp(f->name, key->name) && !strcmp(base_name(f->file), base_name(key->file));
+}
+
+static long tab_find(const struct tab *t, const char *name, const char *file)
+{
+	struct fn_key k = { name, file };
+	size_t pos;
+	if (!t->map.s)
+		return -1;
+	if (!cpgo_hashmap_pos(&t->map, cpgo_hashmap_find(&t->map, key_hash(name, file), fn_eq,
+							   t->fns, &k), &pos))
+		return -1;
+	return (long)pos;
+}
+
+/* Finds or adds (name, file); the first nonzero start line sticks. */
+static long tab_get(struct tab *t, const char *name, const char *file, int64_t start)
+{
+	struct fn_key k = { name, file };
+	uint32_t h = key_hash(name, file);
+	size_t slot, pos;
+
+	if (cpgo_hashmap_reserve(&t->map) < 0)
+		return -1;
+	slot = cpgo_hashmap_find(&t->map, h, fn_eq, t->fns, &k);
+	if (!cpgo_hashmap_pos(&t->map, slot, &pos)) {
+		if (CPGO_GROW(t->fns, t->alloc, t->n + 1) < 0)
+			return -1;
+		pos = t->n++;
+		memset(&t->fns[pos], 0, sizeof(t->fns[pos]));
+		t->fns[pos].name = name;
+		t->fns[pos].file = file;
+		t->fns[pos].peer = -1;
+		if (cpgo_hashmap_set(&t->map, slot, h, pos) < 0)
+			return -1;
+	}
+	if (!t->fns[pos].start)
+		t->fns[pos].start = start;
+	return (long)pos;
+}
+
+static void tab_release(struct tab *t)
+{
+	for (size_t i = 0; i < t->n; i++)
+		free(t->fns[i].lines);
+	free(t->fns);
+	cpgo_hashmap_release(&t->map);
+	memset(t, 0, sizeof(*t));
+}
+
+static int cmp_u64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+	return x < y ? -1 : x > y;
+}
+
+static int cmp_i64(const void *a, const void *b)
+{
+	int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+	return x < y ? -1 : x > y;
+}
+
+/* Every address that starts a line-table row of the file's DWARF, sorted, unique. */
+static int row_addresses(const char *path, uint64_t **out, size_t *n_out)
+{
+	uint64_t *a = NULL;
+	size_t n = 0, alloc = 0;
+	Dwarf *dw = NULL;
+	Dwarf_CU *cu = NULL;
+	Dwarf_Die cudie;
+	uint8_t unit_type;
+	Dwarf_Half version;
+	int fd, ret = -1;
+
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return error_errno("%s: cannot open", path);
+	dw = dwarf_begin(fd, DWARF_C_READ);
+	if (!dw) {
+		error("%s: cannot read DWARF: %s", path, dwarf_errmsg(-1));
+		goto cleanup;
+	}
+	while (dwarf_get_units(dw, cu, &cu, &version, &unit_type, &cudie, NULL) == 0) {
+		Dwarf_Lines *lines;
+		size_t nl;
+		if (dwarf_getsrclines(&cudie, &lines, &nl) != 0)
+			continue;
+		for (size_t i = 0; i < nl; i++) {
+			Dwarf_Line *l = dwarf_onesrcline(lines, i);
+			Dwarf_Addr addr;
+			bool end = false;
+			if (!l || dwarf_lineendsequence(l, &end) != 0 || end ||
+			    dwarf_lineaddr(l, &addr) != 0 || !addr)
+				continue;
+			if (CPGO_GROW(a, alloc, n + 1) < 0)
+				goto cleanup;
+			a[n++] = addr;
+		}
+	}
+	if (n) {
+		size_t k = 1;
+		qsort(a, n, sizeof(*a), cmp_u64);
+		for (size_t i = 1; i < n; i++)
+			if (a[i] != a[k - 1])
+				a[k++] = a[i];
+		n = k;
+	}
+	*out = a;
+	*n_out = n;
+	a = NULL;
+	ret = 0;
+cleanup:
+	free(a);
+	if (dw)
+		dwarf_end(dw);
+	close(fd);
+	return ret;
+}
+
+/* The binary's functions and their code lines, from every row address symbolized. */
+static int load_binary(struct tab *t, struct sym_dso *d, const char *binary)
+{
+	struct sym_frame fr[CHECK_MAX_FRAMES];
+	const char *dbg = sym_dso_debug_path(d);
+	uint64_t *addrs = NULL;
+	size_t n_addr = 0;
+	int ret = -1;
+
+	if (!dbg)
+		return error("%s: no DWARF debug info, so nothing to match lines with (build with -g, "
+			     "or install its debug package)", binary);
+	if (row_addresses(dbg, &addrs, &n_addr) < 0)
+		return -1;
+	if (!n_addr) {
+		error("%s: its DWARF (%s) has no line table (build with -g, not -gline-tables-only "
+		      "stripped)", binary, dbg);
+		goto cleanup;
+	}
+	for (size_t i = 0; i < n_addr; i++) {
+		int n = sym_dso_lookup(d, addrs[i], fr, CHECK_MAX_FRAMES);
+		if (n < 0)
+			goto cleanup;
+		for (int j = 0; j < n; j++) {
+			long f;
+			struct tab_fn *fn;
+			if (!fr[j].name || !*fr[j].name)
+				continue;
+			f = tab_get(t, fr[j].name, fr[j].file ? fr[j].file : "", fr[j].start_line);
+			if (f < 0)
+				goto cleanup;
+			fn = &t->fns[f];
+			if (fr[j].line <= 0)
+				continue;
+			if (CPGO_GROW(fn->lines, fn->alloc_lines, fn->n_lines + 1) < 0)
+				goto cleanup;
+			fn->lines[fn->n_lines++] = fr[j].line;
+		}
+	}
+	for (size_t i = 0; i < t->n; i++) {
+		struct tab_fn *fn = &t->fns[i];
+		size_t k = 1;
+		if (fn->n_lines < 2)
+			continue;
+		qsort(fn->lines, fn->n_lines, sizeof(*fn->lines), cmp_i64);
+		for (size_t j = 1; j < fn->n_lines; j++)
+			if (fn->lines[j] != fn->lines[k - 1])
+				fn->lines[k++] = fn->lines[j];
+		fn->n_lines = k;
+	}
+	ret = 0;
+cleanup:
+	free(addrs);
+	return ret;
+}
+
+static int has_line(const struct tab_fn *f, int64_t line)
+{
+	return bsearch(&line, f->lines, f->n_lines, sizeof(*f->lines), cmp_i64) != NULL;
+}
+
+/* Is the location in the binary's code: the profile's main mapping, or one of its name? */
+static int in_program(const struct cpgo_profile *p, const struct cpgo_location *l,
+		      const char *binary)
+{
+	const struct cpgo_mapping *m;
+	if (!l->mapping_id)
+		return 1;
+	m = cpgo_profile_mapping(p, l->mapping_id);
+	if (!m || m == &p->mappings[0])
+		return 1;
+	return !strcmp(base_name(cpgo_profile_str(p, m->filename)), base_name(binary));
+}
+
+/* The profile function of a frame, its BIN peer looked up once; -2 for a dangling id. */
+static long prof_fn(struct check_priv *pv, const struct cpgo_profile *p, uint64_t fn_id)
+{
+	const struct cpgo_function *f = cpgo_profile_function(p, fn_id);
+	struct tab_fn *pf;
+	long i;
+	if (!f)
+		return -2;
+	i = tab_get(&pv->prof, cpgo_profile_str(p, f->name), cpgo_profile_str(p, f->filename),
+		    f->start_line);
+	if (i < 0)
+		return -1;
+	pf = &pv->prof.fns[i];
+	if (!pf->looked) {
+		pf->looked = 1;
+		pf->peer = tab_find(&pv->bin, pf->name, pf->file);
+		if (pf->peer >= 0)
+			pv->bin.fns[pf->peer].used = 1;
+	}
+	return i;
+}
+
+static int account(struct cpgo_check_report *r, struct check_priv *pv, struct cpgo_profile *p,
+		   int vi, const char *binary)
+{
+	for (size_t i = 0; i < p->n_sample; i++) {
+		const struct cpgo_sample *s = &p->samples[i];
+		int64_t v = cpgo_sample_values(p, i)[vi];
+		const struct cpgo_location *leaf;
+		const struct cpgo_line *ln;
+		struct tab_fn *pf, *bf;
+		int64_t start;
+		long f;
+
+		if (!v || !s->n_loc)
+			continue;
+		leaf = cpgo_profile_location(p, p->sample_locs[s->loc_off]);
+		if (!leaf || !in_program(p, leaf, binary)) {
+			r->other += v;
+			continue;
+		}
+		r->total += v;
+		for (size_t j = 0; j < s->n_loc; j++) {
+			const struct cpgo_location *l =
+				cpgo_profile_location(p, p->sample_locs[s->loc_off + j]);
+			if (!l || !in_program(p, l, binary))
+				continue;
+			for (size_t k = 0; k < l->n_line; k++) {
+				if ((f = prof_fn(pv, p, p->lines[l->line_off + k].function_id)) == -1)
+					return -1;
+				if (f < 0)
+					continue;
+				pf = &pv->prof.fns[f];
+				if (pf->last_sample != i + 1) {
+					pf->cum += v;
+					pf->last_sample = i + 1;
+				}
+			}
+		}
+		if (!leaf->n_line)
+			continue; /* unsymbolized: counted, never found */
+		ln = &p->lines[leaf->line_off];
+		if ((f = prof_fn(pv, p, ln->function_id)) == -1)
+			return -1;
+		if (f < 0)
+			continue;
+		pf = &pv->prof.fns[f];
+		pf->flat += v;
+		if (pf->peer < 0)
+			continue;
+		bf = &pv->bin.fns[pf->peer];
+		/* This sample's own start line: merged profiles may hold several. */
+		start = cpgo_profile_function(p, ln->function_id)->start_line;
+		r->found += v;
+		if (start && bf->start && start != bf->start)
+			r->moved += v;
+		/* Line 0 (compiler-made code) has no offset to be wrong about. */
+		if (!ln->line || (start && bf->start && has_line(bf, bf->start + ln->line - start))) {
+			r->in_range += v;
+			pf->flat_in_range += v;
+		}
+	}
+	return 0;
+}
+
+static int by_flat(const void *pa, const void *pb)
+{
+	const struct cpgo_check_fn *a = pa, *b = pb;
+	int c;
+	if (a->flat != b->flat)
+		return a->flat > b->flat ? -1 : 1;
+	if (a->cum != b->cum)
+		return a->cum > b->cum ? -1 : 1;
+	if ((c = strcmp(a->name, b->name)))
+		return c;
+	return strcmp(a->file, b->file);
+}
+
+static int by_name(const void *pa, const void *pb)
+{
+	const struct cpgo_check_new *a = pa, *b = pb;
+	int c = strcmp(a->name, b->name);
+	return c ? c : strcmp(a->file, b->file);
+}
+
+static int fill(struct cpgo_check_report *r, struct check_priv *pv)
+{
+	for (size_t i = 0; i < pv->prof.n; i++) {
+		const struct tab_fn *pf = &pv->prof.fns[i];
+		struct cpgo_check_fn *o;
+		if (CPGO_GROW(r->fns, r->alloc_fn, r->n_fn + 1) < 0)
+			return -1;
+		o = &r->fns[r->n_fn++];
+		memset(o, 0, sizeof(*o));
+		o->name = pf->name;
+		o->file = pf->file;
+		o->prof_start = pf->start;
+		o->flat = pf->flat;
+		o->cum = pf->cum;
+		o->flat_in_range = pf->flat_in_range;
+		o->found = pf->peer >= 0;
+		o->bin_start = pf->peer >= 0 ? pv->bin.fns[pf->peer].start : 0;
+	}
+	if (r->n_fn)
+		qsort(r->fns, r->n_fn, sizeof(*r->fns), by_flat);
+	for (size_t i = 0; i < pv->bin.n; i++) {
+		const struct tab_fn *bf = &pv->bin.fns[i];
+		struct cpgo_check_new *o;
+		if (!bf->n_lines)
+			continue;
+		r->n_bin_fn++;
+		if (bf->used)
+			continue;
+		if (CPGO_GROW(r->new_fns, r->alloc_new, r->n_new + 1) < 0)
+			return -1;
+		o = &r->new_fns[r->n_new++];
+		o->name = bf->name;
+		o->file = bf->file;
+		o->start_line = bf->start;
+	}
+	if (r->n_new)
+		qsort(r->new_fns, r->n_new, sizeof(*r->new_fns), by_name);
+	return 0;
+}
+
+int cpgo_check_binary(struct cpgo_profile *p, int vi, const char *binary,
+		      const char *debug_dir, struct cpgo_check_report *out)
+{
+	struct check_priv *pv;
+
+	memset(out, 0, sizeof(*out));
+	if (vi < 0 || (size_t)vi >= p->n_sample_type)
+		return error("no such sample type (index %d)", vi);
+	if (cpgo_profile_index(p) < 0)
+		return -1;
+	pv = calloc(1, sizeof(*pv));
+	if (!pv)
+		return error("out of memory");
+	cpgo_hashmap_init(&pv->bin.map, "binary functions");
+	cpgo_hashmap_init(&pv->prof.map, "profile functions");
+	out->priv = pv;
+	if (sym_dso_open(&out->dso, binary, debug_dir) < 0 ||
+	    load_binary(&pv->bin, out->dso, binary) < 0 ||
+	    account(out, pv, p, vi, binary) < 0 || fill(out, pv) < 0) {
+		cpgo_check_release(out);
+		return -1;
+	}
+	return 0;
+}
+
+void cpgo_check_release(struct cpgo_check_report *r)
+{
+	struct check_priv *pv = r->priv;
+	if (pv) {
+		tab_release(&pv->bin);
+		tab_release(&pv->prof);
+		free(pv);
+	}
+	if (r->dso)
+		sym_dso_close(r->dso);
+	free(r->fns);
+	free(r->new_fns);
+	memset(r, 0, sizeof(*r));
+}
