@@ -11,7 +11,7 @@
 #include "builtin.h"
 #include "util/error.h"
 #include "elf/check.h"
-#include "pprof/merge.h"
+#include "pprof/source.h"
 #include "pprof/report.h"
 
 static const char usage[] =
@@ -138,12 +138,12 @@ int cmd_check(int argc, char **argv)
 					    "the current code)");
 	path = argv[optind];
 	name = strcmp(path, "-") ? path : "<stdin>";
-	if (cpgo_merge_read_input(&p, path, NULL) < 0) {
+	if (cpgo_source_read(&p, path, NULL) < 0) {
 		ret = die_lib("check");
 		goto cleanup;
 	}
 	have_p = 1;
-	vi = want ? cpgo_report_value_index(&p, want, name) : cpgo_profile_pgo_value_index(&p, name);
+	vi = want ? cpgo_report_value_index(&p, want, name) : cpgo_profile_cpu_index(&p, name);
 	if (vi < 0 || cpgo_check_binary(&p, vi, binary, NULL, &r) < 0) {
 		ret = die_lib("check");
 		goto cleanup;

@@ -12,7 +12,7 @@
 #include "builtin.h"
 #include "util/error.h"
 #include "pprof/diff.h"
-#include "pprof/merge.h"
+#include "pprof/source.h"
 #include "pprof/report.h"
 
 static const char usage[] =
@@ -59,7 +59,7 @@ static void where(const struct cpgo_diff_row *r)
 static int read_one(struct cpgo_profile *p, const char *path, const char *want, int *vi)
 {
 	const char *name = strcmp(path, "-") ? path : "<stdin>";
-	if (cpgo_merge_read_input(p, path, NULL) < 0)
+	if (cpgo_source_read(p, path, NULL) < 0)
 		return -1;
 	if ((*vi = cpgo_report_value_index(p, want, name)) < 0) {
 		cpgo_profile_release(p);

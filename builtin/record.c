@@ -10,8 +10,8 @@
 #include "util/run-command.h"
 #include "pprof/profile.h"
 #include "pprof/meta.h"
+#include "elf/elfinspect.h"
 
-#include <elf.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
@@ -78,7 +78,8 @@ static int check_binary(const char *path)
 {
 	unsigned char hdr[64];
 	struct stat st;
-	int fd, ret = -1, has_interp = 0;
+	struct cpgo_elf_info info;
+	int fd, ret = -1;
 	ssize_t n;
 
 	fd = open(path, O_RDONLY | O_CLOEXEC);
@@ -102,34 +103,12 @@ static int check_binary(const char *path)
 		ret = 0; /* a script: its interpreter gets profiled */
 		goto cleanup;
 	}
-	if (n < (ssize_t)sizeof(Elf32_Ehdr) || memcmp(hdr, ELFMAG, SELFMAG)) {
+	if (cpgo_elf_inspect(path, &info) < 0) {
+		cpgo_clear_error();
 		error("%s: not an ELF executable or a script", path);
 		goto cleanup;
 	}
-	if (hdr[EI_CLASS] == ELFCLASS64 && n >= (ssize_t)sizeof(Elf64_Ehdr)) {
-		Elf64_Ehdr eh;
-		memcpy(&eh, hdr, sizeof(eh));
-		for (unsigned i = 0; i < eh.e_phnum; i++) {
-			Elf64_Phdr ph;
-			if (pread(fd, &ph, sizeof(ph), (off_t)(eh.e_phoff + (uint64_t)i * eh.e_phentsize)) !=
-			    sizeof(ph))
-				break;
-			if (ph.p_type == PT_INTERP)
-				has_interp = 1;
-		}
-	} else if (hdr[EI_CLASS] == ELFCLASS32) {
-		Elf32_Ehdr eh;
-		memcpy(&eh, hdr, sizeof(eh));
-		for (unsigned i = 0; i < eh.e_phnum; i++) {
-			Elf32_Phdr ph;
-			if (pread(fd, &ph, sizeof(ph), (off_t)(eh.e_phoff + (uint64_t)i * eh.e_phentsize)) !=
-			    sizeof(ph))
-				break;
-			if (ph.p_type == PT_INTERP)
-				has_interp = 1;
-		}
-	}
-	if (!has_interp) {
+	if (!info.has_interp) {
 		error("%s: is statically linked, so LD_PRELOAD cannot load libcpgo into it. Link it "
 		      "dynamically, or link it with -lcpgo (libcpgo.a) and set CPGO_PROFILE", path);
 		goto cleanup;

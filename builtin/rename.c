@@ -9,7 +9,7 @@
 
 #include "builtin.h"
 #include "util/error.h"
-#include "pprof/merge.h"
+#include "pprof/source.h"
 #include "pprof/rename.h"
 
 static const char usage[] =
@@ -93,7 +93,7 @@ int cmd_rename(int argc, char **argv)
 		goto cleanup;
 	}
 	name = strcmp(path, "-") ? path : "<stdin>";
-	if (cpgo_merge_read_input(&p, path, NULL) < 0) {
+	if (cpgo_source_read(&p, path, NULL) < 0) {
 		ret = die_lib("rename");
 		goto cleanup;
 	}

@@ -6,6 +6,8 @@
 #include "elf/symbolize.h"
 #include "util/buf.h"
 #include "util/error.h"
+#include "util/hash.h"
+#include "util/hashmap.h"
 #include "pprof/profile.h"
 
 #include <stdlib.h>
@@ -20,9 +22,9 @@ struct symbolize_file {
 	struct sym_dso *dso; /* NULL: could not be opened, don't retry */
 };
 
+/* A function's identity: what pprof shows of it. */
 struct symbolize_fkey {
 	int64_t name, system_name, filename, start_line;
-	uint64_t id; /* 0: empty slot */
 };
 
 struct symbolize_ctx {
@@ -33,93 +35,89 @@ struct symbolize_ctx {
 	struct sym_dso **map_dso; /* per mapping index */
 	uint64_t *map_ids;        /* mapping ids sorted, with their index */
 	size_t *map_idx;
-	struct symbolize_fkey *ftab;
-	size_t ftab_size, ftab_used;
+	struct cpgo_hashmap functions; /* positions in p->functions, by symbolize_fkey */
 	uint64_t next_function_id;
 };
 
-static uint64_t fkey_hash(int64_t a, int64_t b, int64_t c, int64_t d)
+static uint32_t fkey_hash(const struct symbolize_fkey *k)
 {
-	uint64_t h = 0x9e3779b97f4a7c15ull;
-	int64_t v[4] = { a, b, c, d };
+	uint64_t h = CPGO_HASH_SEED;
 
-	for (int i = 0; i < 4; i++) {
-		h ^= (uint64_t)v[i];
-		h *= 0xff51afd7ed558ccdull;
-		h ^= h >> 32;
-	}
-	return h;
+	h = cpgo_hash_mix(h, (uint64_t)k->name);
+	h = cpgo_hash_mix(h, (uint64_t)k->system_name);
+	h = cpgo_hash_mix(h, (uint64_t)k->filename);
+	h = cpgo_hash_mix(h, (uint64_t)k->start_line);
+	return (uint32_t)cpgo_hash_fin(h);
 }
 
-static struct symbolize_fkey *fkey_slot(struct symbolize_fkey *tab, size_t size, int64_t n,
-					int64_t s, int64_t f, int64_t l)
+static int fkey_eq(const void *ctx, size_t pos, const void *key)
 {
-	size_t i = fkey_hash(n, s, f, l) & (size - 1);
+	const struct cpgo_function *f = &((const struct cpgo_profile *)ctx)->functions[pos];
+	const struct symbolize_fkey *k = key;
 
-	for (;;) {
-		struct symbolize_fkey *k = &tab[i];
-		if (!k->id || (k->name == n && k->system_name == s && k->filename == f &&
-			       k->start_line == l))
-			return k;
-		i = (i + 1) & (size - 1);
-	}
+	return f->name == k->name && f->system_name == k->system_name &&
+	       f->filename == k->filename && f->start_line == k->start_line;
 }
 
-static int fkey_put(struct symbolize_ctx *c, int64_t n, int64_t s, int64_t f, int64_t l,
-		    uint64_t id)
+/*
+ * The slot of the function with key k (found: *pos set, returns 1) or the
+ * empty slot it goes to (returns 0); -1 on error. Reserves first so the
+ * empty slot stays valid for one insertion.
+ */
+static int fkey_find(struct symbolize_ctx *c, const struct symbolize_fkey *k, uint32_t hash,
+		     size_t *slot, size_t *pos)
 {
-	struct symbolize_fkey *k;
+	if (cpgo_hashmap_reserve(&c->functions) < 0)
+		return -1;
+	*slot = cpgo_hashmap_find(&c->functions, hash, fkey_eq, c->p, k);
+	return cpgo_hashmap_pos(&c->functions, *slot, pos);
+}
 
-	if ((c->ftab_used + 1) * 2 > c->ftab_size) {
-		size_t nsize = c->ftab_size ? c->ftab_size * 2 : 1024;
-		struct symbolize_fkey *nt;
+/* Indexes the functions the profile already has; the first of duplicates wins. */
+static int index_functions(struct symbolize_ctx *c)
+{
+	struct cpgo_profile *p = c->p;
 
-		if (nsize > SIZE_MAX / sizeof(*nt))
-			return error("function table too large");
-		nt = calloc(nsize, sizeof(*nt));
-		if (!nt)
-			return error("out of memory growing the function table");
-		for (size_t i = 0; i < c->ftab_size; i++) {
-			struct symbolize_fkey *o = &c->ftab[i];
-			if (o->id)
-				*fkey_slot(nt, nsize, o->name, o->system_name, o->filename,
-					   o->start_line) = *o;
-		}
-		free(c->ftab);
-		c->ftab = nt;
-		c->ftab_size = nsize;
+	if (cpgo_hashmap_reserve_n(&c->functions, p->n_function) < 0)
+		return -1;
+	for (size_t i = 0; i < p->n_function; i++) {
+		const struct cpgo_function *f = &p->functions[i];
+		struct symbolize_fkey k = { f->name, f->system_name, f->filename, f->start_line };
+		uint32_t h = fkey_hash(&k);
+		size_t slot, pos;
+		int r = fkey_find(c, &k, h, &slot, &pos);
+
+		if (r < 0 || (!r && cpgo_hashmap_set(&c->functions, slot, h, i) < 0))
+			return -1;
 	}
-	k = fkey_slot(c->ftab, c->ftab_size, n, s, f, l);
-	if (k->id)
-		return 0; /* keep the first of duplicate functions */
-	*k = (struct symbolize_fkey){ n, s, f, l, id };
-	c->ftab_used++;
 	return 0;
 }
 
 static uint64_t function_id(struct symbolize_ctx *c, const struct sym_frame *fr)
 {
 	struct cpgo_profile *p = c->p;
-	int64_t n = cpgo_profile_intern(p, fr->name);
-	int64_t s = cpgo_profile_intern(p, fr->linkage_name ? fr->linkage_name : fr->name);
-	int64_t f = cpgo_profile_intern(p, fr->file ? fr->file : "");
-	struct symbolize_fkey *k;
+	struct symbolize_fkey k;
 	struct cpgo_function *fn;
+	size_t slot, pos;
+	uint32_t h;
+	int r;
 
-	if (n < 0 || s < 0 || f < 0)
+	k.name = cpgo_profile_intern(p, fr->name);
+	k.system_name = cpgo_profile_intern(p, fr->linkage_name ? fr->linkage_name : fr->name);
+	k.filename = cpgo_profile_intern(p, fr->file ? fr->file : "");
+	k.start_line = fr->start_line;
+	if (k.name < 0 || k.system_name < 0 || k.filename < 0)
 		return 0;
-	if (c->ftab_size) {
-		k = fkey_slot(c->ftab, c->ftab_size, n, s, f, fr->start_line);
-		if (k->id)
-			return k->id;
-	}
-	if (!cpgo_profile_add_function(p, fr->name, cpgo_profile_str(p, s), fr->file ? fr->file : "",
-				       fr->start_line))
+	h = fkey_hash(&k);
+	if ((r = fkey_find(c, &k, h, &slot, &pos)) != 0)
+		return r > 0 ? p->functions[pos].id : 0;
+	if (!cpgo_profile_add_function(p, fr->name, cpgo_profile_str(p, k.system_name),
+				       fr->file ? fr->file : "", fr->start_line))
 		return 0;
 	/* Ids from a decoded profile need not be 1..n: take one above all of them. */
 	fn = &p->functions[p->n_function - 1];
 	fn->id = c->next_function_id++;
-	if (fkey_put(c, n, s, f, fr->start_line, fn->id) < 0)
+	if (cpgo_hashmap_set(&c->functions, slot, h, p->n_function - 1) < 0)
 		return 0;
 	return fn->id;
 }
@@ -340,7 +338,7 @@ static int symbolize_location(struct symbolize_ctx *c, size_t li)
 
 int symbolize_profile(struct cpgo_profile *p, const struct symbolize_opts *opts)
 {
-	struct symbolize_ctx c = { .p = p };
+	struct symbolize_ctx c = { .p = p, .functions = CPGO_HASHMAP_INIT("function") };
 	int ret = -1;
 
 	c.debug_dir = opts && opts->debug_dir && *opts->debug_dir ? opts->debug_dir : "/usr/lib/debug";
@@ -353,11 +351,8 @@ int symbolize_profile(struct cpgo_profile *p, const struct symbolize_opts *opts)
 	if (setup_mappings(&c, opts) < 0)
 		goto cleanup;
 	repair_start_lines(&c);
-	for (size_t i = 0; i < p->n_function; i++) {
-		const struct cpgo_function *f = &p->functions[i];
-		if (fkey_put(&c, f->name, f->system_name, f->filename, f->start_line, f->id) < 0)
-			goto cleanup;
-	}
+	if (index_functions(&c) < 0)
+		goto cleanup;
 	for (size_t i = 0; i < p->n_location; i++)
 		if (symbolize_location(&c, i) < 0)
 			goto cleanup;
@@ -371,6 +366,6 @@ cleanup:
 	free(c.map_dso);
 	free(c.map_ids);
 	free(c.map_idx);
-	free(c.ftab);
+	cpgo_hashmap_release(&c.functions);
 	return ret;
 }
