@@ -67,6 +67,7 @@ static void print_stats(const struct llvmprof_stats *st)
 	share("  line 0", st->dropped_line0, all);
 	share("  no start line", st->dropped_no_start, all);
 	share("  other files or too deep", st->dropped_other, all);
+	share("  kernel time", st->dropped_kernel, all);
 	fprintf(stderr,
 		"start lines repaired: %zu\nfunctions without start line left out: %zu\n"
 		"profiled binary found by build id: %s\n"

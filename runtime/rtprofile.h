@@ -19,7 +19,7 @@
  * the kernel (the user frames below it are the call that entered the
  * kernel). Not code of the program: converters to a compiler's profile leave it out.
  */
-#define RTPROFILE_KERNEL_FRAME "[kernel]"
+#define RTPROFILE_KERNEL_FRAME CPGO_KERNEL_FRAME
 
 /* How the profile was collected. */
 struct rtprofile_meta {

@@ -44,6 +44,7 @@ struct llvmprof_stats {
 	uint64_t dropped_line0;    /* a frame at line 0 that no nearby line could stand for */
 	uint64_t dropped_no_start; /* function without a start line */
 	uint64_t dropped_other;    /* another file's function, or too deep an inline chain */
+	uint64_t dropped_kernel;   /* time in the kernel (a CPGO_KERNEL_FRAME leaf) */
 	size_t line0_remapped;     /* line-0 frames keyed at the nearest preceding line */
 	uint64_t line0_call_samples; /* call-target samples kept through a remapped frame */
 	size_t skid_protected;     /* lines left without a zero: a sample skidded past them */

@@ -24,7 +24,7 @@ static const struct lp_fn *line_fn(const struct lp_ctx *c, const struct cpgo_lin
 	return f ? &c->fn[f - c->p->functions] : NULL;
 }
 
-enum lp_drop { LP_KEEP, LP_DROP_UNKNOWN, LP_DROP_LINE0, LP_DROP_NO_START, LP_DROP_OTHER };
+enum lp_drop { LP_KEEP, LP_DROP_UNKNOWN, LP_DROP_LINE0, LP_DROP_NO_START, LP_DROP_OTHER, LP_DROP_KERNEL };
 
 /*
  * A location can be keyed when every frame has a name, a line and a start
@@ -44,6 +44,8 @@ static enum lp_drop loc_check(const struct lp_ctx *c, const struct cpgo_location
 		const struct lp_fn *f = line_fn(c, &c->p->lines[li]);
 		if (!f)
 			return LP_DROP_UNKNOWN;
+		if (f->kernel)
+			return LP_DROP_KERNEL;
 		if (f->start <= 0)
 			return LP_DROP_NO_START;
 		if (f->name < 0)
@@ -90,7 +92,7 @@ static int64_t loc_record(struct lp_ctx *c, const struct cpgo_location *loc, uin
 static void count_drop(struct lp_ctx *c, enum lp_drop why, uint64_t v)
 {
 	uint64_t *by[] = { NULL, &c->st.dropped_unknown, &c->st.dropped_line0,
-			   &c->st.dropped_no_start, &c->st.dropped_other };
+			   &c->st.dropped_no_start, &c->st.dropped_other, &c->st.dropped_kernel };
 	c->st.samples_dropped = lp_sat_add(c->st.samples_dropped, v);
 	*by[why] = lp_sat_add(*by[why], v);
 }
@@ -113,7 +115,11 @@ static int add_sample(struct lp_ctx *c, size_t si)
 		enum lp_drop why = loc_check(c, loc, k == 0);
 		int64_t r;
 
-		if (k == 0 && why != LP_KEEP) {
+		if (k == 0 && why == LP_DROP_KERNEL) {
+			/* The whole sample: kernel time says nothing of the calls that led to it. */
+			count_drop(c, why, v);
+			return 0;
+		} else if (k == 0 && why != LP_KEEP) {
 			count_drop(c, why, v);
 		} else if (k == 0) {
 			if ((r = loc_record(c, loc, v)) < 0)

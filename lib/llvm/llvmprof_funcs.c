@@ -95,7 +95,9 @@ int lp_fn_setup(struct lp_ctx *c)
 		c->fn[i].start = f->start_line;
 		c->fn[i].file = cpgo_profile_str(c->p, f->filename);
 		c->fn[i].keep_top = 1;
-		if (!*nm)
+		/* Kernel time is not the program's code: no profile, no call target. */
+		c->fn[i].kernel = cpgo_is_kernel_frame(nm);
+		if (!*nm || c->fn[i].kernel)
 			continue;
 		if (llvmprof_canonical_name(nm, &cn) < 0 || !cn.len)
 			continue;

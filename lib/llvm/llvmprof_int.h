@@ -122,7 +122,7 @@ struct lp_fn {
 	int64_t name; /* into the model's names, -1 = unusable */
 	int64_t start;
 	const char *file;
-	unsigned outer_used : 1, keep_top : 1, needs_start : 2;
+	unsigned outer_used : 1, keep_top : 1, needs_start : 2, kernel : 1;
 };
 
 struct lp_ctx {

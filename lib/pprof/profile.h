@@ -14,6 +14,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "util/buf.h"
 
@@ -193,5 +194,17 @@ static inline const int64_t *cpgo_sample_values(const struct cpgo_profile *p, si
  * this. Returns the index, or -1 with an error naming the types present.
  */
 int cpgo_profile_cpu_index(const struct cpgo_profile *p, const char *name);
+
+/*
+ * Time a thread spent in the kernel is booked on a leaf frame of this name
+ * under the calling site (as perf's [kernel.kallsyms] and Go's syscall
+ * frames): visible to people, left out of compiler profiles.
+ */
+#define CPGO_KERNEL_FRAME "[kernel]"
+static inline int cpgo_is_kernel_frame(const char *name)
+{
+	/* perf names its kernel objects "[kernel.kallsyms]", "[kernel.vmlinux]". */
+	return name[0] == '[' && !strncmp(name, "[kernel", 7) && (name[7] == ']' || name[7] == '.');
+}
 
 #endif

@@ -142,4 +142,28 @@ test_expect_success '--to=gcc is not supported yet; bad flags are usage errors' 
 	test_must_fail cpgo convert 2>err && grep -q "which profile" err
 '
 
+# libcpgo books time in the kernel on a "[kernel]" leaf (perf import: "[kernel.kallsyms]"):
+# people see it, the compiler must not (it is not the program's code).
+test_expect_success 'kernel time is left out: no samples, no call target, counted in --stats' '
+	cat >kspec <<-\EOS &&
+	type samples count
+	fn 1 main main.c 10
+	fn 2 work main.c 20
+	fn 3 [kernel] - 0
+	fn 4 [kernel.kallsyms] - 0
+	loc 1 0 0x1000 1:12
+	loc 2 0 0x2000 2:22
+	loc 3 0 0 3:0
+	loc 4 0 0 4:0
+	sample 30 @ 2 1
+	sample 50 @ 3 2 1
+	sample 20 @ 4 1
+	EOS
+	./mkprof k.pb.gz <kspec &&
+	cpgo convert --text --stats -o k.txt k.pb.gz 2>stats &&
+	! grep -q kernel k.txt &&
+	grep -q "^work:30:" k.txt && grep -qx " 2: 0 work:30" k.txt &&
+	grep -q "kernel time: 70 (70.0% of samples)" stats
+'
+
 test_done
