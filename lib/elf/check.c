@@ -246,6 +246,13 @@ static int in_program(const struct cpgo_profile *p, const struct cpgo_location *
 		      const char *binary)
 {
 	const struct cpgo_mapping *m;
+	if (l->n_line) {
+		const struct cpgo_function *f =
+			cpgo_profile_function(p, p->lines[l->line_off + l->n_line - 1].function_id);
+		/* Time in the kernel is another binary's, whatever the mapping says. */
+		if (f && cpgo_is_kernel_frame(cpgo_profile_str(p, f->name)))
+			return 0;
+	}
 	if (!l->mapping_id)
 		return 1;
 	m = cpgo_profile_mapping(p, l->mapping_id);
