@@ -12,6 +12,15 @@
 #include <stdlib.h>
 #include <string.h>
 
+void sym_tree_free(struct sym_tree *t)
+{
+	if (!t)
+		return;
+	free(t->nodes);
+	free(t->ranges);
+	free(t);
+}
+
 static int index_subprogram(struct sym_dso *d, Dwarf_Die *die, Dwarf_Off cu_off)
 {
 	struct sym_func *f;

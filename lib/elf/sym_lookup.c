@@ -12,15 +12,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-void sym_tree_free(struct sym_tree *t)
-{
-	if (!t)
-		return;
-	free(t->nodes);
-	free(t->ranges);
-	free(t);
-}
-
 static int tree_add_node(struct sym_dso *d, struct sym_tree *t, Dwarf_Die *die, uint32_t parent,
 			 uint32_t *idx)
 {

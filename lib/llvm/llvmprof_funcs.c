@@ -26,38 +26,6 @@ static int is_source_ext(const char *path)
 	return 0;
 }
 
-/* How many trailing path components two paths share ("./" and "//" ignored). */
-int lp_path_suffix_score(const char *a, const char *b)
-{
-	const char *ea = a + strlen(a), *eb = b + strlen(b);
-	int score = 0;
-
-	for (;;) {
-		const char *sa, *sb;
-		while (ea > a && ea[-1] == '/')
-			ea--;
-		while (eb > b && eb[-1] == '/')
-			eb--;
-		for (sa = ea; sa > a && sa[-1] != '/'; sa--)
-			;
-		for (sb = eb; sb > b && sb[-1] != '/'; sb--)
-			;
-		if (ea - sa == 1 && *sa == '.') {
-			ea = sa;
-			continue;
-		}
-		if (eb - sb == 1 && *sb == '.') {
-			eb = sb;
-			continue;
-		}
-		if (sa == ea || sb == eb || ea - sa != eb - sb || memcmp(sa, sb, (size_t)(ea - sa)))
-			return score;
-		score++;
-		ea = sa;
-		eb = sb;
-	}
-}
-
 int lp_mark_sampled(struct lp_ctx *c)
 {
 	if (!(c->loc_sampled = calloc(c->p->n_location ? c->p->n_location : 1, 1)))

@@ -11,32 +11,12 @@
 #include <string.h>
 
 /* Strings are copied into chunks of this size, so a profile costs few mallocs. */
-#define ARENA_CHUNK (256 * 1024)
 
 static uint64_t next_id(uint64_t *max, size_t n)
 {
 	if (*max < n)
 		*max = n;
 	return ++*max;
-}
-
-char *cpgo_pprof_arena_alloc(struct cpgo_profile_priv *pv, size_t n)
-{
-	struct arena_chunk *c = pv->arena;
-	if (!c || c->size - c->used < n) {
-		size_t size = n > ARENA_CHUNK ? n : ARENA_CHUNK;
-		c = malloc(sizeof(*c) + size);
-		if (!c) {
-			error("out of memory for the string table");
-			return NULL;
-		}
-		c->next = pv->arena;
-		c->used = 0;
-		c->size = size;
-		pv->arena = c;
-	}
-	c->used += n;
-	return c->data + c->used - n;
 }
 
 int cpgo_profile_init(struct cpgo_profile *p)

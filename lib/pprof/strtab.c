@@ -16,6 +16,28 @@ struct str_key {
 	size_t len;
 };
 
+/* Strings are copied into chunks of this size, freed together with the profile. */
+#define ARENA_CHUNK (256 * 1024)
+
+char *cpgo_pprof_arena_alloc(struct cpgo_profile_priv *pv, size_t n)
+{
+	struct arena_chunk *c = pv->arena;
+	if (!c || c->size - c->used < n) {
+		size_t size = n > ARENA_CHUNK ? n : ARENA_CHUNK;
+		c = malloc(sizeof(*c) + size);
+		if (!c) {
+			error("out of memory for the string table");
+			return NULL;
+		}
+		c->next = pv->arena;
+		c->used = 0;
+		c->size = size;
+		pv->arena = c;
+	}
+	c->used += n;
+	return c->data + c->used - n;
+}
+
 static int str_eq(const void *ctx, size_t pos, const void *key)
 {
 	const struct cpgo_profile *p = ctx;
