@@ -78,7 +78,7 @@ static void print_stats(const struct llvmprof_stats *st)
 	fprintf(stderr, "skid-protected lines (no zero): %zu\n", st->skid_protected);
 	share("  samples just after them", st->skid_samples, all);
 	fprintf(stderr, "line-0 frames remapped to a nearby line: %zu\n", st->line0_remapped);
-	share("  call-target samples through them", st->line0_call_samples, all);
+	share("  samples with a call target through them", st->line0_call_samples, all);
 	fprintf(stderr, "symbol list: %zu\nother files' functions left out: %zu\n"
 		"ambiguous names left out: %zu\n",
 		st->symbol_list, st->other_tu_dropped, st->ambiguous_dropped);

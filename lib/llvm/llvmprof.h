@@ -46,7 +46,7 @@ struct llvmprof_stats {
 	uint64_t dropped_other;    /* another file's function, or too deep an inline chain */
 	uint64_t dropped_kernel;   /* time in the kernel (a CPGO_KERNEL_FRAME leaf) */
 	size_t line0_remapped;     /* line-0 frames keyed at the nearest preceding line */
-	uint64_t line0_call_samples; /* call-target samples kept through a remapped frame */
+	uint64_t line0_call_samples; /* samples with a call target kept through a remapped frame */
 	size_t skid_protected;     /* lines left without a zero: a sample skidded past them */
 	uint64_t skid_samples;     /* samples at the addresses that protected them */
 };

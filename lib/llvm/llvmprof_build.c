@@ -102,6 +102,7 @@ static int add_sample(struct lp_ctx *c, size_t si)
 	const struct cpgo_sample *s = &c->p->samples[si];
 	int64_t raw = cpgo_sample_values(c->p, si)[c->vi];
 	const struct lp_fn *callee = NULL; /* the previous (callee) frame's outermost function */
+	int through_line0 = 0; /* a call target of this sample came through a remapped frame */
 	uint64_t v;
 
 	if (raw <= 0)
@@ -132,13 +133,15 @@ static int add_sample(struct lp_ctx *c, size_t si)
 			if ((r = loc_record(c, loc, 0)) < 0 ||
 			    lp_tgt_add(&c->m, (size_t)r, (uint32_t)callee->name, v) < 0)
 				return -1;
-			if (c->line_remapped[loc->line_off])
-				c->st.line0_call_samples = lp_sat_add(c->st.line0_call_samples, v);
+			through_line0 |= c->line_remapped[loc->line_off] != 0;
 		}
 		callee = NULL;
 		if (loc && loc->n_line)
 			callee = line_fn(c, &c->p->lines[loc->line_off + loc->n_line - 1]);
 	}
+	/* Once per sample, so the share is of samples, not of frames. */
+	if (through_line0)
+		c->st.line0_call_samples = lp_sat_add(c->st.line0_call_samples, v);
 	return 0;
 }
 
