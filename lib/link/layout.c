@@ -184,12 +184,11 @@ static int match_score(const struct cpgo_layout_node *n, const struct cpgo_elfsy
 	return score;
 }
 
-static const struct cpgo_elfsyms *sort_syms_ctx;
-
-static int cmp_sym_stem(const void *a, const void *b)
+static int cmp_sym_stem(const void *a, const void *b, void *ctx)
 {
-	const struct cpgo_elfsym *x = &sort_syms_ctx->syms[*(const size_t *)a];
-	const struct cpgo_elfsym *y = &sort_syms_ctx->syms[*(const size_t *)b];
+	const struct cpgo_elfsyms *syms = ctx;
+	const struct cpgo_elfsym *x = &syms->syms[*(const size_t *)a];
+	const struct cpgo_elfsym *y = &syms->syms[*(const size_t *)b];
 	size_t lx = stem_len(x->name), ly = stem_len(y->name);
 	int c = strncmp(x->name, y->name, lx < ly ? lx : ly);
 	return c ? c : (lx > ly) - (lx < ly);
@@ -211,8 +210,7 @@ static int resolve_in_binary(struct cpgo_layout *l, const char *binary)
 	}
 	for (size_t i = 0; i < syms.n; i++)
 		by_stem[i] = i;
-	sort_syms_ctx = &syms;
-	qsort(by_stem, syms.n, sizeof(*by_stem), cmp_sym_stem);
+	qsort_r(by_stem, syms.n, sizeof(*by_stem), cmp_sym_stem, &syms);
 	for (size_t i = 0; i < l->n_node; i++) {
 		struct cpgo_layout_node *n = &l->nodes[i];
 		size_t lo = 0, hi = syms.n, len = stem_len(n->symbol), best = (size_t)-1;
@@ -318,24 +316,21 @@ struct c3 {
 	size_t *best_caller;  /* node -> heaviest caller, or (size_t)-1 */
 };
 
-static const struct cpgo_layout *sort_layout_ctx;
-
-static int cmp_hotness(const void *a, const void *b)
+static int cmp_hotness(const void *a, const void *b, void *ctx)
 {
-	const struct cpgo_layout_node *x = &sort_layout_ctx->nodes[*(const size_t *)a];
-	const struct cpgo_layout_node *y = &sort_layout_ctx->nodes[*(const size_t *)b];
+	const struct cpgo_layout *l = ctx;
+	const struct cpgo_layout_node *x = &l->nodes[*(const size_t *)a];
+	const struct cpgo_layout_node *y = &l->nodes[*(const size_t *)b];
 	if (x->self != y->self)
 		return x->self > y->self ? -1 : 1;
 	return strcmp(x->symbol, y->symbol);
 }
 
-static const struct c3 *sort_c3_ctx;
-
 /* Denser clusters first; density compared as a cross product to stay exact. */
-static int cmp_density(const void *a, const void *b)
+static int cmp_density(const void *a, const void *b, void *ctx)
 {
 	size_t x = *(const size_t *)a, y = *(const size_t *)b;
-	const struct c3 *c = sort_c3_ctx;
+	const struct c3 *c = ctx;
 	unsigned __int128 dx = (unsigned __int128)c->samples[x] * c->size[y];
 	unsigned __int128 dy = (unsigned __int128)c->samples[y] * c->size[x];
 	if (dx != dy)
@@ -395,8 +390,7 @@ int cpgo_layout_c3(struct cpgo_layout *l)
 	for (size_t i = 0; i < n; i++)
 		if (listed[i])
 			hot[n_hot++] = i;
-	sort_layout_ctx = l;
-	qsort(hot, n_hot, sizeof(*hot), cmp_hotness);
+	qsort_r(hot, n_hot, sizeof(*hot), cmp_hotness, l);
 	for (size_t i = 0; i < n_hot; i++) {
 		size_t f = hot[i], p = c.best_caller[f], cf, cp;
 		uint64_t ms, mz;
@@ -423,8 +417,7 @@ int cpgo_layout_c3(struct cpgo_layout *l)
 	for (size_t i = 0; i < n_hot; i++)
 		if (c.cluster[hot[i]] == hot[i])
 			heads[n_heads++] = hot[i];
-	sort_c3_ctx = &c;
-	qsort(heads, n_heads, sizeof(*heads), cmp_density);
+	qsort_r(heads, n_heads, sizeof(*heads), cmp_density, &c);
 	for (size_t h = 0; h < n_heads; h++)
 		for (size_t m = heads[h]; m != (size_t)-1; m = c.next[m])
 			l->order[l->n_order++] = m;
@@ -443,17 +436,16 @@ cleanup:
 	return ret;
 }
 
-static const struct cpgo_layout *sort_edges_ctx;
-
-static int cmp_edge(const void *a, const void *b)
+static int cmp_edge(const void *a, const void *b, void *ctx)
 {
+	const struct cpgo_layout *nl = ctx;
 	const struct cpgo_layout_edge *x = a, *y = b;
 	int c;
 	if (x->weight != y->weight)
 		return x->weight > y->weight ? -1 : 1;
-	c = strcmp(sort_edges_ctx->nodes[x->caller].symbol, sort_edges_ctx->nodes[y->caller].symbol);
-	return c ? c : strcmp(sort_edges_ctx->nodes[x->callee].symbol,
-			      sort_edges_ctx->nodes[y->callee].symbol);
+	c = strcmp(nl->nodes[x->caller].symbol, nl->nodes[y->caller].symbol);
+	return c ? c : strcmp(nl->nodes[x->callee].symbol,
+			      nl->nodes[y->callee].symbol);
 }
 
 int cpgo_layout_write_edges(const struct cpgo_layout *l, struct cpgo_buf *out)
@@ -467,8 +459,7 @@ int cpgo_layout_write_edges(const struct cpgo_layout *l, struct cpgo_buf *out)
 	for (size_t i = 0; i < l->n_edge; i++)
 		if (l->nodes[l->edges[i].caller].found && l->nodes[l->edges[i].callee].found)
 			e[n++] = l->edges[i];
-	sort_edges_ctx = l;
-	qsort(e, n, sizeof(*e), cmp_edge);
+	qsort_r(e, n, sizeof(*e), cmp_edge, (void *)l);
 	for (size_t i = 0; i < n; i++)
 		if (cpgo_buf_addf(out, "%s %s %llu\n", l->nodes[e[i].caller].symbol,
 				  l->nodes[e[i].callee].symbol, (unsigned long long)e[i].weight) < 0)
