@@ -55,7 +55,7 @@ static void share(const char *what, uint64_t n, uint64_t all)
 		all ? 100.0 * (double)n / (double)all : 0.0);
 }
 
-static void print_stats(const struct llvmprof_stats *st)
+static void print_stats(const struct sprof_stats *st)
 {
 	uint64_t all = st->samples_used + st->samples_dropped;
 
@@ -105,7 +105,7 @@ int cmd_convert(int argc, char **argv)
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *cmd = "convert", *to = "llvm", *out = "-", *in = NULL;
-	struct llvmprof_stats st;
+	struct sprof_stats st;
 	struct llvmprof_opts o;
 	int stats = 0, no_binary = 0, c;
 
@@ -124,32 +124,32 @@ int cmd_convert(int argc, char **argv)
 			no_binary = 1;
 			break;
 		case 'z':
-			o.zero_lines = LLVMPROF_ON;
+			o.sp.zero_lines = SPROF_ON;
 			break;
 		case 'Z':
-			o.zero_lines = LLVMPROF_OFF;
+			o.sp.zero_lines = SPROF_OFF;
 			break;
 		case 'k':
-			o.skid = LLVMPROF_ON;
+			o.sp.skid = SPROF_ON;
 			break;
 		case 'K':
-			o.skid = LLVMPROF_OFF;
+			o.sp.skid = SPROF_OFF;
 			break;
 		case 'l':
 			if (!strcmp(optarg, "max"))
-				o.line_counts = LLVMPROF_LINES_MAX;
+				o.sp.line_counts = SPROF_LINES_MAX;
 			else if (!strcmp(optarg, "sum"))
-				o.line_counts = LLVMPROF_LINES_SUM;
+				o.sp.line_counts = SPROF_LINES_SUM;
 			else
 				return usage_error(cmd, "--line-counts is max or sum, not '%s'", optarg);
 			break;
 		case '0':
 			if (!strcmp(optarg, "calls"))
-				o.line0 = LLVMPROF_LINE0_CALLS;
+				o.sp.line0 = SPROF_LINE0_CALLS;
 			else if (!strcmp(optarg, "all"))
-				o.line0 = LLVMPROF_LINE0_ALL;
+				o.sp.line0 = SPROF_LINE0_ALL;
 			else if (!strcmp(optarg, "drop"))
-				o.line0 = LLVMPROF_LINE0_DROP;
+				o.sp.line0 = SPROF_LINE0_DROP;
 			else
 				return usage_error(cmd, "--line0 is all, calls or drop, not '%s'", optarg);
 			break;
@@ -157,13 +157,13 @@ int cmd_convert(int argc, char **argv)
 			to = optarg;
 			break;
 		case 'b':
-			o.binary = optarg;
+			o.sp.binary = optarg;
 			break;
 		case 's':
-			o.sample_type = optarg;
+			o.sp.sample_type = optarg;
 			break;
 		case 'f':
-			o.source_file = optarg;
+			o.sp.source_file = optarg;
 			break;
 		case 'o':
 			out = optarg;
@@ -191,8 +191,8 @@ int cmd_convert(int argc, char **argv)
 		return usage_error(cmd, "the ext-binary profile is not for a terminal: "
 					"pass -o FILE, or --text to read it");
 	if (stats)
-		o.stats = &st;
-	o.find_binary = !no_binary && !o.binary;
+		o.sp.stats = &st;
+	o.sp.find_binary = !no_binary && !o.sp.binary;
 	if (llvmprof_convert_file(in, out, &o) < 0)
 		return die_lib(cmd);
 	if (stats)

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Holds every #include of lib/, runtime/ and builtin/ to the layer order:
-#   util <- pprof <- elf <- llvm | gcc | link <- cc <- builtin
+#   util <- pprof <- elf <- sprof <- llvm | gcc | link <- cc <- builtin
 # A file may include its own layer and the layers below it; llvm and gcc are
 # siblings and never include each other; runtime/ uses util, pprof and elf
 # only. Fails naming the file, the line and the include that points up or
@@ -10,7 +10,7 @@ set -u
 cd "${1:-$(dirname "$0")/..}"
 rank() { # layer -> number; siblings share a rank and may not include each other
 	case $1 in
-	util) echo 1 ;; pprof) echo 2 ;; elf) echo 3 ;; llvm | gcc | link) echo 4 ;; cc) echo 5 ;;
+	util) echo 1 ;; pprof) echo 2 ;; elf) echo 3 ;; sprof) echo 4 ;; llvm | gcc | link) echo 5 ;; cc) echo 6 ;;
 	*) echo 0 ;;
 	esac
 }

@@ -69,7 +69,7 @@ static int llvm_convert(const void *data, size_t len, const char *name, const ch
 {
 	struct cpgo_profile p;
 	struct llvmprof_opts o;
-	struct llvmprof_stats st;
+	struct sprof_stats st;
 	size_t start = out->len;
 	int ret = -1;
 
@@ -77,10 +77,10 @@ static int llvm_convert(const void *data, size_t len, const char *name, const ch
 	memset(&o, 0, sizeof(o));
 	memset(&st, 0, sizeof(st));
 	/* Keeps same-named static functions of other files out of this TU's profile. */
-	o.source_file = source;
-	o.stats = &st;
+	o.sp.source_file = source;
+	o.sp.stats = &st;
 	/* Discriminators, zero counts and the symbol list when the profiled binary is here. */
-	o.find_binary = 1;
+	o.sp.find_binary = 1;
 	if (cpgo_profile_parse(&p, data, len, name, NULL) < 0)
 		return -1;
 	if (llvmprof_convert(&p, name, &o, out) < 0) {

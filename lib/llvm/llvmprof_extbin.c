@@ -57,7 +57,7 @@ static int cmp_u64_desc(const void *a, const void *b)
 }
 
 /* SampleProfileSummaryBuilder over every body record, then the detailed summary. */
-static int write_summary(const struct lp_model *c, struct cpgo_buf *b)
+static int write_summary(const struct sprof_model *c, struct cpgo_buf *b)
 {
 	uint64_t *counts = malloc((c->n_rec + 1) * sizeof(*counts));
 	uint64_t total = 0, max = 0, max_head = 0;
@@ -69,7 +69,7 @@ static int write_summary(const struct lp_model *c, struct cpgo_buf *b)
 		return error("%s: out of memory", c->pname);
 	for (size_t i = 0; i < c->n_rec; i++) {
 		counts[i] = c->rec[i].samples;
-		total = lp_sat_add(total, counts[i]);
+		total = sprof_sat_add(total, counts[i]);
 		if (counts[i] > max)
 			max = counts[i];
 	}
@@ -88,7 +88,7 @@ static int write_summary(const struct lp_model *c, struct cpgo_buf *b)
 		while (cur_sum < desired && it < c->n_rec) {
 			count = counts[it];
 			while (it < c->n_rec && counts[it] == count) {
-				cur_sum = lp_sat_add(cur_sum, count);
+				cur_sum = sprof_sat_add(cur_sum, count);
 				seen++;
 				it++;
 			}
@@ -102,20 +102,20 @@ cleanup:
 	return ret;
 }
 
-static int write_bin_body(const struct lp_model *c, size_t fi, const uint32_t *idx,
+static int write_bin_body(const struct sprof_model *c, size_t fi, const uint32_t *idx,
 			  struct cpgo_buf *b)
 {
-	const struct lp_fs *f = &c->fs[fi];
+	const struct sprof_fs *f = &c->fs[fi];
 
 	if (uleb(b, idx[f->name]) < 0 || uleb(b, f->total) < 0 || uleb(b, f->n_rec) < 0)
 		return -1;
 	for (size_t i = 0; i < f->n_rec; i++) {
-		const struct lp_rec *r = &c->rec[c->rec_order[f->rec_first + i]];
+		const struct sprof_rec *r = &c->rec[c->rec_order[f->rec_first + i]];
 		if (uleb(b, r->off) < 0 || uleb(b, r->disc) < 0 || uleb(b, r->samples) < 0 ||
 		    uleb(b, r->n_tgt) < 0)
 			return -1;
 		for (size_t t = 0; t < r->n_tgt; t++) {
-			const struct lp_tgt *g = &c->tgt[c->tgt_order[r->tgt_first + t]];
+			const struct sprof_tgt *g = &c->tgt[c->tgt_order[r->tgt_first + t]];
 			if (uleb(b, idx[g->name]) < 0 || uleb(b, g->count) < 0)
 				return -1;
 		}
@@ -133,11 +133,11 @@ static int write_bin_body(const struct lp_model *c, size_t fi, const uint32_t *i
 
 static int cmp_name_id(const void *a, const void *b, void *arg)
 {
-	const struct lp_model *c = arg;
+	const struct sprof_model *c = arg;
 	return strcmp(c->names[*(const uint32_t *)a], c->names[*(const uint32_t *)b]);
 }
 
-int lp_write_ext_binary(const struct lp_model *c, struct cpgo_buf *out)
+int lp_write_ext_binary(const struct sprof_model *c, struct cpgo_buf *out)
 {
 	enum { S_SUMMARY, S_NAMES, S_CSNAMES, S_OFFSETS, S_LBR, S_PSL, S_META, N_SEC };
 	static const uint64_t sec_type[N_SEC] = { SEC_PROF_SUMMARY,      SEC_NAME_TABLE,

@@ -10,9 +10,9 @@ static int put_loc(struct cpgo_buf *out, int indent, uint32_t off, uint32_t disc
 	return disc ? cpgo_buf_addf(out, ".%" PRIu32, disc) : 0;
 }
 
-static int write_text_fs(const struct lp_model *c, size_t fi, int indent, struct cpgo_buf *out)
+static int write_text_fs(const struct sprof_model *c, size_t fi, int indent, struct cpgo_buf *out)
 {
-	const struct lp_fs *f = &c->fs[fi];
+	const struct sprof_fs *f = &c->fs[fi];
 
 	if (cpgo_buf_addf(out, "%s:%" PRIu64, c->names[f->name], f->total) < 0)
 		return -1;
@@ -21,12 +21,12 @@ static int write_text_fs(const struct lp_model *c, size_t fi, int indent, struct
 	if (cpgo_buf_adds(out, "\n") < 0)
 		return -1;
 	for (size_t i = 0; i < f->n_rec; i++) {
-		const struct lp_rec *r = &c->rec[c->rec_order[f->rec_first + i]];
+		const struct sprof_rec *r = &c->rec[c->rec_order[f->rec_first + i]];
 		if (put_loc(out, indent + 1, r->off, r->disc) < 0 ||
 		    cpgo_buf_addf(out, ": %" PRIu64, r->samples) < 0)
 			return -1;
 		for (size_t t = 0; t < r->n_tgt; t++) {
-			const struct lp_tgt *g = &c->tgt[c->tgt_order[r->tgt_first + t]];
+			const struct sprof_tgt *g = &c->tgt[c->tgt_order[r->tgt_first + t]];
 			if (cpgo_buf_addf(out, " %s:%" PRIu64, c->names[g->name], g->count) < 0)
 				return -1;
 		}
@@ -42,7 +42,7 @@ static int write_text_fs(const struct lp_model *c, size_t fi, int indent, struct
 	return 0;
 }
 
-int lp_write_text(const struct lp_model *m, struct cpgo_buf *out)
+int lp_write_text(const struct sprof_model *m, struct cpgo_buf *out)
 {
 	for (size_t i = 0; i < m->n_top; i++)
 		if (write_text_fs(m, m->top_order[i], 0, out) < 0)

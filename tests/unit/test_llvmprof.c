@@ -43,7 +43,7 @@ static void sample(struct cpgo_profile *p, int64_t n, const uint64_t *locs, size
 static char *to_text(struct cpgo_profile *p, const char *source_file, const char *type)
 {
 	struct cpgo_buf out = CPGO_BUF_INIT;
-	struct llvmprof_opts o = { .text = 1, .source_file = source_file, .sample_type = type };
+	struct llvmprof_opts o = { .text = 1, .sp = { .source_file = source_file, .sample_type = type } };
 
 	if (llvmprof_convert(p, "test.pprof", &o, &out) < 0) {
 		cpgo_buf_release(&out);
@@ -238,7 +238,7 @@ static void test_ext_binary_header(void **state)
 	struct cpgo_profile p;
 	struct cpgo_buf out = CPGO_BUF_INIT;
 	struct llvmprof_opts o = { 0 };
-	struct llvmprof_stats st;
+	struct sprof_stats st;
 	uint64_t f, l;
 	/* ULEB128 of SPMagic(SPF_Ext_Binary), then version 103. */
 	static const unsigned char magic[] = { 0x84, 0xe4, 0xd0, 0xb1, 0xf4, 0xc9, 0x94, 0xa8, 0x53, 0x67 };
@@ -248,7 +248,7 @@ static void test_ext_binary_header(void **state)
 	f = cpgo_profile_add_function(&p, "f", "f", "x.c", 1);
 	l = loc1(&p, f, 2);
 	sample(&p, 5, &l, 1);
-	o.stats = &st;
+	o.sp.stats = &st;
 	assert_int_equal(llvmprof_convert(&p, "x", &o, &out), 0);
 	assert_true(out.len > sizeof(magic) + 8);
 	assert_memory_equal(out.buf, magic, sizeof(magic));
@@ -264,31 +264,31 @@ static void test_names_and_discriminators(void **state)
 	struct cpgo_buf b = CPGO_BUF_INIT;
 
 	(void)state;
-	assert_int_equal(llvmprof_canonical_name("foo.cold", &b), 0);
+	assert_int_equal(sprof_canonical_name("foo.cold", &b), 0);
 	assert_string_equal(b.buf, "foo");
-	assert_int_equal(llvmprof_canonical_name("foo.constprop.0.isra.1", &b), 0);
+	assert_int_equal(sprof_canonical_name("foo.constprop.0.isra.1", &b), 0);
 	assert_string_equal(b.buf, "foo");
-	assert_int_equal(llvmprof_canonical_name("foo.part.3.cold", &b), 0);
+	assert_int_equal(sprof_canonical_name("foo.part.3.cold", &b), 0);
 	assert_string_equal(b.buf, "foo");
-	assert_int_equal(llvmprof_canonical_name("foo.llvm.123456", &b), 0);
+	assert_int_equal(sprof_canonical_name("foo.llvm.123456", &b), 0);
 	assert_string_equal(b.buf, "foo");
-	assert_int_equal(llvmprof_canonical_name("my.part.x", &b), 0);
+	assert_int_equal(sprof_canonical_name("my.part.x", &b), 0);
 	assert_string_equal(b.buf, "my.part.x");
-	assert_int_equal(llvmprof_canonical_name(".cold", &b), 0);
+	assert_int_equal(sprof_canonical_name(".cold", &b), 0);
 	assert_string_equal(b.buf, ".cold");
 	cpgo_buf_release(&b);
 	/* Prefix encoding (llvm/Support/Discriminator.h): bit 0 set = empty component. */
-	assert_int_equal(llvmprof_base_discriminator(0), 0);
-	assert_int_equal(llvmprof_base_discriminator(1), 0);
-	assert_int_equal(llvmprof_base_discriminator(2 << 1), 2);
-	assert_int_equal(llvmprof_base_discriminator(0x1f << 1), 0x1f);
+	assert_int_equal(sprof_base_discriminator(0), 0);
+	assert_int_equal(sprof_base_discriminator(1), 0);
+	assert_int_equal(sprof_base_discriminator(2 << 1), 2);
+	assert_int_equal(sprof_base_discriminator(0x1f << 1), 0x1f);
 	/* 0x40 = 2 encoded in 13 bits: ((0x40 & 0xfe0) << 1) | 0x20 */
-	assert_int_equal(llvmprof_base_discriminator(((0x40 << 1) | 0x20) << 1), 0x40);
+	assert_int_equal(sprof_base_discriminator(((0x40 << 1) | 0x20) << 1), 0x40);
 	/* encodeDiscriminator(base, dup, 0): base 0 is one bit, a small base 7 bits. */
-	assert_int_equal(llvmprof_duplication_factor(0), 1);
-	assert_int_equal(llvmprof_duplication_factor(1 | (8 << 1)), 4);
-	assert_int_equal(llvmprof_base_discriminator(6 | (4 << 7)), 3);
-	assert_int_equal(llvmprof_duplication_factor(6 | (4 << 7)), 2);
+	assert_int_equal(sprof_duplication_factor(0), 1);
+	assert_int_equal(sprof_duplication_factor(1 | (8 << 1)), 4);
+	assert_int_equal(sprof_base_discriminator(6 | (4 << 7)), 3);
+	assert_int_equal(sprof_duplication_factor(6 | (4 << 7)), 2);
 }
 
 /* ---- rules that need the profiled binary: a real clang-19 build ---- */
@@ -421,13 +421,13 @@ static uint64_t addr_loc(struct cpgo_profile *p, uint64_t a)
  * form, and returns the text form (malloc'd).
  */
 static char *convert_bin(struct cpgo_profile *p, const struct prog *pr, struct llvmprof_opts o,
-			 struct llvmprof_stats *st)
+			 struct sprof_stats *st)
 {
 	struct cpgo_buf out = CPGO_BUF_INIT;
 	char path[128], cmd[300];
 
-	o.binary = pr->bin;
-	o.stats = st;
+	o.sp.binary = pr->bin;
+	o.sp.stats = st;
 	o.text = 0;
 	assert_int_equal(llvmprof_convert(p, "test.pprof", &o, &out), 0);
 	snprintf(path, sizeof(path), "%s/out.prof", pr->dir);
@@ -443,7 +443,7 @@ static char *convert_bin(struct cpgo_profile *p, const struct prog *pr, struct l
 /* " OFF[.DISC]: " at the start of a body line of a top-level function's text. */
 static void line_key(char *buf, size_t n, const struct sym_frame *f)
 {
-	uint32_t d = llvmprof_base_discriminator(f->discriminator);
+	uint32_t d = sprof_base_discriminator(f->discriminator);
 	int64_t off = f->line - f->start_line;
 	if (d)
 		snprintf(buf, n, "\n %" PRId64 ".%u: ", off, d);
@@ -466,7 +466,7 @@ static void test_skid_rule(void **state)
 {
 	struct prog *pr = *state;
 	struct cpgo_profile p;
-	struct llvmprof_stats st;
+	struct sprof_stats st;
 	struct llvmprof_opts o = { 0 };
 	struct sym_frame at, before;
 	uint64_t size, base = sym_range(pr, "sum", &size), a, loc;
@@ -492,7 +492,7 @@ static void test_skid_rule(void **state)
 	assert_int_equal(st.skid_samples, 100);
 	free(t);
 
-	o.skid = LLVMPROF_OFF;
+	o.sp.skid = SPROF_OFF;
 	t = convert_bin(&p, pr, o, &st);
 	assert_int_equal(count_of(t, key), 0);
 	assert_int_equal(st.skid_protected, 0);
@@ -505,7 +505,7 @@ static void test_line_max_dup(void **state)
 {
 	struct prog *pr = *state;
 	struct cpgo_profile p;
-	struct llvmprof_stats st;
+	struct sprof_stats st;
 	struct llvmprof_opts o = { 0 };
 	struct sym_frame f1 = { 0 }, f2;
 	uint64_t size, base = sym_range(pr, "sum", &size), a1 = 0, a2 = 0, loc[2];
@@ -516,16 +516,16 @@ static void test_line_max_dup(void **state)
 	/* Two addresses of one line, one discriminator, from a copy with a duplication factor. */
 	for (uint64_t a = base; a < base + size && !a2; a++) {
 		f2 = frame_at(pr, a);
-		if (!a1 && f2.line > 0 && llvmprof_duplication_factor(f2.discriminator) > 1) {
+		if (!a1 && f2.line > 0 && sprof_duplication_factor(f2.discriminator) > 1) {
 			a1 = a;
 			f1 = f2;
-			dup1 = llvmprof_duplication_factor(f1.discriminator);
+			dup1 = sprof_duplication_factor(f1.discriminator);
 		} else if (a1 && a > a1 + 1 && f2.line == f1.line &&
-			   llvmprof_base_discriminator(f2.discriminator) ==
-				   llvmprof_base_discriminator(f1.discriminator) &&
+			   sprof_base_discriminator(f2.discriminator) ==
+				   sprof_base_discriminator(f1.discriminator) &&
 			   frame_at(pr, a - 1).line != f2.line) {
 			a2 = a; /* another instruction run of the line, not the same instruction */
-			dup2 = llvmprof_duplication_factor(f2.discriminator);
+			dup2 = sprof_duplication_factor(f2.discriminator);
 		}
 	}
 	assert_true(a1 && a2);
@@ -543,7 +543,7 @@ static void test_line_max_dup(void **state)
 	assert_int_equal(st.samples_used, 40);
 	free(t);
 
-	o.line_counts = LLVMPROF_LINES_SUM;
+	o.sp.line_counts = SPROF_LINES_SUM;
 	t = convert_bin(&p, pr, o, &st);
 	assert_int_equal(count_of(t, key), 40);
 	free(t);
@@ -558,7 +558,7 @@ static void test_line0_call_targets(void **state)
 {
 	struct prog *pr = *state;
 	struct cpgo_profile p;
-	struct llvmprof_stats st;
+	struct sprof_stats st;
 	struct llvmprof_opts o = { 0 };
 	struct sym_frame f, real = { 0 };
 	uint64_t size, base = sym_range(pr, "pick", &size), opa = sym_range(pr, "op_a", &size);
@@ -595,14 +595,14 @@ static void test_line0_call_targets(void **state)
 	assert_int_equal(st.dropped_line0, 0);
 	free(t);
 
-	o.line0 = LLVMPROF_LINE0_CALLS;
+	o.sp.line0 = SPROF_LINE0_CALLS;
 	snprintf(want, sizeof(want), "%s0 op_a:50\n", key);
 	t = convert_bin(&p, pr, o, &st);
 	assert_non_null(strstr(t, want));
 	assert_int_equal(st.dropped_line0, 7);
 	free(t);
 
-	o.line0 = LLVMPROF_LINE0_DROP;
+	o.sp.line0 = SPROF_LINE0_DROP;
 	t = convert_bin(&p, pr, o, &st);
 	assert_null(strstr(t, " op_a:50")); /* no call target, only op_a's own profile */
 	assert_int_equal(st.dropped_line0, 7);

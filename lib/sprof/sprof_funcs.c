@@ -4,7 +4,7 @@
  * same-named statics of several files must be told apart or left out), and
  * the start lines that line offsets are counted from.
  */
-#include "llvmprof_int.h"
+#include "sprof_int.h"
 #include "util/error.h"
 #include "pprof/profile.h"
 #include "elf/symbolize.h"
@@ -26,7 +26,7 @@ static int is_source_ext(const char *path)
 	return 0;
 }
 
-int lp_mark_sampled(struct lp_ctx *c)
+int sp_mark_sampled(struct sp_ctx *c)
 {
 	if (!(c->loc_sampled = calloc(c->p->n_location ? c->p->n_location : 1, 1)))
 		return error("%s: out of memory", c->pname);
@@ -44,7 +44,7 @@ int lp_mark_sampled(struct lp_ctx *c)
 	return 0;
 }
 
-int lp_fn_setup(struct lp_ctx *c)
+int sp_fn_setup(struct sp_ctx *c)
 {
 	struct cpgo_buf cn = CPGO_BUF_INIT;
 	int ret = -1;
@@ -56,7 +56,7 @@ int lp_fn_setup(struct lp_ctx *c)
 	}
 	for (size_t i = 0; i < c->p->n_function; i++) {
 		const struct cpgo_function *f = &c->p->functions[i];
-		const char *nm = lp_pick_name(cpgo_profile_str(c->p, f->name),
+		const char *nm = sprof_pick_name(cpgo_profile_str(c->p, f->name),
 					   cpgo_profile_str(c->p, f->system_name));
 
 		c->fn[i].name = -1;
@@ -67,9 +67,9 @@ int lp_fn_setup(struct lp_ctx *c)
 		c->fn[i].kernel = cpgo_is_kernel_frame(nm);
 		if (!*nm || c->fn[i].kernel)
 			continue;
-		if (llvmprof_canonical_name(nm, &cn) < 0 || !cn.len)
+		if (sprof_canonical_name(nm, &cn) < 0 || !cn.len)
 			continue;
-		if ((c->fn[i].name = lp_name_intern(&c->m, cn.buf)) < 0)
+		if ((c->fn[i].name = sprof_name_intern(c->m, cn.buf)) < 0)
 			goto cleanup;
 	}
 	ret = 0;
@@ -78,7 +78,7 @@ cleanup:
 	return ret;
 }
 
-struct lp_name_file {
+struct sp_name_file {
 	int64_t name;
 	const char *file;
 	size_t fn;
@@ -86,7 +86,7 @@ struct lp_name_file {
 
 static int cmp_name_file(const void *a, const void *b)
 {
-	const struct lp_name_file *x = a, *y = b;
+	const struct sp_name_file *x = a, *y = b;
 	if (x->name != y->name)
 		return x->name < y->name ? -1 : 1;
 	return strcmp(x->file, y->file);
@@ -96,9 +96,9 @@ static int cmp_name_file(const void *a, const void *b)
  * Decides which sampled functions get a top-level profile: LLVM keys by
  * name, so one name must stand for one function of one file.
  */
-int lp_choose_tops(struct lp_ctx *c)
+int sp_choose_tops(struct sp_ctx *c)
 {
-	struct lp_name_file *v = NULL;
+	struct sp_name_file *v = NULL;
 	size_t n = 0, alloc = 0;
 	const char *src = c->o ? c->o->source_file : NULL;
 	int ret = -1;
@@ -122,7 +122,7 @@ int lp_choose_tops(struct lp_ctx *c)
 			continue;
 		if (CPGO_GROW(v, alloc, n + 1) < 0)
 			goto cleanup;
-		v[n++] = (struct lp_name_file){ c->fn[f - c->p->functions].name,
+		v[n++] = (struct sp_name_file){ c->fn[f - c->p->functions].name,
 						c->fn[f - c->p->functions].file,
 						(size_t)(f - c->p->functions) };
 	}
@@ -137,7 +137,7 @@ int lp_choose_tops(struct lp_ctx *c)
 		if (files == 1) {
 			/* Another file's function is of no use to this TU, and may shadow its static. */
 			if (src && *v[i].file && is_source_ext(v[i].file) &&
-			    !lp_path_suffix_score(v[i].file, src)) {
+			    !sprof_path_suffix_score(v[i].file, src)) {
 				for (size_t k = i; k < j; k++)
 					c->fn[v[k].fn].keep_top = 0;
 				c->st.other_tu_dropped++;
@@ -146,7 +146,7 @@ int lp_choose_tops(struct lp_ctx *c)
 		}
 		if (src) {
 			for (size_t k = i; k < j; k++) {
-				int sc = lp_path_suffix_score(v[k].file, src);
+				int sc = sprof_path_suffix_score(v[k].file, src);
 				if (sc > best) {
 					best = sc;
 					n_best = 0;
@@ -156,7 +156,7 @@ int lp_choose_tops(struct lp_ctx *c)
 			}
 		}
 		for (size_t k = i; k < j; k++) {
-			int keep = best > 0 && n_best == 1 && lp_path_suffix_score(v[k].file, src) == best;
+			int keep = best > 0 && n_best == 1 && sprof_path_suffix_score(v[k].file, src) == best;
 			c->fn[v[k].fn].keep_top = keep;
 		}
 		if (!(best > 0 && n_best == 1))
@@ -170,7 +170,7 @@ cleanup:
 	return ret;
 }
 
-int lp_check_start_lines(struct lp_ctx *c)
+int sp_check_start_lines(struct sp_ctx *c)
 {
 	struct cpgo_buf missing = CPGO_BUF_INIT;
 	size_t n_missing = 0, n_lined = 0;
@@ -192,7 +192,7 @@ int lp_check_start_lines(struct lp_ctx *c)
 		}
 	}
 	for (size_t i = 0; i < c->p->n_function; i++) {
-		struct lp_fn *f = &c->fn[i];
+		struct sp_fn *f = &c->fn[i];
 		int64_t sl = 0;
 		int r;
 
@@ -202,11 +202,11 @@ int lp_check_start_lines(struct lp_ctx *c)
 			continue;
 		if (!c->dso && !opened) {
 			opened = 1;
-			if (lp_open_dso_for_repair(c) < 0)
+			if (sp_open_dso_for_repair(c) < 0)
 				goto cleanup;
 		}
 		if (c->dso) {
-			r = sym_dso_start_line(c->dso, c->m.names[f->name], *f->file ? f->file : NULL, &sl);
+			r = sym_dso_start_line(c->dso, c->m->names[f->name], *f->file ? f->file : NULL, &sl);
 			if (r < 0)
 				goto cleanup;
 			if (r > 0 && sl > 0) {
@@ -216,7 +216,7 @@ int lp_check_start_lines(struct lp_ctx *c)
 			}
 		}
 		if (n_missing < 5)
-			cpgo_buf_addf(&missing, "%s%s", n_missing ? ", " : "", c->m.names[f->name]);
+			cpgo_buf_addf(&missing, "%s%s", n_missing ? ", " : "", c->m->names[f->name]);
 		n_missing++;
 	}
 	/*

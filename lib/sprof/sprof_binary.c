@@ -4,7 +4,7 @@
  * the unsampled lines of sampled functions, and the symbol list of
  * functions never sampled (cold to clang).
  */
-#include "llvmprof_int.h"
+#include "sprof_int.h"
 #include "util/error.h"
 #include "util/hash.h"
 #include "pprof/profile.h"
@@ -18,7 +18,7 @@
 #include <strings.h>
 #include <unistd.h>
 
-const char *lp_find_profiled_binary(const struct cpgo_profile *p)
+const char *sp_find_profiled_binary(const struct cpgo_profile *p)
 {
 	/*
 	 * The profiled binary is often still at hand (a profile taken on the
@@ -38,7 +38,7 @@ const char *lp_find_profiled_binary(const struct cpgo_profile *p)
 	return same ? path : NULL;
 }
 
-int lp_open_dso_for_repair(struct lp_ctx *c)
+int sp_open_dso_for_repair(struct sp_ctx *c)
 {
 	/* Like Go's pprof tools: the main mapping's file, when it is still there. */
 	const struct cpgo_mapping *m = c->p->n_mapping ? &c->p->mappings[0] : NULL;
@@ -58,7 +58,7 @@ int lp_open_dso_for_repair(struct lp_ctx *c)
 	return 0;
 }
 
-static const struct cpgo_mapping *binary_mapping(const struct lp_ctx *c)
+static const struct cpgo_mapping *binary_mapping(const struct sp_ctx *c)
 {
 	const char *bin = c->o->binary, *bb = strrchr(bin, '/');
 	const char *bid = sym_dso_build_id(c->dso);
@@ -80,7 +80,7 @@ static const struct cpgo_mapping *binary_mapping(const struct lp_ctx *c)
 	return c->p->n_mapping ? &c->p->mappings[0] : NULL;
 }
 
-static int check_mapping(struct lp_ctx *c, const struct cpgo_mapping *m)
+static int check_mapping(struct sp_ctx *c, const struct cpgo_mapping *m)
 {
 	const char *want = m ? cpgo_profile_str(c->p, m->build_id) : "";
 	const char *have = sym_dso_build_id(c->dso);
@@ -92,25 +92,25 @@ static int check_mapping(struct lp_ctx *c, const struct cpgo_mapping *m)
 	return 0;
 }
 
-int lp_check_binary(struct lp_ctx *c)
+int sp_check_binary(struct sp_ctx *c)
 {
 	return check_mapping(c, binary_mapping(c));
 }
 
-static int64_t frame_name(struct lp_ctx *c, const struct sym_frame *f, struct cpgo_buf *cn,
+static int64_t frame_name(struct sp_ctx *c, const struct sym_frame *f, struct cpgo_buf *cn,
 			  int create)
 {
-	const char *nm = lp_pick_name(f->name, f->linkage_name);
-	if (llvmprof_canonical_name(nm, cn) < 0)
+	const char *nm = sprof_pick_name(f->name, f->linkage_name);
+	if (sprof_canonical_name(nm, cn) < 0)
 		return -1;
-	return create ? lp_name_intern(&c->m, cn->buf) : lp_name_find(&c->m, cn->buf);
+	return create ? sprof_name_intern(c->m, cn->buf) : sprof_name_find(c->m, cn->buf);
 }
 
 /* 1 when the binary's frames at `vaddr` are the location's (same depth, same lines). */
-static int frames_match(struct lp_ctx *c, const struct cpgo_location *loc, uint64_t vaddr,
+static int frames_match(struct sp_ctx *c, const struct cpgo_location *loc, uint64_t vaddr,
 			struct sym_frame *fr)
 {
-	int n = sym_dso_lookup(c->dso, vaddr, fr, LP_MAX_FRAMES);
+	int n = sym_dso_lookup(c->dso, vaddr, fr, SPROF_MAX_FRAMES);
 
 	if (n < 0)
 		return -1;
@@ -123,7 +123,7 @@ static int frames_match(struct lp_ctx *c, const struct cpgo_location *loc, uint6
 }
 
 /* Same function, by the name the profile keys it under. */
-static int same_function(struct lp_ctx *c, const struct sym_frame *a, const struct sym_frame *b,
+static int same_function(struct sp_ctx *c, const struct sym_frame *a, const struct sym_frame *b,
 			 struct cpgo_buf *cn)
 {
 	int64_t x = frame_name(c, a, cn, 0), y;
@@ -139,13 +139,13 @@ static int same_function(struct lp_ctx *c, const struct sym_frame *a, const stru
  * nearest preceding address of the same inline instance with a real line
  * (the argument set-up of that call, as a rule) stands for it.
  */
-static int remap_line0(struct lp_ctx *c, const struct cpgo_location *loc, uint64_t at,
+static int remap_line0(struct sp_ctx *c, const struct cpgo_location *loc, uint64_t at,
 		       const struct sym_frame *fr, struct cpgo_buf *cn)
 {
-	struct sym_frame pf[LP_MAX_FRAMES];
+	struct sym_frame pf[SPROF_MAX_FRAMES];
 
-	for (uint64_t d = 1; d <= LP_LINE0_SEARCH_BYTES && d <= at; d++) {
-		int n = sym_dso_lookup(c->dso, at - d, pf, LP_MAX_FRAMES);
+	for (uint64_t d = 1; d <= SP_LINE0_SEARCH_BYTES && d <= at; d++) {
+		int n = sym_dso_lookup(c->dso, at - d, pf, SPROF_MAX_FRAMES);
 		size_t j;
 
 		if (n < 0)
@@ -158,8 +158,8 @@ static int remap_line0(struct lp_ctx *c, const struct cpgo_location *loc, uint64
 		if (j < loc->n_line)
 			continue;
 		c->line_no[loc->line_off] = pf[0].line;
-		c->line_disc[loc->line_off] = llvmprof_base_discriminator(pf[0].discriminator);
-		c->line_dup[loc->line_off] = llvmprof_duplication_factor(pf[0].discriminator);
+		c->line_disc[loc->line_off] = sprof_base_discriminator(pf[0].discriminator);
+		c->line_dup[loc->line_off] = sprof_duplication_factor(pf[0].discriminator);
 		c->line_remapped[loc->line_off] = 1;
 		c->st.line0_remapped++;
 		return 0;
@@ -167,10 +167,10 @@ static int remap_line0(struct lp_ctx *c, const struct cpgo_location *loc, uint64
 	return 0;
 }
 
-int lp_resolve_discriminators(struct lp_ctx *c)
+int sp_resolve_discriminators(struct sp_ctx *c)
 {
 	const struct cpgo_mapping *m = binary_mapping(c);
-	struct sym_frame fr[LP_MAX_FRAMES];
+	struct sym_frame fr[SPROF_MAX_FRAMES];
 	struct cpgo_buf cn = CPGO_BUF_INIT;
 	int ret = -1;
 
@@ -202,14 +202,14 @@ int lp_resolve_discriminators(struct lp_ctx *c)
 		if (!r)
 			continue;
 		for (size_t j = 0; j < loc->n_line; j++) {
-			c->line_disc[loc->line_off + j] = llvmprof_base_discriminator(fr[j].discriminator);
-			c->line_dup[loc->line_off + j] = llvmprof_duplication_factor(fr[j].discriminator);
+			c->line_disc[loc->line_off + j] = sprof_base_discriminator(fr[j].discriminator);
+			c->line_dup[loc->line_off + j] = sprof_duplication_factor(fr[j].discriminator);
 		}
 		/* The skid rule looks one byte before a sampled instruction, not a return address. */
 		if (at == vaddr)
 			c->loc_vaddr[i] = vaddr;
 		c->st.locations_with_binary++;
-		if (fr[0].line == 0 && c->line0 != LLVMPROF_LINE0_DROP && remap_line0(c, loc, at, fr, &cn) < 0)
+		if (fr[0].line == 0 && c->line0 != SPROF_LINE0_DROP && remap_line0(c, loc, at, fr, &cn) < 0)
 			goto cleanup;
 	}
 	ret = 0;
@@ -233,12 +233,12 @@ static uint32_t skid_hash(const struct skid_key *k)
 
 static int skid_eq(const void *ctx, size_t pos, const void *key)
 {
-	const struct lp_skid *s = &((const struct lp_ctx *)ctx)->skids[pos];
+	const struct sp_skid *s = &((const struct sp_ctx *)ctx)->skids[pos];
 	const struct skid_key *k = key;
 	return s->fs == k->fs && s->off == k->off && s->disc == k->disc;
 }
 
-static struct lp_skid *skid_find(struct lp_ctx *c, size_t fs, uint32_t off, uint32_t disc)
+static struct sp_skid *skid_find(struct sp_ctx *c, size_t fs, uint32_t off, uint32_t disc)
 {
 	struct skid_key k = { fs, off, disc };
 	size_t pos;
@@ -250,19 +250,19 @@ static struct lp_skid *skid_find(struct lp_ctx *c, size_t fs, uint32_t off, uint
 	return &c->skids[pos];
 }
 
-int lp_skid_note(struct lp_ctx *c, size_t li, size_t fs, uint64_t v)
+int sp_skid_note(struct sp_ctx *c, size_t li, size_t fs, uint64_t v)
 {
 	const struct cpgo_location *loc = &c->p->locations[li];
-	struct sym_frame fr[LP_MAX_FRAMES], here[LP_MAX_FRAMES];
+	struct sym_frame fr[SPROF_MAX_FRAMES], here[SPROF_MAX_FRAMES];
 	struct cpgo_buf cn = CPGO_BUF_INIT;
 	struct skid_key k;
 	uint64_t a = c->loc_vaddr[li];
 	size_t slot, pos;
 	int n, ret = -1;
 
-	if (!a || sym_dso_lookup(c->dso, a, here, LP_MAX_FRAMES) != (int)loc->n_line)
+	if (!a || sym_dso_lookup(c->dso, a, here, SPROF_MAX_FRAMES) != (int)loc->n_line)
 		return 0;
-	n = sym_dso_lookup(c->dso, a - 1, fr, LP_MAX_FRAMES);
+	n = sym_dso_lookup(c->dso, a - 1, fr, SPROF_MAX_FRAMES);
 	if (n < 0)
 		return -1;
 	ret = 0;
@@ -274,8 +274,8 @@ int lp_skid_note(struct lp_ctx *c, size_t li, size_t fs, uint64_t v)
 			goto cleanup;
 	if (!same_function(c, &fr[0], &here[0], &cn))
 		goto cleanup;
-	k = (struct skid_key){ fs, lp_line_offset(fr[0].line, fr[0].start_line),
-			       llvmprof_base_discriminator(fr[0].discriminator) };
+	k = (struct skid_key){ fs, sprof_line_offset(fr[0].line, fr[0].start_line),
+			       sprof_base_discriminator(fr[0].discriminator) };
 	ret = -1;
 	if (cpgo_hashmap_reserve(&c->skid_map) < 0)
 		goto cleanup;
@@ -283,12 +283,12 @@ int lp_skid_note(struct lp_ctx *c, size_t li, size_t fs, uint64_t v)
 	if (!cpgo_hashmap_pos(&c->skid_map, slot, &pos)) {
 		if (CPGO_GROW(c->skids, c->alloc_skid, c->n_skid + 1) < 0)
 			goto cleanup;
-		c->skids[c->n_skid] = (struct lp_skid){ .fs = k.fs, .off = k.off, .disc = k.disc };
+		c->skids[c->n_skid] = (struct sp_skid){ .fs = k.fs, .off = k.off, .disc = k.disc };
 		if (cpgo_hashmap_set(&c->skid_map, slot, skid_hash(&k), c->n_skid) < 0)
 			goto cleanup;
 		pos = c->n_skid++;
 	}
-	c->skids[pos].samples = lp_sat_add(c->skids[pos].samples, v);
+	c->skids[pos].samples = sprof_sat_add(c->skids[pos].samples, v);
 	ret = 0;
 cleanup:
 	cpgo_buf_release(&cn);
@@ -301,10 +301,10 @@ cleanup:
  * that got no sample: clang then knows the line is cold, not unknown.
  * Walks the ELF symbols of sampled functions and every address in them.
  */
-int lp_add_zero_lines(struct lp_ctx *c)
+int sp_add_zero_lines(struct sp_ctx *c)
 {
 	struct cpgo_buf cn = CPGO_BUF_INIT;
-	struct sym_frame fr[LP_MAX_FRAMES];
+	struct sym_frame fr[SPROF_MAX_FRAMES];
 	Elf *elf = NULL;
 	Elf_Scn *scn = NULL;
 	int fd = -1, ret = -1, have_symtab = 0;
@@ -338,16 +338,16 @@ int lp_add_zero_lines(struct lp_ctx *c)
 				continue;
 			if (!(sn = elf_strptr(elf, sh.sh_link, sym.st_name)))
 				continue;
-			if (llvmprof_canonical_name(sn, &cn) < 0)
+			if (sprof_canonical_name(sn, &cn) < 0)
 				goto done;
-			if ((name = lp_name_find(&c->m, cn.buf)) < 0 ||
-			    (top = lp_fs_get(&c->m, LP_NO_PARENT, 0, 0, (uint32_t)name, 0)) < 0)
+			if ((name = sprof_name_find(c->m, cn.buf)) < 0 ||
+			    (top = sprof_fs_get(c->m, SPROF_NO_PARENT, 0, 0, (uint32_t)name, 0)) < 0)
 				continue;
 			for (uint64_t a = sym.st_value; a < sym.st_value + sym.st_size; a++) {
-				int n = sym_dso_lookup(c->dso, a, fr, LP_MAX_FRAMES);
+				int n = sym_dso_lookup(c->dso, a, fr, SPROF_MAX_FRAMES);
 				int64_t fs = top, nm;
 				uint32_t off, disc;
-				struct lp_skid *sk;
+				struct sp_skid *sk;
 				const struct sym_frame *outer;
 
 				if (n < 0)
@@ -358,35 +358,35 @@ int lp_add_zero_lines(struct lp_ctx *c)
 				if (frame_name(c, outer, &cn, 0) != name)
 					continue;
 				/* Same-named statics of other files have their own symbols. */
-				if (c->m.fs[top].file && *c->m.fs[top].file && *outer->file &&
-				    !lp_path_suffix_score(c->m.fs[top].file, outer->file))
+				if (c->m->fs[top].file && *c->m->fs[top].file && *outer->file &&
+				    !sprof_path_suffix_score(c->m->fs[top].file, outer->file))
 					continue;
 				for (int j = n - 1; j > 0 && fs >= 0; j--) {
 					if (fr[j].line <= 0 || fr[j].start_line <= 0)
 						goto skip;
 					if ((nm = frame_name(c, &fr[j - 1], &cn, 1)) < 0)
 						goto done;
-					fs = lp_fs_get(&c->m, (uint64_t)fs, lp_line_offset(fr[j].line, fr[j].start_line),
-						    llvmprof_base_discriminator(fr[j].discriminator),
+					fs = sprof_fs_get(c->m, (uint64_t)fs, sprof_line_offset(fr[j].line, fr[j].start_line),
+						    sprof_base_discriminator(fr[j].discriminator),
 						    (uint32_t)nm, 1);
 				}
 				if (fs < 0)
 					goto done;
 				if (fr[0].line <= 0 || fr[0].start_line <= 0)
 					continue;
-				off = lp_line_offset(fr[0].line, fr[0].start_line);
-				disc = llvmprof_base_discriminator(fr[0].discriminator);
-				if (lp_rec_get(&c->m, (size_t)fs, off, disc, 0) >= 0)
+				off = sprof_line_offset(fr[0].line, fr[0].start_line);
+				disc = sprof_base_discriminator(fr[0].discriminator);
+				if (sprof_rec_get(c->m, (size_t)fs, off, disc, 0) >= 0)
 					continue;
 				if (c->skid && (sk = skid_find(c, (size_t)fs, off, disc))) {
 					if (!sk->used) {
 						sk->used = 1;
 						c->st.skid_protected++;
-						c->st.skid_samples = lp_sat_add(c->st.skid_samples, sk->samples);
+						c->st.skid_samples = sprof_sat_add(c->st.skid_samples, sk->samples);
 					}
 					continue;
 				}
-				if (lp_rec_get(&c->m, (size_t)fs, off, disc, 1) < 0)
+				if (sprof_rec_get(c->m, (size_t)fs, off, disc, 1) < 0)
 					goto done;
 				c->st.zero_lines++;
 skip:;
@@ -408,27 +408,27 @@ done:
 static int psl_cb(const char *name, const char *linkage, const char *file, int64_t start,
 		  void *arg)
 {
-	struct lp_ctx *c = arg;
+	struct sp_ctx *c = arg;
 	struct cpgo_buf cn = CPGO_BUF_INIT;
 	int64_t id;
 	int ret = -1;
 
-	if (llvmprof_canonical_name(lp_pick_name(name, linkage), &cn) < 0)
+	if (sprof_canonical_name(sprof_pick_name(name, linkage), &cn) < 0)
 		goto cleanup;
 	ret = 0;
 	if (!cn.len)
 		goto cleanup;
 	/* A name seen in any sampled stack is not cold, whatever became of its samples. */
-	id = lp_name_find(&c->m, cn.buf);
+	id = sprof_name_find(c->m, cn.buf);
 	if (id >= 0 && ((size_t)id < c->n_seen ? c->seen_name[id] : 0))
 		goto cleanup;
-	if (id >= 0 && lp_fs_get(&c->m, LP_NO_PARENT, 0, 0, (uint32_t)id, 0) >= 0)
+	if (id >= 0 && sprof_fs_get(c->m, SPROF_NO_PARENT, 0, 0, (uint32_t)id, 0) >= 0)
 		goto cleanup;
 	ret = -1;
-	if (CPGO_GROW(c->m.psl, c->m.alloc_psl, c->m.n_psl + 1) < 0)
+	if (CPGO_GROW(c->m->psl, c->m->alloc_psl, c->m->n_psl + 1) < 0)
 		goto cleanup;
-	c->m.psl[c->m.n_psl] = cpgo_buf_detach(&cn, NULL);
-	c->m.n_psl++;
+	c->m->psl[c->m->n_psl] = cpgo_buf_detach(&cn, NULL);
+	c->m->n_psl++;
 	ret = 0;
 cleanup:
 	cpgo_buf_release(&cn);
@@ -440,22 +440,22 @@ static int cmp_str(const void *a, const void *b)
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-int lp_build_psl(struct lp_ctx *c)
+int sp_build_psl(struct sp_ctx *c)
 {
 	size_t w = 0;
 
 	if (sym_dso_each_function(c->dso, psl_cb, c) < 0)
 		return -1;
-	if (c->m.n_psl)
-		qsort(c->m.psl, c->m.n_psl, sizeof(*c->m.psl), cmp_str);
-	for (size_t i = 0; i < c->m.n_psl; i++) {
-		if (w && !strcmp(c->m.psl[w - 1], c->m.psl[i])) {
-			free(c->m.psl[i]);
+	if (c->m->n_psl)
+		qsort(c->m->psl, c->m->n_psl, sizeof(*c->m->psl), cmp_str);
+	for (size_t i = 0; i < c->m->n_psl; i++) {
+		if (w && !strcmp(c->m->psl[w - 1], c->m->psl[i])) {
+			free(c->m->psl[i]);
 			continue;
 		}
-		c->m.psl[w++] = c->m.psl[i];
+		c->m->psl[w++] = c->m->psl[i];
 	}
-	c->m.n_psl = w;
+	c->m->n_psl = w;
 	c->st.symbol_list = w;
 	return 0;
 }

@@ -3,7 +3,7 @@
  * by count then name, top-level profiles by total then name), so that the
  * writers reproduce llvm-profdata-19's output byte for byte.
  */
-#include "llvmprof_int.h"
+#include "sprof_int.h"
 #include "util/error.h"
 
 #include <stdlib.h>
@@ -11,8 +11,8 @@
 
 static int cmp_rec(const void *a, const void *b, void *arg)
 {
-	const struct lp_model *c = arg;
-	const struct lp_rec *x = &c->rec[*(const size_t *)a], *y = &c->rec[*(const size_t *)b];
+	const struct sprof_model *c = arg;
+	const struct sprof_rec *x = &c->rec[*(const size_t *)a], *y = &c->rec[*(const size_t *)b];
 	if (x->fs != y->fs)
 		return x->fs < y->fs ? -1 : 1;
 	if (x->off != y->off)
@@ -22,8 +22,8 @@ static int cmp_rec(const void *a, const void *b, void *arg)
 
 static int cmp_tgt(const void *a, const void *b, void *arg)
 {
-	const struct lp_model *c = arg;
-	const struct lp_tgt *x = &c->tgt[*(const size_t *)a], *y = &c->tgt[*(const size_t *)b];
+	const struct sprof_model *c = arg;
+	const struct sprof_tgt *x = &c->tgt[*(const size_t *)a], *y = &c->tgt[*(const size_t *)b];
 	if (x->rec != y->rec)
 		return x->rec < y->rec ? -1 : 1;
 	if (x->count != y->count)
@@ -33,8 +33,8 @@ static int cmp_tgt(const void *a, const void *b, void *arg)
 
 static int cmp_child(const void *a, const void *b, void *arg)
 {
-	const struct lp_model *c = arg;
-	const struct lp_fs *x = &c->fs[*(const size_t *)a], *y = &c->fs[*(const size_t *)b];
+	const struct sprof_model *c = arg;
+	const struct sprof_fs *x = &c->fs[*(const size_t *)a], *y = &c->fs[*(const size_t *)b];
 	if (x->parent != y->parent)
 		return x->parent < y->parent ? -1 : 1;
 	if (x->off != y->off)
@@ -46,14 +46,14 @@ static int cmp_child(const void *a, const void *b, void *arg)
 
 static int cmp_top(const void *a, const void *b, void *arg)
 {
-	const struct lp_model *c = arg;
-	const struct lp_fs *x = &c->fs[*(const size_t *)a], *y = &c->fs[*(const size_t *)b];
+	const struct sprof_model *c = arg;
+	const struct sprof_fs *x = &c->fs[*(const size_t *)a], *y = &c->fs[*(const size_t *)b];
 	if (x->total != y->total)
 		return x->total > y->total ? -1 : 1; /* sortFuncProfiles */
 	return strcmp(c->names[x->name], c->names[y->name]);
 }
 
-int lp_model_order(struct lp_model *c)
+int sprof_model_order(struct sprof_model *c)
 {
 	size_t n_child = 0;
 
@@ -70,7 +70,7 @@ int lp_model_order(struct lp_model *c)
 		c->tgt_order[i] = i;
 	for (size_t i = 0; i < c->n_fs; i++) {
 		c->fs[i].n_rec = c->fs[i].n_child = 0;
-		if (c->fs[i].parent == LP_NO_PARENT)
+		if (c->fs[i].parent == SPROF_NO_PARENT)
 			c->top_order[c->n_top++] = i;
 		else
 			c->child_order[n_child++] = i;
@@ -82,17 +82,17 @@ int lp_model_order(struct lp_model *c)
 	qsort_r(c->child_order, n_child, sizeof(size_t), cmp_child, c);
 	qsort_r(c->top_order, c->n_top, sizeof(size_t), cmp_top, c);
 	for (size_t i = c->n_rec; i-- > 0;) {
-		struct lp_fs *f = &c->fs[c->rec[c->rec_order[i]].fs];
+		struct sprof_fs *f = &c->fs[c->rec[c->rec_order[i]].fs];
 		f->rec_first = i;
 		f->n_rec++;
 	}
 	for (size_t i = c->n_tgt; i-- > 0;) {
-		struct lp_rec *r = &c->rec[c->tgt[c->tgt_order[i]].rec];
+		struct sprof_rec *r = &c->rec[c->tgt[c->tgt_order[i]].rec];
 		r->tgt_first = i;
 		r->n_tgt++;
 	}
 	for (size_t i = n_child; i-- > 0;) {
-		struct lp_fs *f = &c->fs[c->fs[c->child_order[i]].parent];
+		struct sprof_fs *f = &c->fs[c->fs[c->child_order[i]].parent];
 		f->child_first = i;
 		f->n_child++;
 	}

@@ -6,14 +6,14 @@
  * lives in flat arrays indexed by the project's hashmap, so a profile with
  * millions of samples costs a few hash lookups per frame.
  */
-#include "llvmprof_int.h"
+#include "sprof_int.h"
 #include "util/error.h"
 #include "util/hash.h"
 
 #include <stdlib.h>
 #include <string.h>
 
-void lp_model_init(struct lp_model *m, const char *pname)
+void sprof_model_init(struct sprof_model *m, const char *pname)
 {
 	memset(m, 0, sizeof(*m));
 	m->pname = pname;
@@ -23,7 +23,7 @@ void lp_model_init(struct lp_model *m, const char *pname)
 	cpgo_hashmap_init(&m->tgt_map, "call target");
 }
 
-void lp_model_release(struct lp_model *m)
+void sprof_model_release(struct sprof_model *m)
 {
 	for (size_t i = 0; i < m->n_names; i++)
 		free(m->names[i]);
@@ -44,13 +44,13 @@ void lp_model_release(struct lp_model *m)
 	free(m->top_order);
 }
 
-uint64_t lp_sat_add(uint64_t a, uint64_t b)
+uint64_t sprof_sat_add(uint64_t a, uint64_t b)
 {
 	uint64_t r;
 	return __builtin_add_overflow(a, b, &r) ? UINT64_MAX : r;
 }
 
-uint32_t lp_line_offset(int64_t line, int64_t start)
+uint32_t sprof_line_offset(int64_t line, int64_t start)
 {
 	/* (line - DISubprogram line) & 0xffff, wrapping as clang does. */
 	return (uint32_t)((uint64_t)(line - start) & 0xffff);
@@ -65,10 +65,10 @@ static uint32_t name_hash(const char *s)
 
 static int name_eq(const void *ctx, size_t pos, const void *key)
 {
-	return !strcmp(((const struct lp_model *)ctx)->names[pos], key);
+	return !strcmp(((const struct sprof_model *)ctx)->names[pos], key);
 }
 
-int64_t lp_name_find(const struct lp_model *m, const char *s)
+int64_t sprof_name_find(const struct sprof_model *m, const char *s)
 {
 	size_t slot, pos;
 
@@ -78,7 +78,7 @@ int64_t lp_name_find(const struct lp_model *m, const char *s)
 	return cpgo_hashmap_pos(&m->name_map, slot, &pos) ? (int64_t)pos : -1;
 }
 
-int64_t lp_name_intern(struct lp_model *m, const char *s)
+int64_t sprof_name_intern(struct sprof_model *m, const char *s)
 {
 	uint32_t h = name_hash(s);
 	size_t slot, pos;
@@ -113,12 +113,12 @@ static uint32_t key_hash(uint64_t a, uint64_t b, uint64_t c)
 
 static int fs_eq(const void *ctx, size_t pos, const void *key)
 {
-	const struct lp_fs *f = &((const struct lp_model *)ctx)->fs[pos];
+	const struct sprof_fs *f = &((const struct sprof_model *)ctx)->fs[pos];
 	const struct fs_key *k = key;
 	return f->parent == k->parent && f->name == k->name && f->off == k->off && f->disc == k->disc;
 }
 
-int64_t lp_fs_get(struct lp_model *m, uint64_t parent, uint32_t off, uint32_t disc,
+int64_t sprof_fs_get(struct sprof_model *m, uint64_t parent, uint32_t off, uint32_t disc,
 		  uint32_t name, int create)
 {
 	struct fs_key k = { parent, off, disc, name };
@@ -136,7 +136,7 @@ int64_t lp_fs_get(struct lp_model *m, uint64_t parent, uint32_t off, uint32_t di
 		return -1;
 	if (CPGO_GROW(m->fs, m->alloc_fs, m->n_fs + 1) < 0)
 		return -1;
-	m->fs[m->n_fs] = (struct lp_fs){ .name = name, .parent = parent, .off = off, .disc = disc };
+	m->fs[m->n_fs] = (struct sprof_fs){ .name = name, .parent = parent, .off = off, .disc = disc };
 	if (cpgo_hashmap_set(&m->fs_map, slot, h, m->n_fs) < 0)
 		return -1;
 	return (int64_t)m->n_fs++;
@@ -149,12 +149,12 @@ struct rec_key {
 
 static int rec_eq(const void *ctx, size_t pos, const void *key)
 {
-	const struct lp_rec *r = &((const struct lp_model *)ctx)->rec[pos];
+	const struct sprof_rec *r = &((const struct sprof_model *)ctx)->rec[pos];
 	const struct rec_key *k = key;
 	return r->fs == k->fs && r->off == k->off && r->disc == k->disc;
 }
 
-int64_t lp_rec_get(struct lp_model *m, size_t fs, uint32_t off, uint32_t disc, int create)
+int64_t sprof_rec_get(struct sprof_model *m, size_t fs, uint32_t off, uint32_t disc, int create)
 {
 	struct rec_key k = { fs, off, disc };
 	uint32_t h = key_hash(fs, ((uint64_t)off << 32) | disc, 0);
@@ -171,7 +171,7 @@ int64_t lp_rec_get(struct lp_model *m, size_t fs, uint32_t off, uint32_t disc, i
 		return -1;
 	if (CPGO_GROW(m->rec, m->alloc_rec, m->n_rec + 1) < 0)
 		return -1;
-	m->rec[m->n_rec] = (struct lp_rec){ .fs = fs, .off = off, .disc = disc };
+	m->rec[m->n_rec] = (struct sprof_rec){ .fs = fs, .off = off, .disc = disc };
 	if (cpgo_hashmap_set(&m->rec_map, slot, h, m->n_rec) < 0)
 		return -1;
 	return (int64_t)m->n_rec++;
@@ -184,12 +184,12 @@ struct tgt_key {
 
 static int tgt_eq(const void *ctx, size_t pos, const void *key)
 {
-	const struct lp_tgt *t = &((const struct lp_model *)ctx)->tgt[pos];
+	const struct sprof_tgt *t = &((const struct sprof_model *)ctx)->tgt[pos];
 	const struct tgt_key *k = key;
 	return t->rec == k->rec && t->name == k->name;
 }
 
-int lp_tgt_add(struct lp_model *m, size_t rec, uint32_t name, uint64_t v)
+int sprof_tgt_add(struct sprof_model *m, size_t rec, uint32_t name, uint64_t v)
 {
 	struct tgt_key k = { rec, name };
 	uint32_t h = key_hash(rec, name, 1);
@@ -201,12 +201,12 @@ int lp_tgt_add(struct lp_model *m, size_t rec, uint32_t name, uint64_t v)
 	if (!cpgo_hashmap_pos(&m->tgt_map, slot, &pos)) {
 		if (CPGO_GROW(m->tgt, m->alloc_tgt, m->n_tgt + 1) < 0)
 			return -1;
-		m->tgt[m->n_tgt] = (struct lp_tgt){ .rec = rec, .name = name };
+		m->tgt[m->n_tgt] = (struct sprof_tgt){ .rec = rec, .name = name };
 		if (cpgo_hashmap_set(&m->tgt_map, slot, h, m->n_tgt) < 0)
 			return -1;
 		pos = m->n_tgt++;
 	}
-	m->tgt[pos].count = lp_sat_add(m->tgt[pos].count, v);
+	m->tgt[pos].count = sprof_sat_add(m->tgt[pos].count, v);
 	return 0;
 }
 
@@ -221,13 +221,13 @@ static uint32_t prefix_decode(uint32_t d)
 	return (d & 0x20) ? (((d >> 1) & 0xfe0) | (d & 0x1f)) : (d & 0x1f);
 }
 
-uint32_t llvmprof_base_discriminator(uint32_t d)
+uint32_t sprof_base_discriminator(uint32_t d)
 {
 	/* Pseudo-probe discriminators are never written by -g builds. */
 	return prefix_decode(d);
 }
 
-uint32_t llvmprof_duplication_factor(uint32_t d)
+uint32_t sprof_duplication_factor(uint32_t d)
 {
 	/* getNextComponentInDiscriminator, then the second component; 0 means 1. */
 	uint32_t r = prefix_decode((d & 1) ? d >> 1 : d >> ((d & 0x40) ? 14 : 7));
@@ -244,7 +244,7 @@ static int all_digits(const char *s, size_t n)
 	return 1;
 }
 
-int llvmprof_canonical_name(const char *name, struct cpgo_buf *out)
+int sprof_canonical_name(const char *name, struct cpgo_buf *out)
 {
 	static const char *const numbered[] = { ".part.", ".constprop.", ".isra.", ".llvm.",
 						".lto_priv." };
@@ -281,7 +281,7 @@ static int looks_mangled(const char *s)
 	return !strncmp(s, "_Z", 2) || s[0] == '?' || strstr(s, ".__uniq.") != NULL;
 }
 
-const char *lp_pick_name(const char *name, const char *sys)
+const char *sprof_pick_name(const char *name, const char *sys)
 {
 	if (sys && *sys && strcmp(sys, name) && (looks_mangled(sys) || !*name))
 		return sys;
@@ -289,7 +289,7 @@ const char *lp_pick_name(const char *name, const char *sys)
 }
 
 /* How many trailing path components two paths share ("./" and "//" ignored). */
-int lp_path_suffix_score(const char *a, const char *b)
+int sprof_path_suffix_score(const char *a, const char *b)
 {
 	const char *ea = a + strlen(a), *eb = b + strlen(b);
 	int score = 0;

@@ -1,13 +1,9 @@
 /*
- * pprof -> LLVM sample profile: the samples into the model, and the entry
- * points that run the steps (function table, binary, samples, zero lines,
- * heads, order, writer).
- *
- * Both writers reproduce llvm-profdata-19's output byte for byte (same
- * orderings, same summary), which the tests check: what clang reads is then
- * exactly what LLVM's own tools would have written.
+ * pprof -> the sample-profile model: the samples into the model, and
+ * sprof_build, which runs the steps (function table, binary, samples, zero
+ * lines, heads, order) that every back end's writer then reads.
  */
-#include "llvmprof_int.h"
+#include "sprof_int.h"
 #include "util/error.h"
 #include "pprof/profile.h"
 #include "elf/symbolize.h"
@@ -18,44 +14,44 @@
 #include <strings.h>
 #include <unistd.h>
 
-static const struct lp_fn *line_fn(const struct lp_ctx *c, const struct cpgo_line *ln)
+static const struct sp_fn *line_fn(const struct sp_ctx *c, const struct cpgo_line *ln)
 {
 	const struct cpgo_function *f = cpgo_profile_function(c->p, ln->function_id);
 	return f ? &c->fn[f - c->p->functions] : NULL;
 }
 
-enum lp_drop { LP_KEEP, LP_DROP_UNKNOWN, LP_DROP_LINE0, LP_DROP_NO_START, LP_DROP_OTHER, LP_DROP_KERNEL };
+enum sp_drop { SP_KEEP, SP_DROP_UNKNOWN, SP_DROP_LINE0, SP_DROP_NO_START, SP_DROP_OTHER, SP_DROP_KERNEL };
 
 /*
  * A location can be keyed when every frame has a name, a line and a start
  * line; else says why not. A line 0 remapped to a nearby line stands for a
- * call site always, for body samples only with LLVMPROF_LINE0_ALL.
+ * call site always, for body samples only with SPROF_LINE0_ALL.
  */
-static enum lp_drop loc_check(const struct lp_ctx *c, const struct cpgo_location *loc, int body)
+static enum sp_drop loc_check(const struct sp_ctx *c, const struct cpgo_location *loc, int body)
 {
-	const struct lp_fn *outer;
+	const struct sp_fn *outer;
 
 	if (!loc || !loc->n_line)
-		return LP_DROP_UNKNOWN;
-	if (loc->n_line > LP_MAX_FRAMES)
-		return LP_DROP_OTHER;
+		return SP_DROP_UNKNOWN;
+	if (loc->n_line > SPROF_MAX_FRAMES)
+		return SP_DROP_OTHER;
 	for (size_t j = 0; j < loc->n_line; j++) {
 		size_t li = loc->line_off + j;
-		const struct lp_fn *f = line_fn(c, &c->p->lines[li]);
+		const struct sp_fn *f = line_fn(c, &c->p->lines[li]);
 		if (!f)
-			return LP_DROP_UNKNOWN;
+			return SP_DROP_UNKNOWN;
 		if (f->kernel)
-			return LP_DROP_KERNEL;
+			return SP_DROP_KERNEL;
 		if (f->start <= 0)
-			return LP_DROP_NO_START;
+			return SP_DROP_NO_START;
 		if (f->name < 0)
-			return LP_DROP_UNKNOWN;
+			return SP_DROP_UNKNOWN;
 		if (c->line_no[li] <= 0 ||
-		    (body && c->line_remapped[li] && c->line0 != LLVMPROF_LINE0_ALL))
-			return LP_DROP_LINE0;
+		    (body && c->line_remapped[li] && c->line0 != SPROF_LINE0_ALL))
+			return SP_DROP_LINE0;
 	}
 	outer = line_fn(c, &c->p->lines[loc->line_off + loc->n_line - 1]);
-	return outer->keep_top ? LP_KEEP : LP_DROP_OTHER;
+	return outer->keep_top ? SP_KEEP : SP_DROP_OTHER;
 }
 
 /*
@@ -63,45 +59,45 @@ static enum lp_drop loc_check(const struct lp_ctx *c, const struct cpgo_location
  * inline instance and returns the record of the innermost line. `add` goes
  * to the total of every FunctionSamples on the way (body samples).
  */
-static int64_t loc_record(struct lp_ctx *c, const struct cpgo_location *loc, uint64_t add)
+static int64_t loc_record(struct sp_ctx *c, const struct cpgo_location *loc, uint64_t add)
 {
 	const struct cpgo_line *lines = &c->p->lines[loc->line_off];
 	const uint32_t *disc = &c->line_disc[loc->line_off];
 	const int64_t *line = &c->line_no[loc->line_off];
 	size_t n = loc->n_line;
-	const struct lp_fn *f = line_fn(c, &lines[n - 1]);
-	int64_t fs = lp_fs_get(&c->m, LP_NO_PARENT, 0, 0, (uint32_t)f->name, 1);
+	const struct sp_fn *f = line_fn(c, &lines[n - 1]);
+	int64_t fs = sprof_fs_get(c->m, SPROF_NO_PARENT, 0, 0, (uint32_t)f->name, 1);
 
 	if (fs < 0)
 		return -1;
-	if (!c->m.fs[fs].file)
-		c->m.fs[fs].file = f->file;
-	c->m.fs[fs].total = lp_sat_add(c->m.fs[fs].total, add);
+	if (!c->m->fs[fs].file)
+		c->m->fs[fs].file = f->file;
+	c->m->fs[fs].total = sprof_sat_add(c->m->fs[fs].total, add);
 	for (size_t j = n - 1; j > 0; j--) {
-		const struct lp_fn *callee = line_fn(c, &lines[j - 1]);
-		fs = lp_fs_get(&c->m, (uint64_t)fs, lp_line_offset(line[j], f->start), disc[j],
+		const struct sp_fn *callee = line_fn(c, &lines[j - 1]);
+		fs = sprof_fs_get(c->m, (uint64_t)fs, sprof_line_offset(line[j], f->start), disc[j],
 			       (uint32_t)callee->name, 1);
 		if (fs < 0)
 			return -1;
-		c->m.fs[fs].total = lp_sat_add(c->m.fs[fs].total, add);
+		c->m->fs[fs].total = sprof_sat_add(c->m->fs[fs].total, add);
 		f = callee;
 	}
-	return lp_rec_get(&c->m, (size_t)fs, lp_line_offset(line[0], f->start), disc[0], 1);
+	return sprof_rec_get(c->m, (size_t)fs, sprof_line_offset(line[0], f->start), disc[0], 1);
 }
 
-static void count_drop(struct lp_ctx *c, enum lp_drop why, uint64_t v)
+static void count_drop(struct sp_ctx *c, enum sp_drop why, uint64_t v)
 {
 	uint64_t *by[] = { NULL, &c->st.dropped_unknown, &c->st.dropped_line0,
 			   &c->st.dropped_no_start, &c->st.dropped_other, &c->st.dropped_kernel };
-	c->st.samples_dropped = lp_sat_add(c->st.samples_dropped, v);
-	*by[why] = lp_sat_add(*by[why], v);
+	c->st.samples_dropped = sprof_sat_add(c->st.samples_dropped, v);
+	*by[why] = sprof_sat_add(*by[why], v);
 }
 
-static int add_sample(struct lp_ctx *c, size_t si)
+static int add_sample(struct sp_ctx *c, size_t si)
 {
 	const struct cpgo_sample *s = &c->p->samples[si];
 	int64_t raw = cpgo_sample_values(c->p, si)[c->vi];
-	const struct lp_fn *callee = NULL; /* the previous (callee) frame's outermost function */
+	const struct sp_fn *callee = NULL; /* the previous (callee) frame's outermost function */
 	int through_line0 = 0; /* a call target of this sample came through a remapped frame */
 	uint64_t v;
 
@@ -113,25 +109,25 @@ static int add_sample(struct lp_ctx *c, size_t si)
 	for (size_t k = 0; k < s->n_loc; k++) {
 		const struct cpgo_location *loc =
 			cpgo_profile_location(c->p, c->p->sample_locs[s->loc_off + k]);
-		enum lp_drop why = loc_check(c, loc, k == 0);
+		enum sp_drop why = loc_check(c, loc, k == 0);
 		int64_t r;
 
-		if (k == 0 && why == LP_DROP_KERNEL) {
+		if (k == 0 && why == SP_DROP_KERNEL) {
 			/* The whole sample: kernel time says nothing of the calls that led to it. */
 			count_drop(c, why, v);
 			return 0;
-		} else if (k == 0 && why != LP_KEEP) {
+		} else if (k == 0 && why != SP_KEEP) {
 			count_drop(c, why, v);
 		} else if (k == 0) {
 			if ((r = loc_record(c, loc, v)) < 0)
 				return -1;
 			/* Line counts are made from the per-address counts later (line_counts). */
-			c->leaf[loc - c->p->locations] = lp_sat_add(c->leaf[loc - c->p->locations], v);
-			c->st.samples_used = lp_sat_add(c->st.samples_used, v);
-		} else if (callee && callee->name >= 0 && why == LP_KEEP) {
+			c->leaf[loc - c->p->locations] = sprof_sat_add(c->leaf[loc - c->p->locations], v);
+			c->st.samples_used = sprof_sat_add(c->st.samples_used, v);
+		} else if (callee && callee->name >= 0 && why == SP_KEEP) {
 			/* Head samples are set from entry lines later (entry_heads). */
 			if ((r = loc_record(c, loc, 0)) < 0 ||
-			    lp_tgt_add(&c->m, (size_t)r, (uint32_t)callee->name, v) < 0)
+			    sprof_tgt_add(c->m, (size_t)r, (uint32_t)callee->name, v) < 0)
 				return -1;
 			through_line0 |= c->line_remapped[loc->line_off] != 0;
 		}
@@ -141,7 +137,7 @@ static int add_sample(struct lp_ctx *c, size_t si)
 	}
 	/* Once per sample, so the share is of samples, not of frames. */
 	if (through_line0)
-		c->st.line0_call_samples = lp_sat_add(c->st.line0_call_samples, v);
+		c->st.line0_call_samples = sprof_sat_add(c->st.line0_call_samples, v);
 	return 0;
 }
 
@@ -152,34 +148,34 @@ static int add_sample(struct lp_ctx *c, size_t si)
  * than a line of one, and an unrolled copy stands for `factor` iterations.
  * Then the skid rule notes the line before each sampled address.
  */
-static int line_counts(struct lp_ctx *c)
+static int line_counts(struct sp_ctx *c)
 {
 	for (size_t i = 0; i < c->p->n_location; i++) {
 		const struct cpgo_location *loc = &c->p->locations[i];
 		uint64_t v = c->leaf[i], dup;
-		struct lp_rec *rec;
+		struct sprof_rec *rec;
 		int64_t r;
 
 		if (!v)
 			continue;
 		if ((r = loc_record(c, loc, 0)) < 0)
 			return -1;
-		rec = &c->m.rec[r];
+		rec = &c->m->rec[r];
 		if (!c->max) {
-			rec->samples = lp_sat_add(rec->samples, v);
+			rec->samples = sprof_sat_add(rec->samples, v);
 		} else {
 			dup = c->line_dup[loc->line_off] ? c->line_dup[loc->line_off] : 1;
 			v = v > UINT64_MAX / dup ? UINT64_MAX : v * dup;
 			if (v > rec->samples)
 				rec->samples = v;
 		}
-		if (c->zero && c->skid && lp_skid_note(c, i, rec->fs, c->leaf[i]) < 0)
+		if (c->zero && c->skid && sp_skid_note(c, i, rec->fs, c->leaf[i]) < 0)
 			return -1;
 	}
 	return 0;
 }
 
-static int pick_value(struct lp_ctx *c)
+static int pick_value(struct sp_ctx *c)
 {
 	const struct cpgo_profile *p = c->p;
 	const char *want = c->o->sample_type;
@@ -217,7 +213,7 @@ static int needs_symbolizing(const struct cpgo_profile *p)
 	return 0;
 }
 
-static int ctx_alloc(struct lp_ctx *c)
+static int ctx_alloc(struct sp_ctx *c)
 {
 	size_t nl = c->p->n_lines ? c->p->n_lines : 1, nloc = c->p->n_location ? c->p->n_location : 1;
 
@@ -243,17 +239,16 @@ static int ctx_alloc(struct lp_ctx *c)
  * 1.054; + line 0 remapped for call sites 1.122 / 0.976 / 1.054, for body
  * samples too 1.134 / 0.998 / 1.049.
  */
-static void resolve_defaults(struct lp_ctx *c)
+static void resolve_defaults(struct sp_ctx *c)
 {
-	c->zero = c->o->zero_lines != LLVMPROF_OFF;
-	c->skid = c->o->skid != LLVMPROF_OFF;
-	c->max = c->o->line_counts != LLVMPROF_LINES_SUM;
-	c->line0 = c->o->line0 ? c->o->line0 : LLVMPROF_LINE0_ALL;
+	c->zero = c->o->zero_lines != SPROF_OFF;
+	c->skid = c->o->skid != SPROF_OFF;
+	c->max = c->o->line_counts != SPROF_LINES_SUM;
+	c->line0 = c->o->line0 ? c->o->line0 : SPROF_LINE0_ALL;
 }
 
-static void ctx_release(struct lp_ctx *c)
+static void ctx_release(struct sp_ctx *c)
 {
-	lp_model_release(&c->m);
 	free(c->fn);
 	free(c->line_no);
 	free(c->line_disc);
@@ -279,56 +274,56 @@ static void ctx_release(struct lp_ctx *c)
  *  - head samples become the entry line's count, the estimate LLVM itself
  *    uses when a profile has none, instead of time spent under calls.
  */
-static int entry_heads(struct lp_ctx *c)
+static int entry_heads(struct sp_ctx *c)
 {
-	int64_t *entry = malloc((c->m.n_fs ? c->m.n_fs : 1) * sizeof(*entry));
+	int64_t *entry = malloc((c->m->n_fs ? c->m->n_fs : 1) * sizeof(*entry));
 
 	if (!entry)
 		return error("%s: out of memory", c->pname);
-	for (size_t i = 0; i < c->m.n_fs; i++)
+	for (size_t i = 0; i < c->m->n_fs; i++)
 		entry[i] = -1;
-	for (size_t r = 0; r < c->m.n_rec; r++) {
-		size_t f = c->m.rec[r].fs;
-		if (c->m.fs[f].parent != LP_NO_PARENT)
+	for (size_t r = 0; r < c->m->n_rec; r++) {
+		size_t f = c->m->rec[r].fs;
+		if (c->m->fs[f].parent != SPROF_NO_PARENT)
 			continue;
-		if (entry[f] < 0 || c->m.rec[r].off < c->m.rec[entry[f]].off ||
-		    (c->m.rec[r].off == c->m.rec[entry[f]].off &&
-		     c->m.rec[r].samples > c->m.rec[entry[f]].samples))
+		if (entry[f] < 0 || c->m->rec[r].off < c->m->rec[entry[f]].off ||
+		    (c->m->rec[r].off == c->m->rec[entry[f]].off &&
+		     c->m->rec[r].samples > c->m->rec[entry[f]].samples))
 			entry[f] = (int64_t)r;
 	}
-	for (size_t f = 0; f < c->m.n_fs; f++) {
-		struct lp_rec *e;
-		if (c->m.fs[f].parent != LP_NO_PARENT || entry[f] < 0)
+	for (size_t f = 0; f < c->m->n_fs; f++) {
+		struct sprof_rec *e;
+		if (c->m->fs[f].parent != SPROF_NO_PARENT || entry[f] < 0)
 			continue;
-		e = &c->m.rec[entry[f]];
+		e = &c->m->rec[entry[f]];
 		if (!e->samples && c->zero) {
 			e->samples = 1;
-			c->m.fs[f].total = lp_sat_add(c->m.fs[f].total, 1);
+			c->m->fs[f].total = sprof_sat_add(c->m->fs[f].total, 1);
 			c->st.entry_lines_floored++;
 		}
-		c->m.fs[f].head = e->samples;
+		c->m->fs[f].head = e->samples;
 	}
 	free(entry);
 	return 0;
 }
 
-int llvmprof_convert(struct cpgo_profile *p, const char *name, const struct llvmprof_opts *o,
-		     struct cpgo_buf *out)
+int sprof_build(struct cpgo_profile *p, const char *name, const struct sprof_opts *o,
+		struct sprof_model *m)
 {
-	static const struct llvmprof_opts defaults;
-	struct llvmprof_opts found = { 0 };
-	struct lp_ctx c = { 0 };
+	static const struct sprof_opts defaults;
+	struct sprof_opts found = { 0 };
+	struct sp_ctx c = { 0 };
 	int ret = -1, have_binary;
 	uint64_t positive = 0;
 
 	c.p = p;
+	c.m = m;
 	c.pname = name ? name : "profile";
 	c.o = o ? o : &defaults;
-	lp_model_init(&c.m, c.pname);
 	cpgo_hashmap_init(&c.skid_map, "skid-protected line");
 	resolve_defaults(&c);
 	if (!(c.o->binary && *c.o->binary) && c.o->find_binary &&
-	    (found.binary = lp_find_profiled_binary(p))) {
+	    (found.binary = sp_find_profiled_binary(p))) {
 		const char *path = found.binary;
 		found = *c.o;
 		found.binary = path;
@@ -359,7 +354,7 @@ int llvmprof_convert(struct cpgo_profile *p, const char *name, const struct llvm
 			c.dso = NULL;
 			goto cleanup;
 		}
-		if (lp_check_binary(&c) < 0)
+		if (sp_check_binary(&c) < 0)
 			goto cleanup;
 	}
 	if (needs_symbolizing(p)) {
@@ -367,21 +362,21 @@ int llvmprof_convert(struct cpgo_profile *p, const char *name, const struct llvm
 		if (symbolize_profile(p, &so) < 0 || cpgo_profile_index(p) < 0)
 			goto cleanup;
 	}
-	if (ctx_alloc(&c) < 0 || lp_fn_setup(&c) < 0)
+	if (ctx_alloc(&c) < 0 || sp_fn_setup(&c) < 0)
 		goto cleanup;
-	c.n_seen = c.m.n_names;
+	c.n_seen = c.m->n_names;
 	if (!(c.seen_name = calloc(c.n_seen + 1, 1))) {
 		error("%s: out of memory", c.pname);
 		goto cleanup;
 	}
-	if (lp_mark_sampled(&c) < 0 || lp_choose_tops(&c) < 0 || lp_check_start_lines(&c) < 0)
+	if (sp_mark_sampled(&c) < 0 || sp_choose_tops(&c) < 0 || sp_check_start_lines(&c) < 0)
 		goto cleanup;
 	if (c.dso && !have_binary) {
 		/* Opened only to repair start lines: its build may not be the profiled one. */
 		sym_dso_close(c.dso);
 		c.dso = NULL;
 	}
-	if (c.dso && lp_resolve_discriminators(&c) < 0)
+	if (c.dso && sp_resolve_discriminators(&c) < 0)
 		goto cleanup;
 	if (!c.dso)
 		c.zero = 0; /* zeros need the binary's line table */
@@ -390,7 +385,7 @@ int llvmprof_convert(struct cpgo_profile *p, const char *name, const struct llvm
 			goto cleanup;
 	if (line_counts(&c) < 0)
 		goto cleanup;
-	if (!c.m.n_fs) {
+	if (!c.m->n_fs) {
 		/* Most files of a program are cold: callers may treat this as "no profile". */
 		if (c.o->source_file && (c.st.other_tu_dropped || c.st.ambiguous_dropped))
 			c.st.none_for_source = 1;
@@ -400,19 +395,17 @@ int llvmprof_convert(struct cpgo_profile *p, const char *name, const struct llvm
 		      c.pname, positive, c.o->source_file ? ", or all in other source files" : "");
 		goto cleanup;
 	}
-	if (c.zero && lp_add_zero_lines(&c) < 0)
+	if (c.zero && sp_add_zero_lines(&c) < 0)
 		goto cleanup;
 	if (entry_heads(&c) < 0)
 		goto cleanup;
-	if (c.dso && !c.o->text && lp_build_psl(&c) < 0)
+	if (c.dso && c.o->symbol_list && sp_build_psl(&c) < 0)
 		goto cleanup;
-	if (lp_model_order(&c.m) < 0)
+	if (sprof_model_order(c.m) < 0)
 		goto cleanup;
-	c.st.functions = c.m.n_top;
-	c.st.inline_instances = c.m.n_child;
-	c.st.call_targets = c.m.n_tgt;
-	if ((c.o->text ? lp_write_text(&c.m, out) : lp_write_ext_binary(&c.m, out)) < 0)
-		goto cleanup;
+	c.st.functions = c.m->n_top;
+	c.st.inline_instances = c.m->n_child;
+	c.st.call_targets = c.m->n_tgt;
 	ret = 0;
 cleanup:
 	if (c.o->stats)
@@ -421,24 +414,3 @@ cleanup:
 	return ret;
 }
 
-int llvmprof_convert_file(const char *in_path, const char *out_path,
-			  const struct llvmprof_opts *o)
-{
-	struct cpgo_profile p;
-	struct cpgo_buf out = CPGO_BUF_INIT;
-	int ret = -1;
-
-	/* cpgo_profile_read starts from scratch; release is safe on whatever it leaves. */
-	memset(&p, 0, sizeof(p));
-	if (cpgo_profile_read(&p, in_path, NULL) < 0)
-		goto cleanup;
-	if (llvmprof_convert(&p, in_path, o, &out) < 0)
-		goto cleanup;
-	if (cpgo_write_file_atomic(out_path, out.buf, out.len) < 0)
-		goto cleanup;
-	ret = 0;
-cleanup:
-	cpgo_buf_release(&out);
-	cpgo_profile_release(&p);
-	return ret;
-}

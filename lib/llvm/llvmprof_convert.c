@@ -1,0 +1,52 @@
+/* The LLVM back end's entry points: the model from lib/sprof, then a writer. */
+#include "llvmprof_int.h"
+#include "util/error.h"
+#include "pprof/profile.h"
+
+#include <string.h>
+
+int llvmprof_convert(struct cpgo_profile *p, const char *name, const struct llvmprof_opts *o,
+		     struct cpgo_buf *out)
+{
+	static const struct llvmprof_opts defaults;
+	struct sprof_opts so;
+	struct sprof_model m;
+	int ret = -1;
+
+	if (!o)
+		o = &defaults;
+	so = o->sp;
+	/* Only ext-binary carries the profile symbol list (SecProfileSymbolList). */
+	so.symbol_list = !o->text;
+	sprof_model_init(&m, name ? name : "profile");
+	if (sprof_build(p, name, &so, &m) < 0)
+		goto cleanup;
+	if ((o->text ? lp_write_text(&m, out) : lp_write_ext_binary(&m, out)) < 0)
+		goto cleanup;
+	ret = 0;
+cleanup:
+	sprof_model_release(&m);
+	return ret;
+}
+
+int llvmprof_convert_file(const char *in_path, const char *out_path,
+			  const struct llvmprof_opts *o)
+{
+	struct cpgo_profile p;
+	struct cpgo_buf out = CPGO_BUF_INIT;
+	int ret = -1;
+
+	/* cpgo_profile_read starts from scratch; release is safe on whatever it leaves. */
+	memset(&p, 0, sizeof(p));
+	if (cpgo_profile_read(&p, in_path, NULL) < 0)
+		goto cleanup;
+	if (llvmprof_convert(&p, in_path, o, &out) < 0)
+		goto cleanup;
+	if (cpgo_write_file_atomic(out_path, out.buf, out.len) < 0)
+		goto cleanup;
+	ret = 0;
+cleanup:
+	cpgo_buf_release(&out);
+	cpgo_profile_release(&p);
+	return ret;
+}

@@ -1,0 +1,101 @@
+#ifndef CPGO_SPROF_INT_H
+#define CPGO_SPROF_INT_H
+
+/*
+ * Internals of the model builder, shared by its files and by nothing else:
+ *   sprof_model.c   the model (names, function samples, records, call
+ *                   targets), name canonicalization, discriminators
+ *   sprof_funcs.c   the pprof function table: names, one top-level
+ *                   profile per name, start lines
+ *   sprof_build.c   pprof samples -> the model; sprof_build
+ *   sprof_binary.c  what the profiled binary adds: build id check,
+ *                   discriminators, zero lines, the symbol list
+ *   sprof_order.c   the model's one ordering (LLVM's containers'), which
+ *                   the writers walk
+ */
+#include <stddef.h>
+#include <stdint.h>
+
+#include "sprof.h"
+#include "util/buf.h"
+#include "util/hashmap.h"
+
+struct cpgo_profile;
+struct cpgo_line;
+struct cpgo_location;
+struct sym_dso;
+
+/* How far back a line-0 address looks for a real line of its inline instance. */
+#define SP_LINE0_SEARCH_BYTES 64
+
+/* ---- the builder: one pprof profile -> the model ---- */
+
+struct sp_skid {
+	size_t fs;
+	uint32_t off, disc;
+	uint64_t samples; /* at the addresses after the line */
+	int used;         /* counted once in the stats */
+};
+
+/* Per pprof function. */
+struct sp_fn {
+	int64_t name; /* into the model's names, -1 = unusable */
+	int64_t start;
+	const char *file;
+	unsigned outer_used : 1, keep_top : 1, needs_start : 2, kernel : 1;
+};
+
+struct sp_ctx {
+	struct cpgo_profile *p;
+	const char *pname;
+	const struct sprof_opts *o;
+	int vi;       /* the sample value used */
+	uint64_t div; /* period that turns values into sample counts */
+	struct sprof_stats st;
+	struct sprof_model *m; /* the caller's */
+
+	/* The options with their defaults resolved (llvmprof_build.c). */
+	int zero, skid, max;
+	enum sprof_line0 line0;
+
+	struct sp_fn *fn;
+	/* Parallel to p->lines: the line keyed (a line 0 may be remapped), its base
+	 * discriminator and duplication factor from the binary. */
+	int64_t *line_no;
+	uint32_t *line_disc, *line_dup;
+	unsigned char *line_remapped;
+	/* Parallel to p->locations: leaf samples, and the ELF address when the
+	 * binary confirmed the location's frames (0 = not resolved). */
+	uint64_t *leaf, *loc_vaddr;
+	unsigned char *loc_sampled; /* in the stack of a sample with a positive value */
+
+	/* Lines protected from a zero by the skid rule: (fs, off, disc). */
+	struct sp_skid *skids;
+	size_t n_skid, alloc_skid;
+	struct cpgo_hashmap skid_map;
+
+	struct sym_dso *dso;
+	char *seen_name; /* per model name: appears in a sampled stack */
+	size_t n_seen;
+};
+
+/* llvmprof_funcs.c */
+int sp_mark_sampled(struct sp_ctx *c);
+int sp_fn_setup(struct sp_ctx *c);
+int sp_choose_tops(struct sp_ctx *c);
+int sp_check_start_lines(struct sp_ctx *c);
+/* How many trailing path components two paths share. */
+int sprof_path_suffix_score(const char *a, const char *b);
+
+/* llvmprof_binary.c */
+/* The profile's main mapping file when it exists and its build id matches, else NULL. */
+const char *sp_find_profiled_binary(const struct cpgo_profile *p);
+int sp_open_dso_for_repair(struct sp_ctx *c);
+int sp_check_binary(struct sp_ctx *c);
+int sp_resolve_discriminators(struct sp_ctx *c);
+int sp_add_zero_lines(struct sp_ctx *c);
+int sp_build_psl(struct sp_ctx *c);
+/* The skid rule for the sampled leaf location `li` (v samples) whose line is in `fs`. */
+int sp_skid_note(struct sp_ctx *c, size_t li, size_t fs, uint64_t v);
+
+#endif
