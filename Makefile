@@ -82,7 +82,7 @@ $(B)/libcpgo.a: $(RT_OBJS) $(B)/libcpgo-core.a runtime/libcpgo.map
 	rm -f $@ && ar rcs $@ $(B)/libcpgo-prelink.o
 
 # Only the API and the pthread_create/exec wrappers are exported (runtime/libcpgo.map);
-# --as-needed keeps libraries the profiler never calls (curl) out of the host.
+# --as-needed keeps libraries the profiler never calls out of the host.
 # The core library goes in as an archive so only the members the runtime uses come along.
 $(B)/libcpgo.so: $(RT_OBJS) $(B)/libcpgo-core.a runtime/libcpgo.map
 	$(CC) -shared -Wl,-soname,libcpgo.so -Wl,--exclude-libs,ALL \
