@@ -13,6 +13,7 @@
 #include "builtin.h"
 #include "cc/cache.h"
 #include "cc/cmd.h"
+#include "cc/depfile.h"
 #include "cc/plan.h"
 #include "util/error.h"
 #include "util/path.h"
@@ -41,9 +42,9 @@ static const char usage[] =
 	"-fdebug-info-for-profiling (discriminators for the converter). With a\n"
 	"profile and clang, the profile is converted once (cached in\n"
 	"$XDG_CACHE_HOME/cpgo) and passed with -fprofile-sample-use; the object records\n"
-	"the profile in an ELF note that 'cpgo version BINARY' prints. gcc builds\n"
-	"ignore the profile (with a warning): gcc needs its own AutoFDO format, which\n"
-	"cpgo does not write yet.\n\n"
+	"the profile in an ELF note that 'cpgo version BINARY' prints. With gcc (12\n"
+	"or later) the profile becomes gcc's AutoFDO file, passed with -fauto-profile;\n"
+	"a profile gcc refuses leaves a plain build and a note.\n\n"
 	"Environment: CPGO_PGO (the mode, when the build cannot pass -pgo=),\n"
 	"CPGO_FRAME_POINTERS=on|off (the same for -pgo-frame-pointers),\n"
 	"CPGO_CC (the compiler, may include a wrapper: \"ccache clang-19\"),\n"
@@ -100,11 +101,41 @@ static int run(const struct cpgo_strvec *argv)
 	return ret;
 }
 
+static const struct cpgo_cc_converter *converter(const struct cpgo_cc_cmd *cmd)
+{
+	return cmd->family == CPGO_CC_GCC ? cpgo_cc_gcc_converter() : cpgo_cc_llvm_converter();
+}
+
+/* gcc before 12 reads an older AutoFDO layout (word-counted strings, version 1). */
+static int gcc_reads_afdo(const struct cpgo_cc_cmd *cmd, const struct cpgo_cc_plan *plan)
+{
+	int major;
+
+	if (cmd->family != CPGO_CC_GCC)
+		return 1;
+	for (size_t g = 0; g < plan->n_groups; g++) {
+		if (!plan->groups[g].profile)
+			continue;
+		major = cpgo_cc_gcc_major(cmd->compiler.v, cmd->compiler.n);
+		if (major >= CPGO_CC_GCC_AFDO_MIN)
+			return 1;
+		fprintf(stderr, "cpgo cc: warning: %s is not used: %s%d reads an older AutoFDO "
+			"format than cpgo writes (gcc %d or later); building without PGO\n",
+			plan->groups[g].profile, major ? "gcc " : "this gcc's version is unknown: ",
+			major, CPGO_CC_GCC_AFDO_MIN);
+		return 0;
+	}
+	return 1;
+}
+
 static int prepare_groups(const struct cpgo_cc_cmd *cmd, struct cpgo_cc_plan *plan)
 {
-	const struct cpgo_cc_converter *conv = cpgo_cc_llvm_converter();
+	const struct cpgo_cc_converter *conv = converter(cmd);
 	struct cpgo_buf cache = CPGO_BUF_INIT, hint = CPGO_BUF_INIT;
 	int ret = -1, warned = 0;
+
+	if (!gcc_reads_afdo(cmd, plan))
+		return 0;
 
 	for (size_t g = 0; g < plan->n_groups; g++) {
 		struct cpgo_cc_group *grp = &plan->groups[g];
@@ -134,14 +165,13 @@ static int prepare_groups(const struct cpgo_cc_cmd *cmd, struct cpgo_cc_plan *pl
 			fprintf(stderr, "cpgo cc: profile %s (sha256 %s)%s%s: %s %s\n", grp->profile,
 				grp->pp.sha256, grp->source ? " for " : "",
 				grp->source ? grp->source : "",
-				grp->pp.converted ? "converted into" : "cache hit",
+				grp->pp.converted ? (grp->pp.repaired ? "damaged in the cache, converted "
+					"again into" : "converted into") : "cache hit",
 				grp->pp.empty ? "(no samples for this file)" : grp->pp.cached.buf);
-		if (cmd->family != CPGO_CC_CLANG && !warned) {
-			fprintf(stderr, "cpgo cc: warning: %s is not used: %s; building without "
-				"PGO (use clang-19 for PGO: CPGO_CC=clang-19)\n", grp->profile,
-				cmd->family == CPGO_CC_GCC ?
-				"gcc needs its own AutoFDO profile format, which cpgo does not write yet" :
-				"cpgo cannot tell which compiler this is");
+		if (cmd->family == CPGO_CC_UNKNOWN && !warned) {
+			fprintf(stderr, "cpgo cc: warning: %s is not used: cpgo cannot tell which "
+				"compiler this is; building without PGO (name clang-19 or gcc: "
+				"CPGO_CC=clang-19)\n", grp->profile);
 			warned = 1;
 		}
 	}
@@ -149,6 +179,101 @@ static int prepare_groups(const struct cpgo_cc_cmd *cmd, struct cpgo_cc_plan *pl
 cleanup:
 	cpgo_buf_release(&cache);
 	cpgo_buf_release(&hint);
+	return ret;
+}
+
+/* gcc's words when the profile, not the source, is what it failed on. */
+static int gcc_refused_profile(const struct cpgo_buf *err, const struct cpgo_cc_plan *plan)
+{
+	if (!err->len)
+		return 0;
+	if (strstr(err->buf, "AutoFDO") || strstr(err->buf, "auto-profile") ||
+	    strstr(err->buf, "internal compiler error"))
+		return 1;
+	for (size_t g = 0; g < plan->n_groups; g++)
+		if (plan->groups[g].prepared && strstr(err->buf, plan->groups[g].pp.cached.buf))
+			return 1;
+	return 0;
+}
+
+/* Runs one command with its standard error kept, to be shown or replaced. */
+static int run_keep_stderr(const struct cpgo_strvec *argv, struct cpgo_buf *err)
+{
+	struct cpgo_child c = CPGO_CHILD_INIT;
+	int ret;
+
+	if (debug)
+		trace_argv(argv->v);
+	cpgo_buf_reset(err);
+	c.capture_stderr = 1;
+	if (cpgo_strvec_pushv(&c.args, argv->v, argv->n) < 0) {
+		cpgo_child_release(&c);
+		return die_lib("cc");
+	}
+	/* Diagnostics past this are dropped; a compile that writes more has failed anyway. */
+	ret = cpgo_run_command_capture(&c, err, 16u << 20);
+	if (ret < 0) {
+		report("cc", "%s (set CPGO_CC, or name the compiler first: cpgo cc gcc ...)",
+		       cpgo_last_error());
+		ret = 127;
+	}
+	cpgo_child_release(&c);
+	return ret;
+}
+
+static int uses_profile(const struct cpgo_cc_plan *plan)
+{
+	for (size_t g = 0; g < plan->n_groups; g++)
+		if (plan->groups[g].prepared && !plan->groups[g].pp.empty)
+			return 1;
+	return 0;
+}
+
+/*
+ * gcc with a profile. gcc stops (or crashes) on a profile it cannot read,
+ * and a build the plain compiler passes must pass: its diagnostics are
+ * held back, and when they say the profile was the problem the whole step
+ * is built again without profiles, with a note. Otherwise they are shown
+ * as they came, and the depfile learns the profile.
+ */
+static int run_gcc_with_profile(const struct cpgo_cc_cmd *cmd, struct cpgo_cc_plan *plan)
+{
+	struct cpgo_buf err = CPGO_BUF_INIT, dep = CPGO_BUF_INIT;
+	int ret = 0, refused = 0;
+
+	for (size_t i = 0; i < plan->n_cmds && !ret; i++) {
+		ret = run_keep_stderr(&plan->cmds[i], &err);
+		if (ret && gcc_refused_profile(&err, plan)) {
+			refused = 1;
+			break;
+		}
+		if (err.len)
+			fwrite(err.buf, 1, err.len, stderr);
+	}
+	if (refused) {
+		const char *nl = strchr(err.buf, '\n');
+		fprintf(stderr, "cpgo cc: note: %s refused the converted profile (%.*s); building "
+			"without PGO\n", cmd->compiler.v[cmd->compiler.n - 1],
+			(int)(nl ? (size_t)(nl - err.buf) : err.len), err.buf);
+		if (cpgo_cc_plan_without_profiles(cmd, plan) < 0) {
+			ret = die_lib("cc");
+			goto cleanup;
+		}
+		ret = 0;
+		for (size_t i = 0; i < plan->n_cmds && !ret; i++)
+			ret = run(&plan->cmds[i]);
+		goto cleanup;
+	}
+	if (!ret && plan->n_cmds == 1 && !plan->tmpdir && plan->n_groups == 1 &&
+	    plan->groups[0].profile_abs && cpgo_cc_depfile_path(cmd, &dep) == 1 &&
+	    cpgo_cc_depfile_add(dep.buf, plan->groups[0].profile_abs) < 0) {
+		/* The object is built; a depfile without the profile only misses a rebuild. */
+		fprintf(stderr, "cpgo cc: warning: %s\n", cpgo_last_error());
+		cpgo_clear_error();
+	}
+cleanup:
+	cpgo_buf_release(&err);
+	cpgo_buf_release(&dep);
 	return ret;
 }
 
@@ -193,9 +318,13 @@ int cmd_cc(int argc, char **argv)
 	}
 	if (check_not_self(&cmd))
 		goto cleanup;
-	if (cpgo_cc_plan_groups(&cmd, cpgo_cc_llvm_converter()->per_source, &plan) < 0 ||
+	if (cpgo_cc_plan_groups(&cmd, converter(&cmd)->per_source, &plan) < 0 ||
 	    prepare_groups(&cmd, &plan) < 0 || cpgo_cc_plan_commands(&cmd, &plan) < 0) {
 		ret = die_lib("cc");
+		goto cleanup;
+	}
+	if (cmd.family == CPGO_CC_GCC && uses_profile(&plan)) {
+		ret = run_gcc_with_profile(&cmd, &plan);
 		goto cleanup;
 	}
 	if (plan.n_cmds == 1 && !plan.tmpdir) {

@@ -1,6 +1,7 @@
 /*
- * cpgo convert: a pprof profile -> the compiler's own profile format.
- * Only LLVM's sample profile for now (what clang -fprofile-sample-use reads).
+ * cpgo convert: a pprof profile -> the compiler's own profile format:
+ * LLVM's sample profile (clang -fprofile-sample-use) or gcc's AutoFDO
+ * profile (gcc -fauto-profile), both from lib/sprof's one model.
  */
 #include <getopt.h>
 #include <inttypes.h>
@@ -10,19 +11,32 @@
 
 #include "builtin.h"
 #include "util/error.h"
+#include "gcc/gccprof.h"
 #include "llvm/llvmprof.h"
+#include "util/buf.h"
 
 static const char convert_usage[] =
-	"usage: cpgo convert [--to=llvm] [--text] [--binary BIN | --no-binary]\n"
+	"usage: cpgo convert [--to=llvm|gcc] [--text] [--binary BIN | --no-binary]\n"
 	"                    [--[no-]zero-lines] [--[no-]skid] [--line-counts=max|sum]\n"
-	"                    [--line0=all|calls|drop] [--sample-type TYPE]\n"
-	"                    [--source-file FILE] [--stats] [-o OUT] PROFILE\n"
+	"                    [--line0=all|calls|drop] [--discriminators=MODE]\n"
+	"                    [--sample-type TYPE] [--source-file FILE] [--stats]\n"
+	"                    [-o OUT] PROFILE\n"
+	"       cpgo convert --show-gcc AFDO\n"
 	"\n"
 	"Turns a pprof CPU profile into an LLVM sample profile for\n"
-	"clang -fprofile-sample-use=OUT (ext-binary unless --text).\n"
+	"clang -fprofile-sample-use=OUT (ext-binary unless --text), or with --to=gcc\n"
+	"into gcc 12's AutoFDO profile for gcc -fauto-profile=OUT.\n"
 	"\n"
-	"  --to=llvm            target format (gcc is not supported yet)\n"
-	"  --text               LLVM's text sample format, for reading\n"
+	"  --to=llvm|gcc        target format (default: llvm)\n"
+	"  --text               LLVM's text sample format, for reading; with --to=gcc\n"
+	"                       the AutoFDO profile shown as text (not for gcc)\n"
+	"  --show-gcc AFDO      check an AutoFDO file as gcc 12 reads it and show it\n"
+	"                       as text\n"
+	"  --discriminators=MODE  how the binary's discriminators are read: llvm\n"
+	"                       (clang's encoding; default for --to=llvm), plain\n"
+	"                       (gcc's numbers, for gcc 13 and later) or none (one\n"
+	"                       record per line: gcc 12 reads no discriminators;\n"
+	"                       default for --to=gcc)\n"
 	"  --binary BIN         the profiled binary: discriminators, a symbol list of\n"
 	"                       unsampled functions (cold to clang), start lines the\n"
 	"                       profile lacks\n"
@@ -84,6 +98,32 @@ static void print_stats(const struct sprof_stats *st)
 		st->symbol_list, st->other_tu_dropped, st->ambiguous_dropped);
 }
 
+static int convert_gcc(const char *in, const char *out, const struct llvmprof_opts *lo)
+{
+	struct gccprof_opts o = { .sp = lo->sp, .text = lo->text };
+	return gccprof_convert_file(in, out, &o);
+}
+
+static int show_gcc(const char *cmd, const char *path, int extra)
+{
+	struct cpgo_buf data = CPGO_BUF_INIT, text = CPGO_BUF_INIT;
+	int ret = 1;
+
+	if (extra)
+		return usage_error(cmd, "--show-gcc takes one AutoFDO file and nothing else");
+	/* AutoFDO files of large programs are tens of MB; a bound keeps a wrong path harmless. */
+	if (cpgo_read_file(path, &data, 1u << 30) < 0 || gccprof_read(data.buf, data.len, path, &text) < 0) {
+		ret = die_lib(cmd);
+		goto cleanup;
+	}
+	fwrite(text.buf, 1, text.len, stdout);
+	ret = fflush(stdout) ? 1 : 0;
+cleanup:
+	cpgo_buf_release(&data);
+	cpgo_buf_release(&text);
+	return ret;
+}
+
 int cmd_convert(int argc, char **argv)
 {
 	static const struct option longopts[] = {
@@ -98,16 +138,18 @@ int cmd_convert(int argc, char **argv)
 		{ "line-counts", required_argument, NULL, 'l' },
 		{ "line0", required_argument, NULL, '0' },
 		{ "sample-type", required_argument, NULL, 's' },
+		{ "discriminators", required_argument, NULL, 'd' },
+		{ "show-gcc", required_argument, NULL, 'G' },
 		{ "source-file", required_argument, NULL, 'f' },
 		{ "stats", no_argument, NULL, 'S' },
 		{ "output", required_argument, NULL, 'o' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	const char *cmd = "convert", *to = "llvm", *out = "-", *in = NULL;
+	const char *cmd = "convert", *to = "llvm", *out = "-", *in = NULL, *show = NULL;
 	struct sprof_stats st;
 	struct llvmprof_opts o;
-	int stats = 0, no_binary = 0, c;
+	int stats = 0, no_binary = 0, gcc, c;
 
 	memset(&o, 0, sizeof(o));
 	memset(&st, 0, sizeof(st));
@@ -156,6 +198,20 @@ int cmd_convert(int argc, char **argv)
 		case 'T':
 			to = optarg;
 			break;
+		case 'd':
+			if (!strcmp(optarg, "llvm"))
+				o.sp.discriminators = SPROF_DISC_LLVM;
+			else if (!strcmp(optarg, "plain"))
+				o.sp.discriminators = SPROF_DISC_PLAIN;
+			else if (!strcmp(optarg, "none"))
+				o.sp.discriminators = SPROF_DISC_NONE;
+			else
+				return usage_error(cmd, "--discriminators is llvm, plain or none, not '%s'",
+						   optarg);
+			break;
+		case 'G':
+			show = optarg;
+			break;
 		case 'b':
 			o.sp.binary = optarg;
 			break;
@@ -174,6 +230,8 @@ int cmd_convert(int argc, char **argv)
 			return usage_option_error(cmd, c, argv, longopts);
 		}
 	}
+	if (show)
+		return show_gcc(cmd, show, optind < argc);
 	for (int i = optind; i < argc; i++) {
 		if (in)
 			return usage_error(cmd, "one profile at a time (got '%s' and '%s')", in,
@@ -182,18 +240,16 @@ int cmd_convert(int argc, char **argv)
 	}
 	if (!in)
 		return usage_error(cmd, "which profile? (e.g. cpgo convert -o app.prof default.pgo)");
-	if (!strcmp(to, "gcc"))
-		return report(cmd, "--to=gcc is not supported yet: cpgo writes LLVM sample profiles "
-				   "only; build with clang (--to=llvm)");
-	if (strcmp(to, "llvm"))
-		return usage_error(cmd, "unknown target format '%s' (supported: llvm)", to);
+	if (strcmp(to, "llvm") && strcmp(to, "gcc"))
+		return usage_error(cmd, "unknown target format '%s' (supported: llvm, gcc)", to);
+	gcc = !strcmp(to, "gcc");
 	if (!o.text && !strcmp(out, "-") && isatty(STDOUT_FILENO))
-		return usage_error(cmd, "the ext-binary profile is not for a terminal: "
-					"pass -o FILE, or --text to read it");
+		return usage_error(cmd, "the %s profile is not for a terminal: pass -o FILE, or "
+					"--text to read it", gcc ? "AutoFDO" : "ext-binary");
 	if (stats)
 		o.sp.stats = &st;
 	o.sp.find_binary = !no_binary && !o.sp.binary;
-	if (llvmprof_convert_file(in, out, &o) < 0)
+	if ((gcc ? convert_gcc(in, out, &o) : llvmprof_convert_file(in, out, &o)) < 0)
 		return die_lib(cmd);
 	if (stats)
 		print_stats(&st);

@@ -17,6 +17,7 @@
 #include "util/error.h"
 #include "pprof/profile.h"
 
+#include "gcc/gccprof.h"
 #include "llvm/llvmprof.h"
 
 #ifndef CPGO_VERSION
@@ -64,30 +65,38 @@ cleanup:
 	return ret;
 }
 
-static int llvm_convert(const void *data, size_t len, const char *name, const char *source,
-			struct cpgo_buf *out, void *ctx)
+/*
+ * One conversion for cpgo cc: per translation unit, with the profiled
+ * binary when it is at hand. Samples that all belong to other files are
+ * not an error: most files of a program are cold, this one has no profile
+ * (an empty output).
+ */
+static int convert_for_cc(const void *data, size_t len, const char *name, const char *source,
+			  struct cpgo_buf *out, int gcc)
 {
 	struct cpgo_profile p;
-	struct llvmprof_opts o;
+	struct sprof_opts so;
 	struct sprof_stats st;
 	size_t start = out->len;
-	int ret = -1;
+	int ret = -1, r;
 
-	(void)ctx;
-	memset(&o, 0, sizeof(o));
+	memset(&so, 0, sizeof(so));
 	memset(&st, 0, sizeof(st));
 	/* Keeps same-named static functions of other files out of this TU's profile. */
-	o.sp.source_file = source;
-	o.sp.stats = &st;
+	so.source_file = source;
+	so.stats = &st;
 	/* Discriminators, zero counts and the symbol list when the profiled binary is here. */
-	o.sp.find_binary = 1;
+	so.find_binary = 1;
 	if (cpgo_profile_parse(&p, data, len, name, NULL) < 0)
 		return -1;
-	if (llvmprof_convert(&p, name, &o, out) < 0) {
-		/*
-		 * Most files of a program are cold: samples that all belong to
-		 * other files are not an error, this file just has no profile.
-		 */
+	if (gcc) {
+		struct gccprof_opts o = { .sp = so };
+		r = gccprof_convert(&p, name, &o, out);
+	} else {
+		struct llvmprof_opts o = { .sp = so };
+		r = llvmprof_convert(&p, name, &o, out);
+	}
+	if (r < 0) {
 		if (!st.none_for_source)
 			goto cleanup;
 		cpgo_clear_error();
@@ -99,23 +108,57 @@ cleanup:
 	return ret;
 }
 
+static int llvm_convert(const void *data, size_t len, const char *name, const char *source,
+			struct cpgo_buf *out, void *ctx)
+{
+	(void)ctx;
+	return convert_for_cc(data, len, name, source, out, 0);
+}
+
+static int gcc_convert(const void *data, size_t len, const char *name, const char *source,
+		       struct cpgo_buf *out, void *ctx)
+{
+	(void)ctx;
+	return convert_for_cc(data, len, name, source, out, 1);
+}
+
+static int gcc_check(const void *data, size_t len, const char *name)
+{
+	/* Empty: this file has no samples, and gcc gets no profile at all. */
+	return len ? gccprof_read(data, len, name, NULL) : 0;
+}
+
+/*
+ * A rebuilt cpgo may convert differently under the same version number,
+ * so the executable's identity is part of the key.
+ */
+static void converter_id(char *id, size_t size, const char *format)
+{
+	struct stat st;
+
+	if (stat("/proc/self/exe", &st) < 0)
+		memset(&st, 0, sizeof(st));
+	snprintf(id, size, "%s/%s/%lld.%lld.%ld", format, CPGO_VERSION, (long long)st.st_size,
+		 (long long)st.st_mtim.tv_sec, (long)st.st_mtim.tv_nsec);
+}
+
 const struct cpgo_cc_converter *cpgo_cc_llvm_converter(void)
 {
 	static char id[256];
-	static struct cpgo_cc_converter conv = { id, llvm_convert, NULL, 1 };
-	struct stat st;
+	static struct cpgo_cc_converter conv = { id, llvm_convert, NULL, 1, "llvm", NULL };
 
-	/*
-	 * A rebuilt cpgo may convert differently under the same version
-	 * number, so the executable's identity is part of the key.
-	 */
-	if (!id[0]) {
-		if (stat("/proc/self/exe", &st) < 0)
-			memset(&st, 0, sizeof(st));
-		snprintf(id, sizeof(id), "llvm-sample/%s/%lld.%lld.%ld", CPGO_VERSION,
-			 (long long)st.st_size, (long long)st.st_mtim.tv_sec,
-			 (long)st.st_mtim.tv_nsec);
-	}
+	if (!id[0])
+		converter_id(id, sizeof(id), "llvm-sample");
+	return &conv;
+}
+
+const struct cpgo_cc_converter *cpgo_cc_gcc_converter(void)
+{
+	static char id[256];
+	static struct cpgo_cc_converter conv = { id, gcc_convert, NULL, 1, "gcc", gcc_check };
+
+	if (!id[0])
+		converter_id(id, sizeof(id), "gcc-afdo-12");
 	return &conv;
 }
 
@@ -178,6 +221,24 @@ cleanup:
 	return ret;
 }
 
+/* A cached file that fails the converter's check is converted again (and replaced). */
+static int cached_ok(const struct cpgo_cc_converter *conv, struct cpgo_cc_prepared *pp)
+{
+	struct cpgo_buf data = CPGO_BUF_INIT;
+	int ok;
+
+	if (!conv->check)
+		return 1;
+	ok = cpgo_read_file(pp->cached.buf, &data, PROFILE_LIMIT) == 0 &&
+	     conv->check(data.buf, data.len, pp->cached.buf) == 0;
+	cpgo_buf_release(&data);
+	if (!ok) {
+		cpgo_clear_error();
+		pp->repaired = 1;
+	}
+	return ok;
+}
+
 int cpgo_cc_prepare(const char *profile, const char *source, const char *cache_dir,
 		    const struct cpgo_cc_converter *conv, const char *hint,
 		    struct cpgo_cc_prepared *pp)
@@ -207,10 +268,10 @@ int cpgo_cc_prepare(const char *profile, const char *source, const char *cache_d
 	cpgo_sha256_final(&s, key);
 	cpgo_hex(key, 32, key_hex);
 
-	if (cpgo_buf_addf(&dir, "%s/llvm", cache_dir) < 0 ||
+	if (cpgo_buf_addf(&dir, "%s/%s", cache_dir, conv->dir) < 0 ||
 	    cpgo_buf_addf(&pp->cached, "%s/%s.prof", dir.buf, key_hex) < 0)
 		goto cleanup;
-	if (!stat(pp->cached.buf, &st) && S_ISREG(st.st_mode)) {
+	if (!stat(pp->cached.buf, &st) && S_ISREG(st.st_mode) && cached_ok(conv, pp)) {
 		pp->converted = 0;
 		pp->empty = st.st_size == 0;
 	} else {
@@ -218,6 +279,9 @@ int cpgo_cc_prepare(const char *profile, const char *source, const char *cache_d
 			add_hint(hint);
 			goto cleanup;
 		}
+		/* What cpgo wrote must pass the same check as what it reads back. */
+		if (conv->check && conv->check(out.buf, out.len, profile) < 0)
+			goto cleanup;
 		if (mkdir_p(dir.buf) < 0 ||
 		    cpgo_write_file_atomic(pp->cached.buf, out.buf, out.len) < 0)
 			goto cleanup;

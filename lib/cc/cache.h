@@ -27,10 +27,19 @@ struct cpgo_cc_converter {
 		       const char *source, struct cpgo_buf *out, void *ctx);
 	void *ctx;
 	int per_source; /* the output depends on `source` */
+	const char *dir; /* the cache's subdirectory for this format */
+	/*
+	 * Optional: checks a converted file before the compiler gets it (a
+	 * damaged cache entry must not reach a compiler that crashes on one);
+	 * -1 with an error when it is not sound.
+	 */
+	int (*check)(const void *data, size_t len, const char *name);
 };
 
 /* The LLVM back end (llvm/llvmprof.h); `id` includes cpgo's build identity. */
 const struct cpgo_cc_converter *cpgo_cc_llvm_converter(void);
+/* The gcc back end (gcc/gccprof.h): gcc 12's AutoFDO file, checked before use. */
+const struct cpgo_cc_converter *cpgo_cc_gcc_converter(void);
 
 struct cpgo_cc_prepared {
 	char sha256[65];          /* hex of the pprof file's bytes */
@@ -38,6 +47,7 @@ struct cpgo_cc_prepared {
 	struct cpgo_buf note_dir; /* -isystem this ... */
 	struct cpgo_buf note_hdr; /* ... and -include this (a bare file name) */
 	int converted;            /* 1: converted now, 0: cache hit */
+	int repaired;             /* a cached file failed the check and was converted again */
 	int empty;                /* the profile has no samples for this source (an empty file) */
 };
 

@@ -151,3 +151,24 @@ cleanup:
 	cpgo_buf_release(&path);
 	return fam;
 }
+
+int cpgo_cc_gcc_major(char *const *compiler, size_t n)
+{
+	struct cpgo_child c = CPGO_CHILD_INIT;
+	struct cpgo_buf out = CPGO_BUF_INIT;
+	int major = 0;
+
+	c.no_stdin = c.no_stderr = 1;
+	if (cpgo_strvec_pushv(&c.args, compiler, n) < 0 ||
+	    cpgo_strvec_push(&c.args, "-dumpversion") < 0)
+		goto cleanup;
+	if (cpgo_run_command_capture(&c, &out, VERSION_OUTPUT_LIMIT) != 0 || !out.len) {
+		cpgo_clear_error();
+		goto cleanup;
+	}
+	major = atoi(out.buf);
+cleanup:
+	cpgo_buf_release(&out);
+	cpgo_child_release(&c);
+	return major;
+}

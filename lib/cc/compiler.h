@@ -24,6 +24,15 @@ int cpgo_cc_is_wrapper(const char *path);
 /* Clang or gcc from the name (following symlinks for cc/c99), else from `--version`. */
 enum cpgo_cc_family cpgo_cc_detect_family(char *const *compiler, size_t n);
 
+/*
+ * gcc's major version from `-dumpversion` (wrappers included in `compiler`
+ * run it as they run the compile); 0 when it cannot be told.
+ */
+int cpgo_cc_gcc_major(char *const *compiler, size_t n);
+
+/* The oldest gcc whose AutoFDO format cpgo writes (version 2, byte-length strings). */
+#define CPGO_CC_GCC_AFDO_MIN 12
+
 /* clang-19 when it is on PATH, else cc. */
 const char *cpgo_cc_default_compiler(void);
 

@@ -18,8 +18,15 @@ int cpgo_cc_push_front_flags(const struct cpgo_cc_cmd *cmd, const struct cpgo_cc
 	if (cmd->frame_pointers && !cmd->has_frame_pointer &&
 	    cpgo_strvec_push(a, "-fno-omit-frame-pointer") < 0)
 		return -1;
-	if (!clang)
-		return 0;
+	if (!clang) {
+		/*
+		 * gcc's line tables carry discriminators already; auto-profile
+		 * reads the profile, keyed by line offsets from DECL_SOURCE_LINE.
+		 */
+		if (!pp || pp->empty)
+			return 0;
+		return cpgo_strvec_pushf(a, "-fauto-profile=%s", pp->cached.buf);
+	}
 	/*
 	 * Every clang build, profiled or not: the binary that will be profiled
 	 * then carries discriminators, which the converter reads from it.
@@ -40,14 +47,18 @@ int cpgo_cc_push_front_flags(const struct cpgo_cc_cmd *cmd, const struct cpgo_cc
 int cpgo_cc_push_back_flags(const struct cpgo_cc_cmd *cmd, const struct cpgo_cc_prepared *pp,
 			    const char *profile_abs, struct cpgo_strvec *a)
 {
-	if (!pp || cmd->family != CPGO_CC_CLANG)
+	if (!pp || cmd->family == CPGO_CC_UNKNOWN)
 		return 0;
 	/* A system directory keeps the note header out of -MMD depfiles and warnings. */
 	if (cpgo_strvec_push(a, "-isystem") < 0 || cpgo_strvec_push(a, pp->note_dir.buf) < 0 ||
 	    cpgo_strvec_push(a, "-include") < 0 || cpgo_strvec_push(a, pp->note_hdr.buf) < 0)
 		return -1;
-	/* With -MP a vanished entry is harmless, so make rebuilds when the profile changes. */
-	if (cmd->has_mp && profile_abs &&
+	/*
+	 * With -MP a vanished entry is harmless, so make rebuilds when the
+	 * profile changes (gcc has no such flag: builtin/cc.c appends the entry
+	 * to gcc's depfile after the compile).
+	 */
+	if (cmd->family == CPGO_CC_CLANG && cmd->has_mp && profile_abs &&
 	    (cpgo_strvec_push(a, "-Xclang") < 0 ||
 	     cpgo_strvec_pushf(a, "-fdepfile-entry=%s", profile_abs) < 0))
 		return -1;

@@ -4,8 +4,9 @@
 /*
  * The flags `cpgo cc` adds to a compile: line tables unless a -g level is
  * given, frame pointers when cmd->frame_pointers and the user did not
- * choose, discriminators for clang, and with a prepared profile (clang
- * only) the sample-profile flags and the note header.
+ * choose, discriminators for clang, and with a prepared profile the
+ * compiler's profile flag (clang: -fprofile-sample-use, gcc:
+ * -fauto-profile) and the note header.
  */
 
 #include "cc/cache.h"

@@ -374,3 +374,18 @@ int cpgo_cc_plan_commands(const struct cpgo_cc_cmd *cmd, struct cpgo_cc_plan *pl
 			return -1;
 	return 0;
 }
+
+int cpgo_cc_plan_without_profiles(const struct cpgo_cc_cmd *cmd, struct cpgo_cc_plan *plan)
+{
+	for (size_t i = 0; i < plan->n_groups; i++)
+		plan->groups[i].prepared = 0;
+	for (size_t i = 0; i < plan->n_cmds; i++)
+		cpgo_strvec_release(&plan->cmds[i]);
+	plan->n_cmds = 0;
+	if (plan->tmpdir) {
+		remove_tmpdir(plan->tmpdir);
+		free(plan->tmpdir);
+		plan->tmpdir = NULL;
+	}
+	return cpgo_cc_plan_commands(cmd, plan);
+}

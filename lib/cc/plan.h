@@ -58,4 +58,10 @@ int cpgo_cc_plan_groups(struct cpgo_cc_cmd *cmd, int per_source, struct cpgo_cc_
  */
 int cpgo_cc_plan_commands(const struct cpgo_cc_cmd *cmd, struct cpgo_cc_plan *plan);
 
+/*
+ * Forgets every prepared profile and builds the commands again: the plain
+ * build, for when the compiler refused a profile cpgo gave it.
+ */
+int cpgo_cc_plan_without_profiles(const struct cpgo_cc_cmd *cmd, struct cpgo_cc_plan *plan);
+
 #endif

@@ -70,6 +70,20 @@ enum sprof_line0 {
 	SPROF_LINE0_ALL,   /* the same for body samples too (the default) */
 };
 
+/*
+ * How the line table's discriminators are read. LLVM packs base
+ * discriminator, duplication factor and copy id into one number; gcc
+ * writes plain numbers, and gcc 12's auto-profile ignores them (it keys
+ * body lines and call sites by line offset alone, and a second record of
+ * one line overwrites the first), so its profile must merge them.
+ */
+enum sprof_discriminators {
+	SPROF_DISC_DEFAULT = 0, /* LLVM's encoding */
+	SPROF_DISC_LLVM,
+	SPROF_DISC_PLAIN, /* the number as it is, duplication factor 1 */
+	SPROF_DISC_NONE,  /* all 0: one record per line (gcc 12) */
+};
+
 /* Tri-state switches: 0 = the default chosen by measurement, 1 = on, -1 = off. */
 #define SPROF_ON 1
 #define SPROF_OFF (-1)
@@ -96,6 +110,7 @@ struct sprof_opts {
 	int skid;
 	enum sprof_line_counts line_counts;
 	enum sprof_line0 line0;
+	enum sprof_discriminators discriminators;
 	const char *sample_type; /* which sample type to use, e.g. "samples" or "cpu";
 				    NULL = cpgo_profile_cpu_index() */
 	/*

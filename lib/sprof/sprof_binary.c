@@ -18,6 +18,25 @@
 #include <strings.h>
 #include <unistd.h>
 
+uint32_t sp_disc(const struct sp_ctx *c, uint32_t d)
+{
+	switch (c->o->discriminators) {
+	case SPROF_DISC_PLAIN:
+		return d;
+	case SPROF_DISC_NONE:
+		return 0;
+	default:
+		return sprof_base_discriminator(d);
+	}
+}
+
+uint32_t sp_dup(const struct sp_ctx *c, uint32_t d)
+{
+	if (c->o->discriminators == SPROF_DISC_PLAIN || c->o->discriminators == SPROF_DISC_NONE)
+		return 1;
+	return sprof_duplication_factor(d);
+}
+
 const char *sp_find_profiled_binary(const struct cpgo_profile *p)
 {
 	/*
@@ -158,8 +177,8 @@ static int remap_line0(struct sp_ctx *c, const struct cpgo_location *loc, uint64
 		if (j < loc->n_line)
 			continue;
 		c->line_no[loc->line_off] = pf[0].line;
-		c->line_disc[loc->line_off] = sprof_base_discriminator(pf[0].discriminator);
-		c->line_dup[loc->line_off] = sprof_duplication_factor(pf[0].discriminator);
+		c->line_disc[loc->line_off] = sp_disc(c, pf[0].discriminator);
+		c->line_dup[loc->line_off] = sp_dup(c, pf[0].discriminator);
 		c->line_remapped[loc->line_off] = 1;
 		c->st.line0_remapped++;
 		return 0;
@@ -202,8 +221,8 @@ int sp_resolve_discriminators(struct sp_ctx *c)
 		if (!r)
 			continue;
 		for (size_t j = 0; j < loc->n_line; j++) {
-			c->line_disc[loc->line_off + j] = sprof_base_discriminator(fr[j].discriminator);
-			c->line_dup[loc->line_off + j] = sprof_duplication_factor(fr[j].discriminator);
+			c->line_disc[loc->line_off + j] = sp_disc(c, fr[j].discriminator);
+			c->line_dup[loc->line_off + j] = sp_dup(c, fr[j].discriminator);
 		}
 		/* The skid rule looks one byte before a sampled instruction, not a return address. */
 		if (at == vaddr)
@@ -275,7 +294,7 @@ int sp_skid_note(struct sp_ctx *c, size_t li, size_t fs, uint64_t v)
 	if (!same_function(c, &fr[0], &here[0], &cn))
 		goto cleanup;
 	k = (struct skid_key){ fs, sprof_line_offset(fr[0].line, fr[0].start_line),
-			       sprof_base_discriminator(fr[0].discriminator) };
+			       sp_disc(c, fr[0].discriminator) };
 	ret = -1;
 	if (cpgo_hashmap_reserve(&c->skid_map) < 0)
 		goto cleanup;
@@ -367,7 +386,7 @@ int sp_add_zero_lines(struct sp_ctx *c)
 					if ((nm = frame_name(c, &fr[j - 1], &cn, 1)) < 0)
 						goto done;
 					fs = sprof_fs_get(c->m, (uint64_t)fs, sprof_line_offset(fr[j].line, fr[j].start_line),
-						    sprof_base_discriminator(fr[j].discriminator),
+						    sp_disc(c, fr[j].discriminator),
 						    (uint32_t)nm, 1);
 				}
 				if (fs < 0)
@@ -375,7 +394,7 @@ int sp_add_zero_lines(struct sp_ctx *c)
 				if (fr[0].line <= 0 || fr[0].start_line <= 0)
 					continue;
 				off = sprof_line_offset(fr[0].line, fr[0].start_line);
-				disc = sprof_base_discriminator(fr[0].discriminator);
+				disc = sp_disc(c, fr[0].discriminator);
 				if (sprof_rec_get(c->m, (size_t)fs, off, disc, 0) >= 0)
 					continue;
 				if (c->skid && (sk = skid_find(c, (size_t)fs, off, disc))) {

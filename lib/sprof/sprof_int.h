@@ -54,7 +54,7 @@ struct sp_ctx {
 	struct sprof_stats st;
 	struct sprof_model *m; /* the caller's */
 
-	/* The options with their defaults resolved (llvmprof_build.c). */
+	/* The options with their defaults resolved (sprof_build.c). */
 	int zero, skid, max;
 	enum sprof_line0 line0;
 
@@ -79,7 +79,7 @@ struct sp_ctx {
 	size_t n_seen;
 };
 
-/* llvmprof_funcs.c */
+/* sprof_funcs.c */
 int sp_mark_sampled(struct sp_ctx *c);
 int sp_fn_setup(struct sp_ctx *c);
 int sp_choose_tops(struct sp_ctx *c);
@@ -87,7 +87,10 @@ int sp_check_start_lines(struct sp_ctx *c);
 /* How many trailing path components two paths share. */
 int sprof_path_suffix_score(const char *a, const char *b);
 
-/* llvmprof_binary.c */
+/* sprof_binary.c */
+/* A DWARF discriminator as the options read it: the key's part, the duplication factor. */
+uint32_t sp_disc(const struct sp_ctx *c, uint32_t d);
+uint32_t sp_dup(const struct sp_ctx *c, uint32_t d);
 /* The profile's main mapping file when it exists and its build id matches, else NULL. */
 const char *sp_find_profiled_binary(const struct cpgo_profile *p);
 int sp_open_dso_for_repair(struct sp_ctx *c);

@@ -80,11 +80,13 @@ int cpgo_run_command_start(struct cpgo_child *c)
 			error_errno("cannot create a pipe to run '%s'", prog);
 			goto cleanup;
 		}
-		rc = posix_spawn_file_actions_adddup2(&fa, fds[1], 1);
+		rc = posix_spawn_file_actions_adddup2(&fa, fds[1], c->capture_stderr ? 2 : 1);
+		if (!rc && c->capture_stderr && c->no_stdout)
+			rc = posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0);
 	} else if (!rc && c->no_stdout) {
 		rc = posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0);
 	}
-	if (!rc && c->no_stderr)
+	if (!rc && c->no_stderr && !(c->out < 0 && c->capture_stderr))
 		rc = posix_spawn_file_actions_addopen(&fa, 2, "/dev/null", O_WRONLY, 0);
 	if (rc) {
 		errno = rc;

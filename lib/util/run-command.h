@@ -24,6 +24,8 @@ struct cpgo_child {
 	unsigned no_stdin : 1, no_stdout : 1, no_stderr : 1;
 	/* Like system(): ^C and ^\ are the child's while we wait for it. */
 	unsigned ignore_int_quit : 1;
+	/* cpgo_run_command_capture takes standard error instead (stdout stays ours). */
+	unsigned capture_stderr : 1;
 	int in;
 	/* -1: a pipe; after start, `out` is its read end (closed by finish). */
 	int out;
@@ -33,7 +35,7 @@ struct cpgo_child {
 	int signal; /* the signal that killed the child, else 0 */
 };
 
-#define CPGO_CHILD_INIT { CPGO_STRVEC_INIT, CPGO_STRVEC_INIT, NULL, 0, 0, 0, 0, 0, 0, 0, 0 }
+#define CPGO_CHILD_INIT { CPGO_STRVEC_INIT, CPGO_STRVEC_INIT, NULL, 0, 0, 0, 0, 0, 0, 0, 0, 0 }
 
 void cpgo_child_init(struct cpgo_child *c);
 void cpgo_child_release(struct cpgo_child *c);
@@ -48,7 +50,7 @@ int cpgo_run_command_finish(struct cpgo_child *c);
 /* start + finish. */
 int cpgo_run_command(struct cpgo_child *c);
 /*
- * Runs the child with its standard output into `out` (at most `limit`
+ * Runs the child with its standard output (or error, capture_stderr) into `out` (at most `limit`
  * bytes are kept; the rest is read and dropped so the child never blocks).
  * Returns what cpgo_run_command_finish returns.
  */
