@@ -12,6 +12,14 @@
 #            rebuild with 'cpgo cc -pgo=FILE'
 #   cpgo@HZxN  the same trained at HZ Hz over N merged training runs (what a
 #            production profile looks like: --production adds 100x20, 1000x1)
+# With --compiler=gcc the same routes with gcc-12 (write to another --work):
+#   o2 / o2flags  gcc-12 -O2 (+ cpgo cc's gcc flags)
+#   ir       -fprofile-generate, train, -fprofile-use (both builds in one
+#            directory: gcc names .gcda files after the objects)
+#   afdo     perf record -e cpu-clock on a -g1 -gdwarf-4 build (autofdo 0.19
+#            cannot read DWARF 5), create_gcov --use_lbr=false, its strings
+#            rewritten into gcc 12's layout (fix_gcov12), -fauto-profile
+#   cpgo     as above, through 'cpgo cc gcc-12' (-fauto-profile)
 # Speed is reported as a ratio against o2 measured in the same interleaved
 # rounds, plus callgrind instruction counts. See bench/README.md.
 set -u -o pipefail
@@ -40,13 +48,15 @@ usage: bench/pgo.sh [options]
   --work=DIR          work directory (default bench/work, git-ignored)
   --cpgo=PATH         the cpgo binary (default build/cpgo)
   --cflags=FLAGS      base flags of every build (default "-O2")
+  --compiler=clang|gcc  the compiler of every route (default clang: clang-19;
+                      gcc: gcc-12, AutoFDO routes; use another --work)
 Writes bench/results.md (and WORK/results.md).
 USAGE
 }
 
 ARGS="$*"
 QUICK=0 PROGRAMS=lua,zstd,bzip2,tl,tcl,sqlite,xmllint ROUTES=o2,o2flags,ir,afdo,cpgo PRODUCTION=0 ROUNDS= TRAIN_RUNS= PERF_HZ=20000 CPGO_HZ=20000
-TIME_ONLY=0 REUSE=0 REPORT_ONLY=0 CALLGRIND=1 TIMING=1 WORK=$BENCH/work CPGO=${CPGO:-$ROOT/build/cpgo}
+TIME_ONLY=0 REUSE=0 REPORT_ONLY=0 CALLGRIND=1 TIMING=1 WORK=$BENCH/work CPGO=${CPGO:-$ROOT/build/cpgo} COMPILER=clang
 for a in "$@"; do
 	case $a in
 	--quick) QUICK=1 ;;
@@ -65,6 +75,7 @@ for a in "$@"; do
 	--work=*) WORK=${a#*=} ;;
 	--cpgo=*) CPGO=${a#*=} ;;
 	--cflags=*) BASE_CFLAGS=${a#*=} ;;
+	--compiler=*) COMPILER=${a#*=} ;;
 	-h | --help) usage; exit 0 ;;
 	*) usage >&2; bench_die "unknown option '$a'" ;;
 	esac
@@ -91,15 +102,29 @@ CC=clang-19
 # needs (debug lines for the sampled routes); cpgo cc adds its own flags,
 # which o2flags measures alone.
 BASE_CFLAGS=${BASE_CFLAGS:-"-O2"}
-# The flags 'cpgo cc' adds to every clang build (lib/cc/ccdriver.c,
-# ccdriver_push_front_flags; CPGO_DEBUG=1 cpgo cc -pgo=off prints them).
+# The flags 'cpgo cc' adds to every clang build (lib/cc/flags.c,
+# cpgo_cc_push_front_flags; CPGO_DEBUG=1 cpgo cc -pgo=off prints them).
 CPGO_CC_FLAGS="-gline-tables-only -fno-omit-frame-pointer -fdebug-info-for-profiling"
 # The sampled routes need line tables (and discriminators) to map samples.
 SAMPLE_CFLAGS="-gline-tables-only -fdebug-info-for-profiling"
-bench_need $CC llvm-profdata-19 apt-get awk cmp
+FMT=llvm
+case $COMPILER in
+clang) bench_need $CC llvm-profdata-19 ;;
+gcc)
+	CC=gcc-12 FMT=gcc
+	CPGO_CC_FLAGS="-g1 -fno-omit-frame-pointer"
+	SAMPLE_CFLAGS="-g1 -gdwarf-4"
+	# cpgo cc runs the same compiler as the other routes.
+	export CPGO_CC=$CC
+	bench_need $CC perl ;;
+*) bench_die "--compiler is clang or gcc, not '$COMPILER'" ;;
+esac
+bench_need apt-get awk cmp
 command -v dpkg-source >/dev/null || bench_die "dpkg-source is missing: apt-get install dpkg-dev"
 has_route() { case ,$ROUTES, in *,$1,* | *,$1@*) return 0 ;; esac; return 1; }
-if has_route afdo; then bench_need perf llvm-profgen-19; fi
+if has_route afdo; then
+	if [ $COMPILER = gcc ]; then bench_need perf create_gcov; else bench_need perf llvm-profgen-19; fi
+fi
 [ $CALLGRIND = 0 ] || bench_need valgrind strip
 if has_route cpgo && ! [ -x "$CPGO" ]; then
 	bench_say "bench: $CPGO not found (run 'make' first, or pass --cpgo=PATH); skipping the cpgo route"
@@ -399,6 +424,7 @@ build_o2flags() {
 }
 
 build_ir() {
+	[ $COMPILER = clang ] || { build_ir_gcc; return; }
 	local d=$OUTP/ir
 	rm -rf "$d" && mkdir -p "$d/raw"
 	timed_build "$d" "$P: instrumented build (-fprofile-generate)" \
@@ -410,6 +436,57 @@ build_ir() {
 	ln -sfn use/bin "$d/bin"
 }
 
+build_ir_gcc() {
+	local d=$OUTP/ir
+	rm -rf "$d" && mkdir -p "$d/gcda"
+	timed_build "$d" "$P: instrumented build (-fprofile-generate)" \
+		"${P}_build" "$SRC" "$d/b" "$CC" "$BASE_CFLAGS -fprofile-generate=$d/gcda" || return 1
+	cp "$d/b/bin" "$d/gen-bin" || return 1
+	bench_step "$LOG" "$P: instrumented training run" run_cmds train "$d/gen-bin" "$d/tmp" || return 1
+	# The same objects' paths: gcc finds each object's .gcda by its name.
+	timed_build "$d" "$P: -fprofile-use build" \
+		"${P}_build" "$SRC" "$d/b" "$CC" "$BASE_CFLAGS -fprofile-use=$d/gcda -Wno-missing-profile" || return 1
+	ln -sfn b/bin "$d/bin"
+}
+
+# autofdo 0.19's create_gcov writes gcc 12's version number with the old
+# strings (length in 4-byte words, NUL-padded), which gcc 12 misreads and
+# crashes on: rewrite the string table as gcc 12 reads it (byte length with
+# the NUL, no padding), the rest of the file as it is.
+fix_gcov12() {
+	perl -e 'local $/; my $d = <STDIN>; my ($m, $v, $z, $tag, $len, $n) = unpack("V6", $d);
+		my $p = 24; my $s = "";
+		for (1 .. $n) { my $w = unpack("V", substr($d, $p, 4)); my $str = substr($d, $p + 4, 4 * $w);
+			$str =~ s/\0.*//s; $str .= "\0"; $s .= pack("V", length $str) . $str; $p += 4 + 4 * $w; }
+		print pack("V6", $m, $v, $z, $tag, length($s) + 4, $n), $s, substr($d, $p);' <"$1" >"$2"
+}
+
+build_afdo_gcc() {
+	local d=$OUTP/afdo r n f i=0
+	rm -rf "$d" && mkdir -p "$d/perf"
+	timed_build "$d" "$P: -g1 -gdwarf-4 build" "${P}_build" "$SRC" "$d/gen" "$CC" "$BASE_CFLAGS $SAMPLE_CFLAGS" || return 1
+	for r in $(seq "$TRAIN_RUNS"); do
+		bench_step "$LOG" "$P: perf record training run $r" run_cmds train "$d/gen/bin" "$d/tmp" \
+			perf record -q -e cpu-clock -F "$PERF_HZ" -o "$d/perf/$r.@I@.data" -- || return 1
+	done
+	# create_gcov reads one perf.data at a time; profile_merger is not packaged: the
+	# largest training run stands for the rest.
+	n=0
+	for f in "$d"/perf/*.data; do
+		i=$(perf script -i "$f" -F ip 2>/dev/null | wc -l)
+		n=$((n + i))
+	done
+	echo "$n" >"$d/samples"
+	f=$(ls -S "$d"/perf/*.data | head -1)
+	bench_step "$LOG" "$P: create_gcov" create_gcov --binary="$d/gen/bin" --profile="$f" \
+		--gcov="$d/raw.afdo" --gcov_version=2 --use_lbr=false || return 1
+	fix_gcov12 "$d/raw.afdo" "$d/afdo.afdo" || return 1
+	"$CPGO" convert --show-gcc "$d/afdo.afdo" >"$d/afdo.txt" 2>&1 || true
+	timed_build "$d" "$P: -fauto-profile build" "${P}_build" "$SRC" "$d/use" "$CC" \
+		"$BASE_CFLAGS $SAMPLE_CFLAGS -fauto-profile=$d/afdo.afdo" || return 1
+	ln -sfn use/bin "$d/bin"
+}
+
 # llvm-profgen reads LBR-shaped perf scripts only; with --leading-ip-only it
 # takes each sample's IP, so every IP line gets a dummy branch record.
 perf_to_profgen() {
@@ -418,6 +495,7 @@ perf_to_profgen() {
 }
 
 build_afdo() {
+	[ $COMPILER = clang ] || { build_afdo_gcc; return; }
 	local d=$OUTP/afdo r n
 	rm -rf "$d" && mkdir -p "$d/perf"
 	timed_build "$d" "$P: -fdebug-info-for-profiling build" \
@@ -465,7 +543,7 @@ build_cpgo() {
 	bench_step "$LOG" "$P: cpgo merge" "$CPGO" merge -o "$d/default.pgo" "$d"/pprof/*.pprof || return 1
 	# Diagnostics only (the build converts by itself): what clang will see.
 	"$CPGO" top "$d/default.pgo" >"$d/top.txt" 2>&1 || true
-	"$CPGO" convert --to=llvm --text --binary "$gen/bin" -o "$d/cpgo.txt" "$d/default.pgo" >"$d/convert.log" 2>&1 || true
+	"$CPGO" convert --to=$FMT --text --stats --binary "$gen/bin" -o "$d/cpgo.txt" "$d/default.pgo" >"$d/convert.log" 2>&1 || true
 	timed_build "$d" "$P: cpgo cc -pgo=default.pgo build" "${P}_build" "$SRC" "$d/use" \
 		"$CPGO cc -pgo=$d/default.pgo" "$BASE_CFLAGS" || return 1
 	ln -sfn use/bin "$d/bin"
