@@ -221,10 +221,11 @@ static int run_keep_stderr(const struct cpgo_strvec *argv, struct cpgo_buf *err)
 	return ret;
 }
 
+/* A profile is prepared: the objects record it (the note), even where it has no samples. */
 static int uses_profile(const struct cpgo_cc_plan *plan)
 {
 	for (size_t g = 0; g < plan->n_groups; g++)
-		if (plan->groups[g].prepared && !plan->groups[g].pp.empty)
+		if (plan->groups[g].prepared)
 			return 1;
 	return 0;
 }
