@@ -16,6 +16,7 @@
 #include "cc/cmd.h"
 #include "cc/compiler.h"
 #include "cc/flags.h"
+#include "cc/depfile.h"
 #include "cc/plan.h"
 #include "util/hash.h"
 #include "util/error.h"
@@ -258,7 +259,7 @@ static int fake_convert(const void *data, size_t len, const char *name, const ch
 
 static void test_prepare_cache(void **state)
 {
-	struct cpgo_cc_converter conv = { "fake/1", fake_convert, NULL, 0 };
+	struct cpgo_cc_converter conv = { "fake/1", fake_convert, NULL, 0, "llvm", NULL };
 	struct cpgo_cc_prepared a, b;
 	struct cpgo_buf cache = CPGO_BUF_INIT, prof = CPGO_BUF_INIT, text = CPGO_BUF_INIT;
 
@@ -339,7 +340,7 @@ static int slow_convert(const void *data, size_t len, const char *name, const ch
 
 static void test_prepare_concurrent(void **state)
 {
-	struct cpgo_cc_converter conv = { "slow/1", slow_convert, NULL, 0 };
+	struct cpgo_cc_converter conv = { "slow/1", slow_convert, NULL, 0, "llvm", NULL };
 	struct cpgo_buf cache = CPGO_BUF_INIT, prof = CPGO_BUF_INIT, text = CPGO_BUF_INIT;
 	struct cpgo_cc_prepared pp;
 	pid_t pids[8];
@@ -559,6 +560,50 @@ static void test_frame_pointers(void **state)
 	cpgo_cc_cmd_release(&cmd);
 }
 
+/* gcc's depfile name and the profile appended to its first target. */
+static void test_depfile(void **state)
+{
+	struct cpgo_cc_cmd cmd;
+	struct cpgo_buf path = CPGO_BUF_INIT, d = CPGO_BUF_INIT;
+	char *with_o[] = { "cc", "gcc-12", "-O2", "-MMD", "-MP", "-c", "-o", "obj/work.o", "src/work.c" };
+	char *with_mf[] = { "cc", "gcc-12", "-MD", "-MF", "deps/w.d", "-c", "src/work.c" };
+	char *bare[] = { "cc", "gcc-12", "-MD", "-c", "src/work.c" };
+	char *none[] = { "cc", "gcc-12", "-c", "src/work.c" };
+	char dep[512];
+
+	(void)state;
+	cpgo_cc_cmd_init(&cmd);
+	assert_int_equal(parse_env(&cmd, 9, with_o, NULL, NULL), 0);
+	assert_int_equal(cpgo_cc_depfile_path(&cmd, &path), 1);
+	assert_string_equal(path.buf, "obj/work.d");
+	cpgo_cc_cmd_release(&cmd);
+	cpgo_cc_cmd_init(&cmd);
+	assert_int_equal(parse_env(&cmd, 7, with_mf, NULL, NULL), 0);
+	assert_int_equal(cpgo_cc_depfile_path(&cmd, &path), 1);
+	assert_string_equal(path.buf, "deps/w.d");
+	cpgo_cc_cmd_release(&cmd);
+	cpgo_cc_cmd_init(&cmd);
+	assert_int_equal(parse_env(&cmd, 5, bare, NULL, NULL), 0);
+	assert_int_equal(cpgo_cc_depfile_path(&cmd, &path), 1);
+	assert_string_equal(path.buf, "work.d");
+	cpgo_cc_cmd_release(&cmd);
+	cpgo_cc_cmd_init(&cmd);
+	assert_int_equal(parse_env(&cmd, 4, none, NULL, NULL), 0);
+	assert_int_equal(cpgo_cc_depfile_path(&cmd, &path), 0);
+	cpgo_cc_cmd_release(&cmd);
+
+	snprintf(dep, sizeof(dep), "%s/work.d", tmproot);
+	put(dep, "obj/work.o: src/work.c \\\n src/work.h\nsrc/work.h:\n");
+	assert_int_equal(cpgo_cc_depfile_add(dep, "/p/default.pgo"), 0);
+	assert_int_equal(cpgo_read_file(dep, &d, 4096), 0);
+	assert_string_equal(d.buf, "obj/work.o: src/work.c \\\n src/work.h\nsrc/work.h:\n"
+				   "obj/work.o: /p/default.pgo\n/p/default.pgo:\n");
+	put(dep, "no target here\n");
+	assert_int_equal(cpgo_cc_depfile_add(dep, "/p/default.pgo"), -1);
+	cpgo_buf_release(&path);
+	cpgo_buf_release(&d);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -571,6 +616,7 @@ int main(void)
 		cmocka_unit_test(test_prepare_concurrent),
 		cmocka_unit_test(test_plan),
 		cmocka_unit_test(test_frame_pointers),
+		cmocka_unit_test_setup_teardown(test_depfile, setup_tmp, teardown_tmp),
 	};
 	return cmocka_run_group_tests(tests, setup_tmp, teardown_tmp);
 }

@@ -191,6 +191,17 @@ static void test_stdin_and_capture(void **state)
 	assert_int_equal(out.len, 10);
 	assert_string_equal(out.buf, "xxxxxxxxxx");
 	cpgo_child_release(&c);
+	cpgo_buf_reset(&out);
+
+	/* capture_stderr: standard error is kept, standard output is not taken. */
+	c.capture_stderr = 1;
+	c.no_stdout = 1;
+	assert_int_equal(cpgo_strvec_push(&c.args, "sh"), 0);
+	assert_int_equal(cpgo_strvec_push(&c.args, "-c"), 0);
+	assert_int_equal(cpgo_strvec_push(&c.args, "echo out; echo err >&2; exit 3"), 0);
+	assert_int_equal(cpgo_run_command_capture(&c, &out, 1000), 3);
+	assert_string_equal(out.buf, "err\n");
+	cpgo_child_release(&c);
 	cpgo_buf_release(&out);
 }
 
