@@ -119,10 +119,15 @@ static int gcc_reads_afdo(const struct cpgo_cc_cmd *cmd, const struct cpgo_cc_pl
 		major = cpgo_cc_gcc_major(cmd->compiler.v, cmd->compiler.n);
 		if (major >= CPGO_CC_GCC_AFDO_MIN)
 			return 1;
-		fprintf(stderr, "cpgo cc: warning: %s is not used: %s%d reads an older AutoFDO "
-			"format than cpgo writes (gcc %d or later); building without PGO\n",
-			plan->groups[g].profile, major ? "gcc " : "this gcc's version is unknown: ",
-			major, CPGO_CC_GCC_AFDO_MIN);
+		if (major)
+			fprintf(stderr, "cpgo cc: warning: %s is not used: gcc %d reads an older "
+				"AutoFDO format than cpgo writes (gcc %d or later); building without "
+				"PGO\n", plan->groups[g].profile, major, CPGO_CC_GCC_AFDO_MIN);
+		else
+			fprintf(stderr, "cpgo cc: warning: %s is not used: '%s -dumpversion' does "
+				"not say which gcc this is (cpgo writes the AutoFDO format of gcc %d "
+				"and later); building without PGO\n", plan->groups[g].profile,
+				cmd->compiler.v[cmd->compiler.n - 1], CPGO_CC_GCC_AFDO_MIN);
 		return 0;
 	}
 	return 1;

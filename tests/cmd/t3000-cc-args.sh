@@ -17,6 +17,18 @@ EOC
 	chmod +x "bin/$1"
 }
 
+# A gcc 12 that records its compile's arguments (and answers -dumpversion).
+fake_gcc12() {
+	mkdir -p bin
+	cat >"bin/$1" <<EOC
+#!/bin/sh
+[ "\$1" = -dumpversion ] && { echo 12; exit 0; }
+printf '%s\n' "\$@" >"$TRASH/argv"
+exit \${FAKE_EXIT:-0}
+EOC
+	chmod +x "bin/$1"
+}
+
 # Whether cpgo cc adds frame pointers by default (the usage text prints the one constant).
 fp_default=$(cpgo cc --help | sed -n "s/.*(default: \(on\|off\)).*/\1/p")
 has_fp_default() {
@@ -32,7 +44,7 @@ hasnt() { ! grep -q -- "$1" argv || { echo "unexpected $1 in:"; cat argv; return
 
 test_expect_success 'setup: a repository with two programs, one profile each' '
 	make_gen &&
-	fake fake-clang && fake fake-gcc && fake mystery &&
+	fake fake-clang && fake fake-gcc && fake mystery && fake_gcc12 gcc-12 &&
 	mkdir -p repo/.git repo/prog/sub repo/other repo/lib &&
 	echo "int main(void) { return 0; }" >repo/prog/main.c &&
 	echo "int f(void) { return 1; }" >repo/prog/sub/f.c &&
@@ -150,10 +162,18 @@ test_expect_success 'a corrupt default.pgo under auto is an error that suggests 
 	cpgo cc bin/fake-clang -pgo=off -c bad/x.c
 '
 
-test_expect_success 'gcc: one warning that the profile is not used, a plain build with -g1' '
+test_expect_success 'a gcc that does not say its version: one warning, a plain build with -g1' '
 	cpgo cc bin/fake-gcc -c repo/prog/main.c repo/prog/sub/f.c 2>err &&
-	test $(grep -c "is not used: gcc" err) = 1 &&
-	hasnt -fprofile-sample-use && hasnt -include && has -g1 && has_fp_default
+	test $(grep -c "is not used: .*-dumpversion" err) = 1 &&
+	hasnt -fauto-profile && hasnt -include && has -g1 && has_fp_default
+'
+
+test_expect_success 'gcc 12: -fauto-profile, the note, -g1, no clang flags (t3010 builds for real)' '
+	cpgo cc bin/gcc-12 -O2 -c repo/prog/sub/f.c -o f.o 2>err &&
+	! grep "is not used" err &&
+	has "-fauto-profile=$XDG_CACHE_HOME/cpgo/gcc/$(ls $XDG_CACHE_HOME/cpgo/gcc)" &&
+	has -include && has -g1 && has_fp_default &&
+	hasnt -fdebug-info-for-profiling && hasnt -fprofile-sample-use && hasnt -Xclang
 '
 
 test_expect_success 'an unknown compiler gets no flags at all' '
