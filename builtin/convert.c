@@ -140,6 +140,8 @@ int cmd_convert(int argc, char **argv)
 		{ "sample-type", required_argument, NULL, 's' },
 		{ "discriminators", required_argument, NULL, 'd' },
 		{ "show-gcc", required_argument, NULL, 'G' },
+		{ "call-instances", no_argument, NULL, 'I' },
+		{ "no-call-instances", no_argument, NULL, 'J' },
 		{ "source-file", required_argument, NULL, 'f' },
 		{ "stats", no_argument, NULL, 'S' },
 		{ "output", required_argument, NULL, 'o' },
@@ -211,6 +213,12 @@ int cmd_convert(int argc, char **argv)
 			break;
 		case 'G':
 			show = optarg;
+			break;
+		case 'I':
+			o.sp.call_instances = SPROF_ON;
+			break;
+		case 'J':
+			o.sp.call_instances = SPROF_OFF;
 			break;
 		case 'b':
 			o.sp.binary = optarg;

@@ -20,6 +20,7 @@ int gccprof_convert(struct cpgo_profile *p, const char *name, const struct gccpr
 	so.symbol_list = 0;
 	if (!so.discriminators)
 		so.discriminators = SPROF_DISC_NONE;
+	so.call_instances = so.call_instances == SPROF_ON;
 	sprof_model_init(&m, name ? name : "profile");
 	if (sprof_build(p, name, &so, &m) < 0 || gccprof_write(&m, out) < 0)
 		goto cleanup;

@@ -126,6 +126,16 @@ struct sprof_opts {
 	 * no profile is better than another file's.
 	 */
 	const char *source_file;
+	/*
+	 * Call instances (for gcc): a sample in a function the profiled binary
+	 * did not inline is also keyed under its call site, as if it had been
+	 * inlined there (the stack says which call it came through). gcc's
+	 * auto-profile inlines a call site early when the profile has a hot
+	 * instance at it; these instances let it inline hot calls that the
+	 * profiled binary left out of line. Marked `call_instance` in the model;
+	 * writers leave out those below m->call_instance_min samples.
+	 */
+	int call_instances;
 	struct sprof_stats *stats; /* optional output */
 };
 
@@ -141,6 +151,7 @@ struct sprof_fs {
 	uint64_t total, head;
 	size_t rec_first, n_rec, child_first, n_child; /* into the sorted orders */
 	const char *file; /* pprof file of a top-level function, for zero lines */
+	unsigned call_instance : 1; /* made from a call (opts->call_instances), not an inline */
 };
 
 /* One body line: SampleRecord at LineLocation(off, disc). */
@@ -174,6 +185,9 @@ struct sprof_model {
 
 	char **psl; /* profile symbol list: functions of the binary never sampled */
 	size_t n_psl, alloc_psl;
+
+	/* Call instances with fewer samples than this are not written. */
+	uint64_t call_instance_min;
 
 	/* Filled by sprof_model_order. */
 	size_t *rec_order, *child_order, *tgt_order, *top_order;

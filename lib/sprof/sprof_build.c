@@ -85,6 +85,65 @@ static int64_t loc_record(struct sp_ctx *c, const struct cpgo_location *loc, uin
 	return sprof_rec_get(c->m, (size_t)fs, sprof_line_offset(line[0], f->start), disc[0], 1);
 }
 
+/*
+ * The record of leaf location `leaf` (a top-level function's own frames)
+ * as if that function had been inlined at the call of `caller`: the
+ * caller's frames from the outermost in, then the callee's, the whole
+ * chain gaining `v` (body samples are added here directly: a count per
+ * (call, line) is not made from addresses).
+ */
+static int call_instance_add(struct sp_ctx *c, const struct cpgo_location *caller,
+			     const struct cpgo_location *leaf, uint64_t v)
+{
+	const struct cpgo_line *cl = &c->p->lines[caller->line_off];
+	const struct sp_fn *inner = line_fn(c, &cl[0]), *callee;
+	int64_t fs, r;
+
+	if (caller->n_line + leaf->n_line > SPROF_MAX_FRAMES)
+		return 0;
+	callee = line_fn(c, &c->p->lines[leaf->line_off + leaf->n_line - 1]);
+	/* Recursion is never inlined early; a self call adds nothing. */
+	for (size_t j = 0; j < caller->n_line; j++)
+		if (line_fn(c, &cl[j])->name == callee->name)
+			return 0;
+	size_t before;
+
+	if ((r = loc_record(c, caller, v)) < 0)
+		return -1;
+	before = c->m->n_fs;
+	fs = sprof_fs_get(c->m, c->m->rec[r].fs, sprof_line_offset(c->line_no[caller->line_off], inner->start),
+			  c->line_disc[caller->line_off], (uint32_t)callee->name, 1);
+	if (fs < 0)
+		return -1;
+	/* A real inline instance at the same call (a partial inline) stays one. */
+	if ((size_t)fs >= before)
+		c->m->fs[fs].call_instance = 1;
+	c->m->fs[fs].total = sprof_sat_add(c->m->fs[fs].total, v);
+	{
+		const struct cpgo_line *ll = &c->p->lines[leaf->line_off];
+		const int64_t *line = &c->line_no[leaf->line_off];
+		const uint32_t *disc = &c->line_disc[leaf->line_off];
+		const struct sp_fn *f = callee;
+		for (size_t j = leaf->n_line - 1; j > 0; j--) {
+			const struct sp_fn *in = line_fn(c, &ll[j - 1]);
+			before = c->m->n_fs;
+			fs = sprof_fs_get(c->m, (uint64_t)fs, sprof_line_offset(line[j], f->start), disc[j],
+					  (uint32_t)in->name, 1);
+			if (fs < 0)
+				return -1;
+			if ((size_t)fs >= before)
+				c->m->fs[fs].call_instance = 1;
+			c->m->fs[fs].total = sprof_sat_add(c->m->fs[fs].total, v);
+			f = in;
+		}
+		r = sprof_rec_get(c->m, (size_t)fs, sprof_line_offset(line[0], f->start), disc[0], 1);
+		if (r < 0)
+			return -1;
+		c->m->rec[r].samples = sprof_sat_add(c->m->rec[r].samples, v);
+	}
+	return 0;
+}
+
 static void count_drop(struct sp_ctx *c, enum sp_drop why, uint64_t v)
 {
 	uint64_t *by[] = { NULL, &c->st.dropped_unknown, &c->st.dropped_line0,
@@ -124,6 +183,12 @@ static int add_sample(struct sp_ctx *c, size_t si)
 			/* Line counts are made from the per-address counts later (line_counts). */
 			c->leaf[loc - c->p->locations] = sprof_sat_add(c->leaf[loc - c->p->locations], v);
 			c->st.samples_used = sprof_sat_add(c->st.samples_used, v);
+			if (c->o->call_instances > 0 && s->n_loc > 1) {
+				const struct cpgo_location *up =
+					cpgo_profile_location(c->p, c->p->sample_locs[s->loc_off + 1]);
+				if (loc_check(c, up, 0) == SP_KEEP && call_instance_add(c, up, loc, v) < 0)
+					return -1;
+			}
 		} else if (callee && callee->name >= 0 && why == SP_KEEP) {
 			/* Head samples are set from entry lines later (entry_heads). */
 			if ((r = loc_record(c, loc, 0)) < 0 ||
@@ -385,6 +450,8 @@ int sprof_build(struct cpgo_profile *p, const char *name, const struct sprof_opt
 			goto cleanup;
 	if (line_counts(&c) < 0)
 		goto cleanup;
+	/* A call instance is worth inlining for when it holds a share of the samples. */
+	c.m->call_instance_min = c.st.samples_used / SP_CALL_INSTANCE_SHARE + 1;
 	if (!c.m->n_fs) {
 		/* Most files of a program are cold: callers may treat this as "no profile". */
 		if (c.o->source_file && (c.st.other_tu_dropped || c.st.ambiguous_dropped))

@@ -25,6 +25,9 @@ struct cpgo_line;
 struct cpgo_location;
 struct sym_dso;
 
+/* Call instances below 1/this of the samples are not written (gcc inlines every hot one). */
+#define SP_CALL_INSTANCE_SHARE 200
+
 /* How far back a line-0 address looks for a real line of its inline instance. */
 #define SP_LINE0_SEARCH_BYTES 64
 
