@@ -40,11 +40,22 @@ compile o2 "$T" gcc-12 ""
 [ -f "$RUN/afdo/afdo.afdo" ] && compile afdo "$T" gcc-12 "-g1 -gdwarf-4 -fauto-profile=$RUN/afdo/afdo.afdo"
 [ -f "$RUN/cpgo/default.pgo" ] && compile cpgo "$T" "$CPGO cc gcc-12" "-pgo=$RUN/cpgo/default.pgo"
 
-# The kind of a message: its first words, numbers and names taken out.
+# The kind of a message: the pass that wrote it, names and numbers left out.
 kinds() {
-	sed -n 's/.*optimized: //p' "$1" |
-		sed -E 's/ [^ ]*\/[0-9]+//g; s/[0-9]+/N/g; s/ into .*//; s/ with .*//; s/ by .*//; s/ for .*//; s/;.*//; s/ \(.*//' |
-		awk '{ k = $1 " " $2 " " $3; n[k]++ } END { for (k in n) print n[k] "\t" k }' | sort -t'	' -k2
+	sed -n 's/.*optimized: *//p' "$1" | awk '
+		/^Inlining .* into /        { k = "early inline (einline; afdo: hot call sites)"; n[k]++; next }
+		/^Inlined .* into /         { k = "IPA inline"; n[k]++; next }
+		/^Indirect call -> direct/  { k = "indirect call promoted"; n[k]++; next }
+		/completely unrolled/       { k = "loop completely unrolled"; n[k]++; next }
+		/^loop unrolled/            { k = "loop unrolled"; n[k]++; next }
+		/^loop vectorized/          { k = "loop vectorized"; n[k]++; next }
+		/^loop versioned/           { k = "loop versioned"; n[k]++; next }
+		/^loop turned into non-loop/ { k = "loop peeled away (never loops)"; n[k]++; next }
+		/^loop with .* peeled|^peeled/ { k = "loop peeled"; n[k]++; next }
+		/^Unswitching loop/         { k = "loop unswitched"; n[k]++; next }
+		/^basic block part vectorized/ { k = "basic block part vectorized"; n[k]++; next }
+		{ k = $1 " " $2 " " $3; gsub(/[0-9]+/, "N", k); n[k]++ }
+		END { for (k in n) print n[k] "\t" k }' | sort -t'	' -k2
 }
 for r in o2 ir afdo cpgo; do [ -f "$OUT/$r.txt" ] && kinds "$OUT/$r.txt" >"$OUT/$r.kinds"; done
 # One table: kind, then the count per route.
