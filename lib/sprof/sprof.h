@@ -133,7 +133,8 @@ struct sprof_opts {
 	 * auto-profile inlines a call site early when the profile has a hot
 	 * instance at it; these instances let it inline hot calls that the
 	 * profiled binary left out of line. Marked `call_instance` in the model;
-	 * writers leave out those below m->call_instance_min samples.
+	 * writers leave out those below m->call_instance_min samples. The gcc
+	 * back end turns them on unless SPROF_OFF.
 	 */
 	int call_instances;
 	struct sprof_stats *stats; /* optional output */

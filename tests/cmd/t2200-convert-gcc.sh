@@ -105,21 +105,23 @@ test_expect_success 'statics: each file gets its own helper, not a pool of both'
 	cat >expect <<-\EOS &&
 	helper:40:40
 	 2: 40
-	other:0:0
+	other:40:0
 	 2: 0 helper:40
+	 2: helper:40
+	  2: 40
 	EOS
 	diff -u expect b.txt &&
 	cpgo convert --to=gcc --source-file b.c -o b.afdo p.pb.gz &&
 	gcc-12 -O2 -fno-inline -fauto-profile=b.afdo -fdump-ipa-afdo=b.dump -c b.c -o b.o &&
 	afdo_counts b.dump >counts &&
-	grep "^helper 40$" counts && grep "^other 0$" counts &&
+	grep "^helper 40$" counts && grep "^other " counts &&
 	# Without the file, b.c helper (not inlined) is the only top-level helper:
 	# a.c helper (inlined into hot) keeps its 900 inside hot, not pooled.
 	cpgo convert --to=gcc --text -o all.txt p.pb.gz &&
 	grep "^helper:40:40$" all.txt && grep "^ 4: helper:900$" all.txt
 '
 
-test_expect_success '--call-instances: a hot call left out of line becomes a call site gcc inlines early' '
+test_expect_success 'call instances: a hot call left out of line becomes a call site gcc inlines early' '
 	cat >c.c <<-\EOC &&
 	static int big(int *a, int n)
 	{
@@ -140,7 +142,7 @@ test_expect_success '--call-instances: a hot call left out of line becomes a cal
 	EOC
 	printf "%s\n" "type samples count" "fn 1 big c.c 1" "fn 2 use c.c 13" \
 		"loc 1 0 0x1000 1:5" "loc 2 0 0x2000 2:15" "sample 500 @ 1 2" | ./mkprof c.pb.gz &&
-	cpgo convert --to=gcc --text --call-instances --source-file c.c -o ci.txt c.pb.gz &&
+	cpgo convert --to=gcc --text --source-file c.c -o ci.txt c.pb.gz &&
 	cat >expect <<-\EOS &&
 	big:500:500
 	 4: 500
@@ -151,10 +153,10 @@ test_expect_success '--call-instances: a hot call left out of line becomes a cal
 	EOS
 	diff -u expect ci.txt &&
 	# Without the instance gcc keeps the calls (too big to inline unprofiled).
-	cpgo convert --to=gcc --source-file c.c -o plain.afdo c.pb.gz &&
+	cpgo convert --to=gcc --no-call-instances --source-file c.c -o plain.afdo c.pb.gz &&
 	gcc-12 -O2 -fauto-profile=plain.afdo -fopt-info-inline -c c.c -o c.o 2>info &&
 	! grep "Inlining big" info &&
-	cpgo convert --to=gcc --call-instances --source-file c.c -o ci.afdo c.pb.gz &&
+	cpgo convert --to=gcc --source-file c.c -o ci.afdo c.pb.gz &&
 	gcc-12 -O2 -fauto-profile=ci.afdo -fopt-info-inline -c c.c -o c.o 2>info &&
 	test $(grep -c "Inlining big/[0-9]* into use" info) = 3
 '
