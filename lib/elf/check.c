@@ -11,6 +11,7 @@
 #include <elfutils/libdw.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -39,6 +40,8 @@ struct tab {
 
 struct check_priv {
 	struct tab bin, prof;
+	struct cpgo_objfuncs *objs; /* own the strings of bin when checking objects */
+	size_t n_objs;
 };
 
 static const char *base_name(const char *path)
@@ -121,6 +124,18 @@ static int cmp_i64(const void *a, const void *b)
 {
 	int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
 	return x < y ? -1 : x > y;
+}
+
+static void sort_lines(struct tab_fn *fn)
+{
+	size_t k = 1;
+	if (fn->n_lines < 2)
+		return;
+	qsort(fn->lines, fn->n_lines, sizeof(*fn->lines), cmp_i64);
+	for (size_t j = 1; j < fn->n_lines; j++)
+		if (fn->lines[j] != fn->lines[k - 1])
+			fn->lines[k++] = fn->lines[j];
+	fn->n_lines = k;
 }
 
 /* Every address that starts a line-table row of the file's DWARF, sorted, unique. */
@@ -219,21 +234,43 @@ static int load_binary(struct tab *t, struct sym_dso *d, const char *binary)
 			fn->lines[fn->n_lines++] = fr[j].line;
 		}
 	}
-	for (size_t i = 0; i < t->n; i++) {
-		struct tab_fn *fn = &t->fns[i];
-		size_t k = 1;
-		if (fn->n_lines < 2)
-			continue;
-		qsort(fn->lines, fn->n_lines, sizeof(*fn->lines), cmp_i64);
-		for (size_t j = 1; j < fn->n_lines; j++)
-			if (fn->lines[j] != fn->lines[k - 1])
-				fn->lines[k++] = fn->lines[j];
-		fn->n_lines = k;
-	}
+	for (size_t i = 0; i < t->n; i++)
+		sort_lines(&t->fns[i]);
 	ret = 0;
 cleanup:
 	free(addrs);
 	return ret;
+}
+
+/* The objects' functions and code lines, as load_binary gives a binary's. */
+static int load_objects(struct check_priv *pv, const char *const *objects, size_t n)
+{
+	pv->objs = calloc(n ? n : 1, sizeof(*pv->objs));
+	if (!pv->objs)
+		return error("out of memory");
+	for (size_t i = 0; i < n; i++) {
+		struct cpgo_objfuncs *o = &pv->objs[i];
+		if (cpgo_objfuncs_read(objects[i], o) < 0)
+			return -1;
+		pv->n_objs++;
+		for (size_t j = 0; j < o->n; j++) {
+			const struct cpgo_objfunc *of = &o->fns[j];
+			struct tab_fn *fn;
+			long f = tab_get(&pv->bin, of->name, of->file, of->start);
+			if (f < 0)
+				return -1;
+			fn = &pv->bin.fns[f];
+			/* A header's function defined in several sources: one function, all its lines. */
+			if (CPGO_GROW(fn->lines, fn->alloc_lines, fn->n_lines + of->n_lines) < 0)
+				return -1;
+			if (of->n_lines)
+				memcpy(fn->lines + fn->n_lines, of->lines, of->n_lines * sizeof(*of->lines));
+			fn->n_lines += of->n_lines;
+		}
+	}
+	for (size_t i = 0; i < pv->bin.n; i++)
+		sort_lines(&pv->bin.fns[i]);
+	return 0;
 }
 
 static int has_line(const struct tab_fn *f, int64_t line)
@@ -258,7 +295,7 @@ static int in_program(const struct cpgo_profile *p, const struct cpgo_location *
 	m = cpgo_profile_mapping(p, l->mapping_id);
 	if (!m || m == &p->mappings[0])
 		return 1;
-	return !strcmp(base_name(cpgo_profile_str(p, m->filename)), base_name(binary));
+	return binary && !strcmp(base_name(cpgo_profile_str(p, m->filename)), base_name(binary));
 }
 
 /* The profile function of a frame, its BIN peer looked up once; -2 for a dangling id. */
@@ -366,6 +403,17 @@ static int by_name(const void *pa, const void *pb)
 	return c ? c : strcmp(a->file, b->file);
 }
 
+/* A function of this name that no profile function matched: the code moved files. */
+static const char *moved_to(const struct check_priv *pv, const char *name)
+{
+	for (size_t i = 0; i < pv->bin.n; i++) {
+		const struct tab_fn *bf = &pv->bin.fns[i];
+		if (!bf->used && bf->n_lines && !strcmp(bf->name, name))
+			return bf->file;
+	}
+	return NULL;
+}
+
 static int fill(struct cpgo_check_report *r, struct check_priv *pv)
 {
 	for (size_t i = 0; i < pv->prof.n; i++) {
@@ -383,6 +431,8 @@ static int fill(struct cpgo_check_report *r, struct check_priv *pv)
 		o->flat_in_range = pf->flat_in_range;
 		o->found = pf->peer >= 0;
 		o->bin_start = pf->peer >= 0 ? pv->bin.fns[pf->peer].start : 0;
+		if (!o->found && pf->cum)
+			o->moved_to = moved_to(pv, pf->name);
 	}
 	if (r->n_fn)
 		qsort(r->fns, r->n_fn, sizeof(*r->fns), by_flat);
@@ -431,12 +481,39 @@ int cpgo_check_binary(struct cpgo_profile *p, int vi, const char *binary,
 	return 0;
 }
 
+int cpgo_check_objects(struct cpgo_profile *p, int vi, const char *const *objects, size_t n,
+		       struct cpgo_check_report *out)
+{
+	struct check_priv *pv;
+
+	memset(out, 0, sizeof(*out));
+	if (vi < 0 || (size_t)vi >= p->n_sample_type)
+		return error("no such sample type (index %d)", vi);
+	if (cpgo_profile_index(p) < 0)
+		return -1;
+	pv = calloc(1, sizeof(*pv));
+	if (!pv)
+		return error("out of memory");
+	cpgo_hashmap_init(&pv->bin.map, "source functions");
+	cpgo_hashmap_init(&pv->prof.map, "profile functions");
+	out->priv = pv;
+	if (load_objects(pv, objects, n) < 0 || account(out, pv, p, vi, NULL) < 0 ||
+	    fill(out, pv) < 0) {
+		cpgo_check_release(out);
+		return -1;
+	}
+	return 0;
+}
+
 void cpgo_check_release(struct cpgo_check_report *r)
 {
 	struct check_priv *pv = r->priv;
 	if (pv) {
 		tab_release(&pv->bin);
 		tab_release(&pv->prof);
+		for (size_t i = 0; i < pv->n_objs; i++)
+			cpgo_objfuncs_release(&pv->objs[i]);
+		free(pv->objs);
 		free(pv);
 	}
 	if (r->dso)
@@ -444,4 +521,179 @@ void cpgo_check_release(struct cpgo_check_report *r)
 	free(r->fns);
 	free(r->new_fns);
 	memset(r, 0, sizeof(*r));
+}
+
+struct sum_ent {
+	size_t fn;
+	int64_t line, v;
+};
+
+static int cmp_sum(const void *pa, const void *pb)
+{
+	const struct sum_ent *a = pa, *b = pb;
+	if (a->fn != b->fn)
+		return a->fn < b->fn ? -1 : 1;
+	return a->line < b->line ? -1 : a->line > b->line;
+}
+
+/* Tabs and newlines separate the summary's fields. */
+static int plain_field(const char *s)
+{
+	return !strpbrk(s, "\t\n");
+}
+
+int cpgo_check_summarize(struct cpgo_profile *p, int vi, struct cpgo_buf *out)
+{
+	struct sum_ent *e = NULL;
+	size_t n = 0, alloc = 0;
+	int64_t total = 0;
+	int ret = -1;
+
+	if (vi < 0 || (size_t)vi >= p->n_sample_type)
+		return error("no such sample type (index %d)", vi);
+	if (cpgo_profile_index(p) < 0)
+		return -1;
+	for (size_t i = 0; i < p->n_sample; i++) {
+		const struct cpgo_sample *s = &p->samples[i];
+		int64_t v = cpgo_sample_values(p, i)[vi];
+		const struct cpgo_location *leaf;
+		const struct cpgo_function *f;
+		const struct cpgo_line *ln;
+
+		if (v <= 0 || !s->n_loc)
+			continue;
+		leaf = cpgo_profile_location(p, p->sample_locs[s->loc_off]);
+		if (!leaf || !in_program(p, leaf, NULL))
+			continue;
+		total += v;
+		if (!leaf->n_line)
+			continue;
+		ln = &p->lines[leaf->line_off];
+		f = cpgo_profile_function(p, ln->function_id);
+		if (!f)
+			continue;
+		if (CPGO_GROW(e, alloc, n + 1) < 0)
+			goto cleanup;
+		e[n++] = (struct sum_ent){ (size_t)(f - p->functions), ln->line, v };
+	}
+	if (n)
+		qsort(e, n, sizeof(*e), cmp_sum);
+	if (cpgo_buf_addf(out, "cpgo-match 1 %lld\n", (long long)total) < 0)
+		goto cleanup;
+	for (size_t i = 0, j; i < n; i = j) {
+		const struct cpgo_function *f = &p->functions[e[i].fn];
+		const char *name = cpgo_profile_str(p, f->name), *file = cpgo_profile_str(p, f->filename);
+		int plain = *name && plain_field(name) && plain_field(file);
+
+		if (plain && cpgo_buf_addf(out, "F\t%lld\t%s\t%s\n", (long long)f->start_line, file,
+					   name) < 0)
+			goto cleanup;
+		for (j = i; j < n && e[j].fn == e[i].fn;) {
+			size_t k = j;
+			int64_t v = 0;
+			for (; k < n && e[k].fn == e[j].fn && e[k].line == e[j].line; k++)
+				v += e[k].v;
+			if (plain && cpgo_buf_addf(out, "L\t%lld\t%lld\n", (long long)e[j].line,
+						   (long long)v) < 0)
+				goto cleanup;
+			j = k;
+		}
+	}
+	ret = 0;
+cleanup:
+	free(e);
+	return ret;
+}
+
+static int cmp_objfn_name(const void *pa, const void *pb)
+{
+	const struct cpgo_objfunc *a = *(const struct cpgo_objfunc *const *)pa;
+	const struct cpgo_objfunc *b = *(const struct cpgo_objfunc *const *)pb;
+	return strcmp(a->name, b->name);
+}
+
+/* The object's function of this name whose file has this base name, or NULL. */
+static const struct cpgo_objfunc *obj_find(const struct cpgo_objfunc **by_name, size_t n,
+					   const char *name, const char *file)
+{
+	size_t lo = 0, hi = n;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (strcmp(by_name[mid]->name, name) < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	for (; lo < n && !strcmp(by_name[lo]->name, name); lo++)
+		if (!strcmp(base_name(by_name[lo]->file), base_name(file)))
+			return by_name[lo];
+	return NULL;
+}
+
+static void tu_close_fn(struct cpgo_check_tu *out, const char *name, int64_t lost)
+{
+	if (lost > out->worst_lost) {
+		out->worst_lost = lost;
+		snprintf(out->worst, sizeof(out->worst), "%s", name);
+	}
+}
+
+int cpgo_check_tu_match(const char *summary, size_t len, const struct cpgo_objfuncs *obj,
+			const char *tu, struct cpgo_check_tu *out)
+{
+	const struct cpgo_objfunc **by_name = NULL, *of = NULL;
+	const char *s = summary, *end = summary + len, *tub = base_name(tu);
+	char line[4096], name[256] = "";
+	int64_t start = 0, lost = 0;
+	int in_tu = 0, ret = -1;
+	long long a, b;
+	char *q;
+
+	memset(out, 0, sizeof(*out));
+	if (len < 13 || memcmp(s, "cpgo-match 1 ", 13))
+		return error("not a cpgo match summary");
+	if (obj->n && !(by_name = malloc(obj->n * sizeof(*by_name))))
+		return error("out of memory");
+	for (size_t i = 0; i < obj->n; i++)
+		by_name[i] = &obj->fns[i];
+	if (obj->n)
+		qsort(by_name, obj->n, sizeof(*by_name), cmp_objfn_name);
+	while (s < end) {
+		const char *nl = memchr(s, '\n', (size_t)(end - s));
+		size_t l = (size_t)((nl ? nl : end) - s);
+		if (l >= sizeof(line))
+			l = sizeof(line) - 1; /* too long a name to be one of ours: it finds nothing */
+		memcpy(line, s, l);
+		line[l] = '\0';
+		s = nl ? nl + 1 : end;
+		if (line[0] == 'c') {
+			out->profile_total = strtoll(line + 13, NULL, 10);
+		} else if (line[0] == 'F' && line[1] == '\t') {
+			char *file, *fname;
+			if (in_tu)
+				tu_close_fn(out, name, lost);
+			start = strtoll(line + 2, &q, 10);
+			if (*q != '\t' || !(fname = strchr(file = q + 1, '\t'))) {
+				in_tu = 0;
+				continue;
+			}
+			*fname++ = '\0';
+			in_tu = !strcmp(base_name(file), tub);
+			of = in_tu ? obj_find(by_name, obj->n, fname, file) : NULL;
+			snprintf(name, sizeof(name), "%s", fname);
+			lost = 0;
+		} else if (line[0] == 'L' && in_tu && sscanf(line + 1, "%lld %lld", &a, &b) == 2) {
+			out->total += b;
+			if (!a || (of && start && of->start &&
+				   cpgo_objfunc_has_line(of, of->start + a - start)))
+				out->matched += b;
+			else
+				lost += b;
+		}
+	}
+	if (in_tu)
+		tu_close_fn(out, name, lost);
+	ret = 0;
+	free(by_name);
+	return ret;
 }

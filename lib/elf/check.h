@@ -17,13 +17,16 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "elf/objfuncs.h"
 #include "pprof/profile.h"
+#include "util/buf.h"
 
 /* A function with at least this share of the program's samples (cum) is hot. */
 #define CPGO_CHECK_HOT_SHARE 0.01
 
 struct cpgo_check_fn {
 	const char *name, *file; /* the profile's */
+	const char *moved_to;    /* gone from `file`, but a function of this name is in this file */
 	int64_t prof_start;      /* start line in the profile, 0 unknown */
 	int64_t bin_start;       /* start line in the binary, 0 when the function is gone */
 	int64_t flat, cum;       /* value as leaf / anywhere in the stack (once a sample) */
@@ -58,6 +61,38 @@ struct cpgo_check_report {
  */
 int cpgo_check_binary(struct cpgo_profile *p, int vi, const char *binary,
 		      const char *debug_dir, struct cpgo_check_report *out);
+
+/*
+ * The same against objects compiled from the current sources (elf/objfuncs.h:
+ * `cc -g -O0 -c` output keeps every line with code, and the preprocessor
+ * has run as the build runs it). Only samples whose leaf is in the
+ * profile's main mapping (or has none) are the program's.
+ */
+int cpgo_check_objects(struct cpgo_profile *p, int vi, const char *const *objects, size_t n,
+		       struct cpgo_check_report *out);
 void cpgo_check_release(struct cpgo_check_report *r);
+
+/*
+ * A compact form of the profile for checking one translation unit at a
+ * time (what `cpgo cc` does after each compile, without decoding the
+ * profile again): the program's flat samples per function (name, file,
+ * start line) and line. Text, appended to `out`.
+ */
+int cpgo_check_summarize(struct cpgo_profile *p, int vi, struct cpgo_buf *out);
+
+struct cpgo_check_tu {
+	int64_t profile_total; /* the program's samples in the whole profile */
+	int64_t total;         /* of those, in functions of the translation unit's file */
+	int64_t matched;       /* of total, function in the object and line offset on its code */
+	char worst[256];       /* the function that lost the most samples, "" none */
+	int64_t worst_lost;
+};
+
+/*
+ * Checks the functions a summary puts in `tu`'s file (by base name) against
+ * the object compiled from it.
+ */
+int cpgo_check_tu_match(const char *summary, size_t len, const struct cpgo_objfuncs *obj,
+			const char *tu, struct cpgo_check_tu *out);
 
 #endif
