@@ -15,6 +15,7 @@
 #include "cc/cmd.h"
 #include "cc/depfile.h"
 #include "cc/plan.h"
+#include "cc/stale.h"
 #include "util/error.h"
 #include "util/path.h"
 #include "util/run-command.h"
@@ -283,6 +284,89 @@ cleanup:
 	return ret;
 }
 
+/* The one C source of a compile to an object, with its profile; NULL when not that. */
+static const struct cpgo_cc_group *single_source(const struct cpgo_cc_cmd *cmd,
+						 const struct cpgo_cc_plan *plan, const char **src)
+{
+	const struct cpgo_cc_group *grp = NULL;
+
+	if (cmd->action != CPGO_CC_COMPILE || cmd->n_sources != 1 || cmd->family != CPGO_CC_CLANG)
+		return NULL;
+	for (size_t i = 0; i < cmd->n_inputs; i++)
+		if (cmd->inputs[i].lang == CPGO_CC_LANG_C && cmd->inputs[i].group >= 0) {
+			*src = cmd->args.v[cmd->inputs[i].arg];
+			grp = &plan->groups[cmd->inputs[i].group];
+		}
+	return grp && grp->prepared && !grp->pp.empty ? grp : NULL;
+}
+
+/* The object a -c compile writes: -o's value, else the source's base name with .o. */
+static int object_path(const struct cpgo_cc_cmd *cmd, const char *src, struct cpgo_buf *out)
+{
+	const char *base = strrchr(src, '/'), *dot;
+
+	if (cmd->output_arg >= 0) {
+		const char *a = cmd->args.v[cmd->output_arg];
+		if (strcmp(a, "-o"))
+			return cpgo_buf_adds(out, a + 2);
+		if ((size_t)cmd->output_arg + 1 >= cmd->args.n)
+			return -1;
+		return cpgo_buf_adds(out, cmd->args.v[cmd->output_arg + 1]);
+	}
+	base = base ? base + 1 : src;
+	dot = strrchr(base, '.');
+	if (cpgo_buf_add(out, base, dot ? (size_t)(dot - base) : strlen(base)) < 0)
+		return -1;
+	return cpgo_buf_adds(out, ".o");
+}
+
+/*
+ * Whether this compile checks the profile against its object afterwards
+ * (cc/stale.h): then the compiler runs as a child instead of replacing us.
+ * Any error only means no check.
+ */
+static int stale_wanted(const struct cpgo_cc_cmd *cmd, const struct cpgo_cc_plan *plan,
+			struct cpgo_cc_stale *st)
+{
+	struct cpgo_buf cache = CPGO_BUF_INIT;
+	const struct cpgo_cc_group *grp;
+	const char *src = NULL;
+	char cwd[4096];
+	int want = 0;
+
+	if ((grp = single_source(cmd, plan, &src)) && getcwd(cwd, sizeof(cwd)) &&
+	    !cpgo_cc_cache_dir(&cache))
+		want = cpgo_cc_stale_begin(st, cache.buf, grp->pp.sha256, cwd,
+					   getenv("CPGO_MIN_MATCH")) == 1;
+	if (debug && grp)
+		fprintf(stderr, "cpgo cc: stale-profile check: %s\n", want ? "after the compile" :
+			"off, or this directory was warned already");
+	cpgo_buf_release(&cache);
+	cpgo_clear_error();
+	return want;
+}
+
+static void stale_after(const struct cpgo_cc_cmd *cmd, const struct cpgo_cc_plan *plan,
+			struct cpgo_cc_stale *st)
+{
+	struct cpgo_buf obj = CPGO_BUF_INIT, msg = CPGO_BUF_INIT;
+	const struct cpgo_cc_group *grp;
+	const char *src = NULL;
+	char cwd[4096];
+	int r = -1;
+
+	if ((grp = single_source(cmd, plan, &src)) && getcwd(cwd, sizeof(cwd)) &&
+	    !object_path(cmd, src, &obj))
+		r = cpgo_cc_stale_after(st, grp->profile, src, obj.buf, cwd, &msg);
+	if (r == 1)
+		fprintf(stderr, "%s\n", msg.buf);
+	else if (r < 0 && debug)
+		fprintf(stderr, "cpgo cc: stale-profile check skipped: %s\n", cpgo_last_error());
+	cpgo_clear_error();
+	cpgo_buf_release(&obj);
+	cpgo_buf_release(&msg);
+}
+
 static int bump_depth(void)
 {
 	const char *d = getenv("CPGO_CC_DEPTH");
@@ -302,6 +386,7 @@ int cmd_cc(int argc, char **argv)
 	struct cpgo_cc_cmd cmd;
 	struct cpgo_cc_plan plan;
 	struct cpgo_cc_env env;
+	struct cpgo_cc_stale stale;
 	const char *dbg = getenv("CPGO_DEBUG");
 	int ret = 1;
 
@@ -313,6 +398,7 @@ int cmd_cc(int argc, char **argv)
 	debug = dbg && *dbg && strcmp(dbg, "0");
 	cpgo_cc_cmd_init(&cmd);
 	cpgo_cc_plan_init(&plan);
+	cpgo_cc_stale_init(&stale);
 	if (bump_depth())
 		goto cleanup;
 	env.cc = getenv("CPGO_CC");
@@ -333,6 +419,12 @@ int cmd_cc(int argc, char **argv)
 		ret = run_gcc_with_profile(&cmd, &plan);
 		goto cleanup;
 	}
+	if (plan.n_cmds == 1 && !plan.tmpdir && stale_wanted(&cmd, &plan, &stale)) {
+		ret = run(&plan.cmds[0]);
+		if (ret == 0)
+			stale_after(&cmd, &plan, &stale);
+		goto cleanup;
+	}
 	if (plan.n_cmds == 1 && !plan.tmpdir) {
 		/* Nothing left to do afterwards: the compiler's exit and output are the build's. */
 		if (debug)
@@ -348,6 +440,7 @@ int cmd_cc(int argc, char **argv)
 	for (size_t i = 0; i < plan.n_cmds && !ret; i++)
 		ret = run(&plan.cmds[i]);
 cleanup:
+	cpgo_cc_stale_release(&stale);
 	cpgo_cc_plan_release(&plan);
 	cpgo_cc_cmd_release(&cmd);
 	return ret;

@@ -40,7 +40,7 @@ int cpgo_cc_cache_dir(struct cpgo_buf *out)
 	return error("no cache directory for converted profiles: set HOME or XDG_CACHE_HOME");
 }
 
-static int mkdir_p(const char *path)
+int cpgo_cc_mkdir_p(const char *path)
 {
 	struct cpgo_buf b = CPGO_BUF_INIT;
 	int ret = -1;
@@ -211,7 +211,7 @@ static int write_note_header(const unsigned char sha[32], const char *profile,
 		ret = 0;
 		goto cleanup;
 	}
-	if (mkdir_p(pp->note_dir.buf) < 0 ||
+	if (cpgo_cc_mkdir_p(pp->note_dir.buf) < 0 ||
 	    cpgo_write_file_atomic(path.buf, text.buf, text.len) < 0)
 		goto cleanup;
 	ret = 0;
@@ -282,7 +282,7 @@ int cpgo_cc_prepare(const char *profile, const char *source, const char *cache_d
 		/* What cpgo wrote must pass the same check as what it reads back. */
 		if (conv->check && conv->check(out.buf, out.len, profile) < 0)
 			goto cleanup;
-		if (mkdir_p(dir.buf) < 0 ||
+		if (cpgo_cc_mkdir_p(dir.buf) < 0 ||
 		    cpgo_write_file_atomic(pp->cached.buf, out.buf, out.len) < 0)
 			goto cleanup;
 		pp->converted = 1;

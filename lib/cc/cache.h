@@ -12,6 +12,9 @@
 
 #include "util/buf.h"
 
+/* Creates `path` and its parents; another job creating them first is fine. */
+int cpgo_cc_mkdir_p(const char *path);
+
 /* $XDG_CACHE_HOME/cpgo, else $HOME/.cache/cpgo (not created). */
 int cpgo_cc_cache_dir(struct cpgo_buf *out);
 
