@@ -18,6 +18,8 @@
 #include "cc/flags.h"
 #include "cc/depfile.h"
 #include "cc/plan.h"
+#include "cc/stale.h"
+#include "pprof/profile.h"
 #include "util/hash.h"
 #include "util/error.h"
 
@@ -604,6 +606,86 @@ static void test_depfile(void **state)
 	cpgo_buf_release(&d);
 }
 
+static const int64_t hot_start = __LINE__ + 1;
+__attribute__((noinline)) unsigned long stale_hot(unsigned long n)
+{
+	unsigned long s = 0;
+	for (unsigned long i = 0; i < n; i++)
+		s = s * 31 + i;
+	return s;
+}
+static const int64_t hot_loop = __LINE__ - 4;
+
+static void add_leaf(struct cpgo_profile *p, int64_t line, int64_t count)
+{
+	uint64_t f = cpgo_profile_add_function(p, "stale_hot", "stale_hot", "/src/test_cc.c",
+					       hot_start);
+	struct cpgo_line l = { f, line, 0 };
+	uint64_t loc = cpgo_profile_add_location(p, 0, 0, &l, 1);
+	assert_int_equal(cpgo_profile_add_sample(p, &loc, 1, &count, NULL, 0), 0);
+}
+
+/* The per-directory log: the latest figures of each source count, once. */
+static void test_stale(void **state)
+{
+	struct cpgo_cc_stale s;
+	struct cpgo_profile p;
+	struct cpgo_buf msg = CPGO_BUF_INIT;
+	char prof[512], cache[512];
+	(void)state;
+
+	assert_true(stale_hot(3) != 1);
+	snprintf(prof, sizeof(prof), "%s/stale.pgo", tmproot);
+	snprintf(cache, sizeof(cache), "%s/stale-cache", tmproot);
+	assert_int_equal(cpgo_profile_init(&p), 0);
+	assert_int_equal(cpgo_profile_add_sample_type(&p, "samples", "count"), 0);
+	add_leaf(&p, hot_loop, 60);
+	add_leaf(&p, hot_loop + 500, 40); /* past the function's end: lost */
+	assert_int_equal(cpgo_profile_write(&p, prof), 0);
+	cpgo_profile_release(&p);
+
+	/* 60% match, threshold 50: quiet, however often the file is rebuilt. */
+	cpgo_cc_stale_init(&s);
+	assert_int_equal(cpgo_cc_stale_begin(&s, cache, "sha1", "/build/one", "50"), 1);
+	for (int i = 0; i < 3; i++)
+		assert_int_equal(cpgo_cc_stale_after(&s, prof, "x/test_cc.c", "/proc/self/exe",
+						     "/build/one", &msg), 0);
+	assert_int_equal(msg.len, 0);
+	/* Another file of the profile's code that is not in this object: nothing to add. */
+	assert_int_equal(cpgo_cc_stale_after(&s, prof, "x/other.c", "/proc/self/exe",
+					     "/build/one", &msg), 0);
+	cpgo_cc_stale_release(&s);
+
+	/* Threshold 70: one warning, then the stamp keeps the directory quiet. */
+	cpgo_cc_stale_init(&s);
+	assert_int_equal(cpgo_cc_stale_begin(&s, cache, "sha1", "/build/one", "70"), 1);
+	assert_int_equal(cpgo_cc_stale_after(&s, prof, "x/test_cc.c", "/proc/self/exe",
+					     "/build/one", &msg), 1);
+	assert_non_null(strstr(msg.buf, "at most 60% of its samples"));
+	assert_non_null(strstr(msg.buf, "stale_hot in x/test_cc.c lost 40%"));
+	assert_null(strchr(msg.buf, '\n'));
+	cpgo_cc_stale_release(&s);
+	cpgo_cc_stale_init(&s);
+	assert_int_equal(cpgo_cc_stale_begin(&s, cache, "sha1", "/build/one", "70"), 0);
+	cpgo_cc_stale_release(&s);
+	/* Another directory, or another profile: checked on its own. */
+	cpgo_cc_stale_init(&s);
+	assert_int_equal(cpgo_cc_stale_begin(&s, cache, "sha1", "/build/two", "70"), 1);
+	cpgo_cc_stale_release(&s);
+	cpgo_cc_stale_init(&s);
+	assert_int_equal(cpgo_cc_stale_begin(&s, cache, "sha2", "/build/one", "70"), 1);
+	/* An object that is not ELF: an error the build ignores, no warning. */
+	cpgo_buf_reset(&msg);
+	assert_int_equal(cpgo_cc_stale_after(&s, prof, "x/test_cc.c", prof, "/build/one", &msg),
+			 -1);
+	assert_int_equal(msg.len, 0);
+	cpgo_cc_stale_release(&s);
+	cpgo_cc_stale_init(&s);
+	assert_int_equal(cpgo_cc_stale_begin(&s, cache, "sha1", "/build/three", "0"), 0);
+	cpgo_cc_stale_release(&s);
+	cpgo_buf_release(&msg);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -616,6 +698,7 @@ int main(void)
 		cmocka_unit_test(test_prepare_concurrent),
 		cmocka_unit_test(test_plan),
 		cmocka_unit_test(test_frame_pointers),
+		cmocka_unit_test(test_stale),
 		cmocka_unit_test_setup_teardown(test_depfile, setup_tmp, teardown_tmp),
 	};
 	return cmocka_run_group_tests(tests, setup_tmp, teardown_tmp);
