@@ -4,7 +4,8 @@ set -eu
 pkgs="make gcc pkg-config libprotobuf-c-dev protobuf-c-compiler libdeflate-dev
 libdw-dev libelf-dev libunwind-dev libmicrohttpd-dev libcurl4-openssl-dev nettle-dev
 clang-19 llvm-19 llvm-19-tools libclang-rt-19-dev libcmocka-dev golang-go
-valgrind hyperfine linux-perf binutils curl dpkg-dev libgoogle-perftools4 lld-19 bolt-19"
+valgrind hyperfine linux-perf binutils curl dpkg-dev libgoogle-perftools4 lld-19 bolt-19
+libc6-dev-arm64-cross"
 missing=
 for p in $pkgs; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing="$missing $p"

@@ -81,7 +81,7 @@ test_expect_success 'sample-profile remarks name the sampled loops on aarch64' '
 		-Rpass=sample-profile app.c 2>remarks && cat remarks &&
 	line=$(grep -n "s = s \* 31" app.c | cut -d: -f1) &&
 	grep -q "^app.c:$line:.*remark: .*\[-Rpass=sample-profile\]" remarks &&
-	file arm.o | grep -qi "aarch64"
+	llvm-readelf-19 -h arm.o | grep -q "Machine: *AArch64"
 '
 
 test_expect_success 'an aarch64 profile (test helper, mapping for the aarch64 object) merges with it' '
