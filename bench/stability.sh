@@ -21,24 +21,26 @@
 #            -c of the same sources: which sampled functions get profile
 #            data (!prof function_entry_count in the IR), against x86-64.
 #
-# usage: bench/stability.sh [--parts=source,cycles,nonrep,cross] [--hz=N] [--runs=N]
+#   overhead what cpgo cc's stale-profile check adds to each compile.
+#
+# usage: bench/stability.sh [--parts=source,cycles,nonrep,cross,overhead] [--hz=N] [--runs=N]
 # Results: bench/work/stability/results.md; step logs next to it.
 set -u
 BENCH=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 ROOT=$(cd "$BENCH/.." && pwd)
 . "$BENCH/lib.sh"
 CPGO=${CPGO:-$ROOT/build/cpgo}
-PARTS=source,cycles,nonrep,cross HZ=20000 RUNS=3
+PARTS=source,cycles,nonrep,cross,overhead HZ=20000 RUNS=3
 for a in "$@"; do
 	case $a in
 	--parts=*) PARTS=${a#*=} ;;
 	--hz=*) HZ=${a#*=} ;;
 	--runs=*) RUNS=${a#*=} ;;
-	-h|--help) sed -n '2,26p' "$0"; exit 0 ;;
+	-h|--help) sed -n '2,28p' "$0"; exit 0 ;;
 	*) bench_die "unknown argument '$a' (see --help)" ;;
 	esac
 done
-bench_need clang-19 valgrind strip awk "$CPGO"
+bench_need clang-19 llvm-dwarfdump-19 valgrind callgrind_annotate perf strip awk "$CPGO"
 W=$BENCH/work/stability
 mkdir -p "$W"
 LOG=$W/log.txt
@@ -122,7 +124,9 @@ checkfig() {
 
 # The hot functions of a profile defined in the sources, hottest first (flat).
 hot_functions() { # PROFILE N
-	"$CPGO" top -n 0 "$1" | awk -v n="$2" '$7 ~ /^\// && $1 != "0" && NF == 7 { split($7, a, ":"); f = a[1]; sub(".*/", "", f); if (f ~ /\.c$/ && c < n) { print $6, f, a[2]; c++ } }'
+	"$CPGO" top -n 0 "$1" | awk -v n="$2" -v files=" $FILES " '$1 != "0" && $NF ~ /\.c:[0-9]+$/ && NF >= 7 {
+		split($NF, a, ":"); f = a[1]; sub(".*/", "", f)
+		if (index(files, " " f " ") && c < n) { print $6, f, a[2]; c++ } }'
 }
 
 # --- edits of a copy of the sources: each writes the edited tree to $1.
@@ -189,9 +193,12 @@ first_function() { # FILE
 			END { flush() }' | sort -n | head -1
 }
 
-emit() { printf '%s\n' "$*" >>"$RES"; }
+# Each part writes its own section, so a part can be re-run alone.
+SEC=head
+section() { SEC=$1; : >"$W/res.$SEC.md"; }
+emit() { printf '%s\n' "$*" >>"$W/res.$SEC.md"; }
 mkdata
-: >"$RES"
+section head
 emit "# bench/stability.sh on bzip2 1.0.8 ($(date -u +%Y-%m-%d), cpgo $(git -C "$ROOT" describe --always --dirty 2>/dev/null))"
 emit ""
 emit "Profiles: cpgo record -F $HZ, $RUNS runs of each training command, merged. Ir: callgrind on"
@@ -209,11 +216,12 @@ IR_O2=$(ir "$W/o2") IR_PGO=$(ir "$W/pgo")
 R0=$(ratio "$IR_O2" "$IR_PGO")
 say "o2 $IR_O2, pgo $IR_PGO: $R0"
 # Rows "function file start", hottest first, for the edits.
-hot_functions "$W/p0.pprof" 8 >"$W/hot.txt"
+hot_functions "$W/p0.pprof" 20 >"$W/hot.txt"
 cat "$W/hot.txt" >>"$LOG"
 read -r HOT HOTFILE HOTSTART <"$W/hot.txt"
 
 if part source; then
+	section source
 	say "== source stability"
 	emit "## Source stability: the original profile, edited code"
 	emit ""
@@ -258,6 +266,7 @@ if part source; then
 fi
 
 if part cycles; then
+	section cycles
 	say "== iteration stability"
 	emit "## Iteration stability: build, profile the PGO binary, rebuild"
 	emit ""
@@ -273,20 +282,21 @@ if part cycles; then
 		build "$W/cy$c" "$W/base" "$prev" >>"$LOG" 2>&1 || { emit "| $c | build failed | | | |"; break; }
 		r=$(ratio "$IR_O2" "$(ir "$W/cy$c")")
 		profile "$W/p$c.pprof" "$W/cy$c" "$W/train.txt" || { emit "| $c | profiling failed | | | |"; break; }
-		top=$("$CPGO" top -n 0 "$W/p$((c - 1)).pprof" | awk '$7 ~ /^\// && NF == 7 && c < 5 { printf "%s%s %s", (c ? ", " : ""), $6, $2; c++ }')
+		top=$("$CPGO" top -n 0 "$W/p$((c - 1)).pprof" | awk '$NF ~ /\.c:[0-9]+$/ && NF >= 7 && c < 5 { printf "%s%s %s", (c ? ", " : ""), $6, $2; c++ }')
 		hot_functions "$W/p$((c - 1)).pprof" 10 | awk '{ print $1 }' >"$W/top.txt"
 		ov=$(grep -cxFf "$W/top0.txt" "$W/top.txt")
 		say "cycle $c: $r; $top; overlap $ov"
 		emit "| $c | p$((c - 1)) | $r | $top | $ov/10 |"
 		prev=$W/p$c.pprof
 	done
-	top=$("$CPGO" top -n 0 "$prev" | awk '$7 ~ /^\// && NF == 7 && c < 5 { printf "%s%s %s", (c ? ", " : ""), $6, $2; c++ }')
+	top=$("$CPGO" top -n 0 "$prev" | awk '$NF ~ /\.c:[0-9]+$/ && NF >= 7 && c < 5 { printf "%s%s %s", (c ? ", " : ""), $6, $2; c++ }')
 	hot_functions "$prev" 10 | awk '{ print $1 }' >"$W/top.txt"
 	emit "| (profile of cycle 3's binary) | | | $top | $(grep -cxFf "$W/top0.txt" "$W/top.txt")/10 |"
 	emit ""
 fi
 
 if part nonrep; then
+	section nonrep
 	say "== non-representative profile"
 	emit "## A profile that does not represent the workload"
 	emit ""
@@ -300,7 +310,7 @@ if part nonrep; then
 	}
 	build "$W/nonrep" "$W/base" "$W/prep.pprof" >>"$LOG" 2>&1 || bench_die "the non-representative PGO build failed"
 	r=$(ratio "$IR_O2" "$(ir "$W/nonrep")")
-	top=$("$CPGO" top -n 0 "$W/prep.pprof" | awk '$7 ~ /^\// && NF == 7 && c < 3 { printf "%s%s %s", (c ? ", " : ""), $6, $2; c++ }')
+	top=$("$CPGO" top -n 0 "$W/prep.pprof" | awk '$NF ~ /\.c:[0-9]+$/ && NF >= 7 && c < 3 { printf "%s%s %s", (c ? ", " : ""), $6, $2; c++ }')
 	say "non-representative: $r ($top)"
 	emit "Trained on \`bzip2 -1\` of a highly repetitive $(($(wc -c <"$W/rep.txt") / 1000)) kB input only (hot: $top), evaluated"
 	emit "on text compression at -9 and -1 and decompression: Ir gain vs -O2 **$r** (the representative"
@@ -309,26 +319,72 @@ if part nonrep; then
 fi
 
 if part cross; then
+	section cross
 	say "== cross-platform"
 	emit "## Cross-platform: the x86-64 profile drives an aarch64 compile"
 	emit ""
-	# Defined functions with a function_entry_count in the IR, per target.
+	# "name count" for the functions defined with a non-zero function_entry_count.
 	prof_fns() { # TARGET_FLAGS FILE
 		# shellcheck disable=SC2086
-		CPGO_MIN_MATCH=0 "$CPGO" cc -pgo="$W/p0.pprof" clang-19 $1 $CFLAGS -S -emit-llvm -o - "$W/base/$2" 2>>"$LOG" |
-			awk '/^define / && /!prof/ { if (match($0, /@[A-Za-z_0-9.]+/)) print substr($0, RSTART + 1, RLENGTH - 1) }' | sort
+		CPGO_MIN_MATCH=0 "$CPGO" cc -pgo="$W/p0.pprof" clang-19 $1 $CFLAGS -S -emit-llvm -o "$W/x.ll" "$W/base/$2" 2>>"$LOG" &&
+		awk '/^define / && match($0, /@[A-Za-z_0-9.]+/) {
+				n = substr($0, RSTART + 1, RLENGTH - 1)
+				if (match($0, /!prof ![0-9]+/)) { id = substr($0, RSTART + 6, RLENGTH - 6); fn[id] = fn[id] " " n }
+			}
+			/^![0-9]+ = !\{!"function_entry_count", i64 -?[0-9]+\}/ { c = $NF; sub(/\}/, "", c); cnt[$1] = c + 0 }
+			END { for (id in fn) if (cnt[id] > 0) { k = split(fn[id], a, " "); for (i = 1; i <= k; i++) print a[i], cnt[id] } }' "$W/x.ll" | LC_ALL=C sort
 	}
+	# Debian's aarch64 C library headers (libc6-dev-arm64-cross); clang finds them only
+	# next to a cross gcc, so they are named.
+	ARM="--target=aarch64-linux-gnu -isystem /usr/aarch64-linux-gnu/include"
 	tot_x=0 tot_a=0 same=0
 	for f in $FILES; do
 		prof_fns "" "$f" >"$W/x86.$f.txt"
-		prof_fns "--target=aarch64-linux-gnu" "$f" >"$W/arm.$f.txt"
+		prof_fns "$ARM" "$f" >"$W/arm.$f.txt"
 		tot_x=$((tot_x + $(wc -l <"$W/x86.$f.txt"))) tot_a=$((tot_a + $(wc -l <"$W/arm.$f.txt")))
-		same=$((same + $(comm -12 "$W/x86.$f.txt" "$W/arm.$f.txt" | wc -l)))
+		same=$((same + $(LC_ALL=C comm -12 "$W/x86.$f.txt" "$W/arm.$f.txt" | wc -l)))
 	done
-	say "cross: x86 $tot_x, aarch64 $tot_a, both $same"
-	emit "Functions defined with profile data (\`!prof\` entry counts in the IR of \`cpgo cc -pgo=p0 ... -S"
-	emit "-emit-llvm\`): x86-64 **$tot_x**, \`--target=aarch64-linux-gnu\` **$tot_a**, the same functions in both: **$same**."
+	say "cross: x86 $tot_x, aarch64 $tot_a, same name and count $same"
+	emit "Functions defined with a non-zero \`function_entry_count\` in the IR of \`cpgo cc -pgo=p0 clang-19 ... -S"
+	emit "-emit-llvm\` over bzip2's $(echo $FILES | wc -w) files: x86-64 **$tot_x**, \`--target=aarch64-linux-gnu\` **$tot_a**,"
+	emit "the same function with the same count on both: **$same**."
 	emit ""
 fi
+
+if part overhead; then
+	section overhead
+	say "== cpgo cc's stale-profile check: cost per compile"
+	emit "## What the stale-profile check adds to a compile"
+	emit ""
+	emit "Each bzip2 file compiled by \`cpgo cc -pgo=p0 $CFLAGS -c\` with the check on (the code matches, so"
+	emit "no stamp ever stops it). Instructions of the cpgo process itself (callgrind, the compiler not"
+	emit "traced): all of cpgo cc, and the check (\`cpgo_cc_stale_after\`, inclusive). CPU time (perf stat"
+	emit "task-clock, cpgo and the compiler): median of 15 interleaved runs with the check off (CPGO_MIN_MATCH=0) and on."
+	emit ""
+	emit "| file | object | cpgo cc Ir | check Ir | CPU ms, check off | CPU ms, check on |"
+	emit "|---|---|---|---|---|---|"
+	mkdir -p "$W/ov" && cp "$W"/base/*.[ch] "$W/ov/" && cp "$W/p0.pprof" "$W/ov/default.pgo"
+	for f in $FILES; do
+		(cd "$W/ov" && "$CPGO" cc $CFLAGS -c "$f") >>"$LOG" 2>&1 # the conversion, cached
+		(cd "$W/ov" && valgrind --tool=callgrind --trace-children=no --callgrind-out-file="$W/ov/cg.out" "$CPGO" cc $CFLAGS -c "$f") >>"$LOG" 2>&1
+		all=$(callgrind_annotate "$W/ov/cg.out" 2>/dev/null | awk '/PROGRAM TOTALS/ { gsub(",", "", $1); print $1 }')
+		chk=$(callgrind_annotate --inclusive=yes "$W/ov/cg.out" 2>/dev/null | awk '/cpgo_cc_stale_after/ { gsub(",", "", $1); print $1; exit }')
+		for m in 0 80; do : >"$W/ov/t$m"; done
+		for i in $(seq 15); do
+			for m in 0 80; do
+				(cd "$W/ov" && CPGO_MIN_MATCH=$m perf stat -x, -e task-clock "$CPGO" cc $CFLAGS -c "$f" 2>&1 >/dev/null) |
+					awk -F, '/task-clock/ { print $1 }' >>"$W/ov/t$m"
+			done
+		done
+		med() { sort -n "$1" | awk '{ a[NR] = $1 } END { printf "%.1f", a[int((NR + 1) / 2)] }'; }
+		say "$f: cpgo $all check ${chk:-0} off $(med "$W/ov/t0") on $(med "$W/ov/t80")"
+		emit "| $f | $(($(wc -c <"$W/ov/${f%.c}.o") / 1024)) kB | $all | ${chk:-0} | $(med "$W/ov/t0") | $(med "$W/ov/t80") |"
+	done
+	emit ""
+fi
+
+for sec in head source cycles nonrep cross overhead; do
+	[ -f "$W/res.$sec.md" ] && cat "$W/res.$sec.md"
+done >"$RES"
 say "results: $RES"
 cat "$RES"
