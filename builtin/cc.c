@@ -49,6 +49,8 @@ static const char usage[] =
 	"Environment: CPGO_PGO (the mode, when the build cannot pass -pgo=),\n"
 	"CPGO_FRAME_POINTERS=on|off (the same for -pgo-frame-pointers),\n"
 	"CPGO_CC (the compiler, may include a wrapper: \"ccache clang-19\"),\n"
+	"CPGO_MIN_MATCH=P (say once per build directory when under P%% of the profile's\n"
+	"samples match the code compiled there; default 80, 0 = never check),\n"
 	"CPGO_DEBUG=1 (trace profiles, cache use and commands on stderr).\n";
 
 /* Nested cpgo cc calls (a wrapper that calls cpgo again) must end. */
