@@ -90,10 +90,10 @@ test_expect_success 'the hot set keeps its shares from cycle to cycle (within 12
 	done
 '
 
-test_expect_success 'the instruction count does not oscillate: cycles 2 and 3 within 3% of cycle 1' '
+test_expect_success 'the instruction count does not oscillate: cycles 2 and 3 within 6% of cycle 1' '
 	i1=$(ir b1) && i2=$(ir b2) && i3=$(ir b3) && echo "$i1 $i2 $i3" &&
 	test -n "$i1" && test -n "$i3" &&
-	awk -v a="$i1" -v b="$i2" -v c="$i3" "BEGIN { exit !(b < a * 1.03 && b > a * 0.97 && c < a * 1.03 && c > a * 0.97) }"
+	awk -v a="$i1" -v b="$i2" -v c="$i3" "BEGIN { exit !(b < a * 1.06 && b > a * 0.94 && c < a * 1.06 && c > a * 0.94) }"
 '
 
 test_done
