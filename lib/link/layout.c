@@ -7,7 +7,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "elf/elfsyms.h"
 #include "pprof/profile.h"
 #include "util/error.h"
 #include "util/hash.h"
@@ -51,8 +50,7 @@ static int node_eq(const void *ctx, size_t pos, const void *key)
 	return !strcmp(l->nodes[pos].symbol, k->symbol) && !strcmp(l->nodes[pos].file, k->file);
 }
 
-/* Returns the node's position, or (size_t)-1 with error set. */
-static size_t node_get(struct cpgo_layout *l, const char *symbol, const char *file)
+static size_t node_get_exact(struct cpgo_layout *l, const char *symbol, const char *file)
 {
 	struct node_key k = { symbol, file };
 	uint32_t h = (uint32_t)cpgo_hash_fin(cpgo_hash_str(cpgo_hash_str(CPGO_HASH_SEED, symbol), file));
@@ -80,6 +78,37 @@ static size_t node_get(struct cpgo_layout *l, const char *symbol, const char *fi
 	if (cpgo_hashmap_set(&l->node_map, slot, h, l->n_node) < 0)
 		return (size_t)-1;
 	return l->n_node++;
+}
+
+/*
+ * Length of `sym` without a `.cold` or `.cold.N` part: samples in the part a
+ * build split out are the function's, and the next build, which sees them,
+ * decides anew what is cold.
+ */
+static size_t without_cold(const char *sym)
+{
+	for (const char *c = strstr(sym, ".cold"); c; c = strstr(c + 1, ".cold"))
+		if (c != sym && (!c[5] || c[5] == '.'))
+			return (size_t)(c - sym);
+	return strlen(sym);
+}
+
+/* Returns the node's position, or (size_t)-1 with error set. */
+static size_t node_get(struct cpgo_layout *l, const char *name, const char *file)
+{
+	char *copy = NULL;
+	size_t len = without_cold(name), ret;
+
+	if (name[len]) {
+		if (!(copy = strndup(name, len))) {
+			error("out of memory building the call graph");
+			return (size_t)-1;
+		}
+		name = copy;
+	}
+	ret = node_get_exact(l, name, file);
+	free(copy);
+	return ret;
 }
 
 struct edge_key {
@@ -194,32 +223,38 @@ static int cmp_sym_stem(const void *a, const void *b, void *ctx)
 	return c ? c : (lx > ly) - (lx < ly);
 }
 
-/* Renames found nodes to the binary's symbol and gives them its size; marks the rest. */
-static int resolve_in_binary(struct cpgo_layout *l, const char *binary)
+static void count_unknown(struct cpgo_layout *l)
 {
-	struct cpgo_elfsyms syms;
+	l->n_unknown = 0;
+	l->samples_unknown = 0;
+	for (size_t i = 0; i < l->n_node; i++) {
+		if (!l->nodes[i].found) {
+			l->n_unknown++;
+			l->samples_unknown += l->nodes[i].self;
+		}
+	}
+}
+
+int cpgo_layout_resolve(struct cpgo_layout *l, const struct cpgo_elfsyms *syms, const char *what)
+{
 	size_t *by_stem = NULL;
 	int ret = -1;
 
-	if (cpgo_elfsyms_read(&syms, binary) < 0)
-		return -1;
-	by_stem = malloc((syms.n ? syms.n : 1) * sizeof(*by_stem));
-	if (!by_stem) {
-		error("%s: out of memory indexing symbols", binary);
-		goto cleanup;
-	}
-	for (size_t i = 0; i < syms.n; i++)
+	by_stem = malloc((syms->n ? syms->n : 1) * sizeof(*by_stem));
+	if (!by_stem)
+		return error("%s: out of memory indexing symbols", what);
+	for (size_t i = 0; i < syms->n; i++)
 		by_stem[i] = i;
-	qsort_r(by_stem, syms.n, sizeof(*by_stem), cmp_sym_stem, &syms);
+	qsort_r(by_stem, syms->n, sizeof(*by_stem), cmp_sym_stem, (void *)syms);
 	for (size_t i = 0; i < l->n_node; i++) {
 		struct cpgo_layout_node *n = &l->nodes[i];
-		size_t lo = 0, hi = syms.n, len = stem_len(n->symbol), best = (size_t)-1;
+		size_t lo = 0, hi = syms->n, len = stem_len(n->symbol), best = (size_t)-1;
 		int best_score = -1;
 
 		/* The first symbol whose stem is not below the node's. */
 		while (lo < hi) {
 			size_t mid = lo + (hi - lo) / 2;
-			const char *s = syms.syms[by_stem[mid]].name;
+			const char *s = syms->syms[by_stem[mid]].name;
 			size_t ls = stem_len(s);
 			int c = strncmp(s, n->symbol, ls < len ? ls : len);
 			if (c < 0 || (!c && ls < len))
@@ -227,8 +262,8 @@ static int resolve_in_binary(struct cpgo_layout *l, const char *binary)
 			else
 				hi = mid;
 		}
-		for (size_t j = lo; j < syms.n; j++) {
-			const struct cpgo_elfsym *s = &syms.syms[by_stem[j]];
+		for (size_t j = lo; j < syms->n; j++) {
+			const struct cpgo_elfsym *s = &syms->syms[by_stem[j]];
 			int score;
 			if (stem_len(s->name) != len || strncmp(s->name, n->symbol, len))
 				break;
@@ -241,20 +276,32 @@ static int resolve_in_binary(struct cpgo_layout *l, const char *binary)
 		n->found = best != (size_t)-1;
 		if (!n->found)
 			continue;
-		n->size = syms.syms[best].size;
-		if (strcmp(n->symbol, syms.syms[best].name)) {
-			char *s = strdup(syms.syms[best].name);
+		n->size = syms->syms[best].size;
+		if (strcmp(n->symbol, syms->syms[best].name)) {
+			char *s = strdup(syms->syms[best].name);
 			if (!s) {
-				error("%s: out of memory", binary);
+				error("%s: out of memory", what);
 				goto cleanup;
 			}
 			free(n->symbol);
 			n->symbol = s;
 		}
 	}
+	count_unknown(l);
 	ret = 0;
 cleanup:
 	free(by_stem);
+	return ret;
+}
+
+static int resolve_in_binary(struct cpgo_layout *l, const char *binary)
+{
+	struct cpgo_elfsyms syms;
+	int ret;
+
+	if (cpgo_elfsyms_read(&syms, binary) < 0)
+		return -1;
+	ret = cpgo_layout_resolve(l, &syms, binary);
 	cpgo_elfsyms_release(&syms);
 	return ret;
 }
@@ -294,12 +341,7 @@ int cpgo_layout_build(struct cpgo_layout *l, struct cpgo_profile *p,
 	}
 	if (opts && opts->binary && resolve_in_binary(l, opts->binary) < 0)
 		return -1;
-	for (size_t i = 0; i < l->n_node; i++) {
-		if (!l->nodes[i].found) {
-			l->n_unknown++;
-			l->samples_unknown += l->nodes[i].self;
-		}
-	}
+	count_unknown(l);
 	return 0;
 }
 
