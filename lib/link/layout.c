@@ -23,6 +23,7 @@ void cpgo_layout_init(struct cpgo_layout *l)
 	memset(l, 0, sizeof(*l));
 	cpgo_hashmap_init(&l->node_map, "layout function");
 	cpgo_hashmap_init(&l->edge_map, "layout edge");
+	cpgo_hashmap_init(&l->pair_map, "layout stack pair");
 }
 
 void cpgo_layout_release(struct cpgo_layout *l)
@@ -36,6 +37,8 @@ void cpgo_layout_release(struct cpgo_layout *l)
 	free(l->order);
 	cpgo_hashmap_release(&l->node_map);
 	cpgo_hashmap_release(&l->edge_map);
+	free(l->pairs);
+	cpgo_hashmap_release(&l->pair_map);
 	cpgo_layout_init(l);
 }
 
@@ -115,33 +118,52 @@ struct edge_key {
 	size_t caller, callee;
 };
 
+/* An edge array with its index: the layout's call edges, or its stack pairs. */
+struct edge_set {
+	struct cpgo_layout_edge **v;
+	size_t *n, *alloc;
+	struct cpgo_hashmap *map;
+};
+
 static int edge_eq(const void *ctx, size_t pos, const void *key)
 {
-	const struct cpgo_layout *l = ctx;
+	const struct cpgo_layout_edge *v = ctx;
 	const struct edge_key *k = key;
-	return l->edges[pos].caller == k->caller && l->edges[pos].callee == k->callee;
+	return v[pos].caller == k->caller && v[pos].callee == k->callee;
 }
 
-static int edge_add(struct cpgo_layout *l, size_t caller, size_t callee, uint64_t w)
+static int set_add(struct edge_set es, size_t caller, size_t callee, uint64_t w)
 {
 	struct edge_key k = { caller, callee };
 	uint32_t h = (uint32_t)cpgo_hash_fin(cpgo_hash_mix(cpgo_hash_mix(CPGO_HASH_SEED, caller), callee));
 	size_t slot, pos;
 
-	if (cpgo_hashmap_reserve(&l->edge_map) < 0)
+	if (cpgo_hashmap_reserve(es.map) < 0)
 		return -1;
-	slot = cpgo_hashmap_find(&l->edge_map, h, edge_eq, l, &k);
-	if (cpgo_hashmap_pos(&l->edge_map, slot, &pos)) {
-		l->edges[pos].weight += w;
+	slot = cpgo_hashmap_find(es.map, h, edge_eq, *es.v, &k);
+	if (cpgo_hashmap_pos(es.map, slot, &pos)) {
+		(*es.v)[pos].weight += w;
 		return 0;
 	}
-	if (CPGO_GROW(l->edges, l->alloc_edge, l->n_edge + 1) < 0)
+	if (CPGO_GROW(*es.v, *es.alloc, *es.n + 1) < 0)
 		return -1;
-	l->edges[l->n_edge] = (struct cpgo_layout_edge){ caller, callee, w };
-	if (cpgo_hashmap_set(&l->edge_map, slot, h, l->n_edge) < 0)
+	(*es.v)[*es.n] = (struct cpgo_layout_edge){ caller, callee, w };
+	if (cpgo_hashmap_set(es.map, slot, h, *es.n) < 0)
 		return -1;
-	l->n_edge++;
+	(*es.n)++;
 	return 0;
+}
+
+static int edge_add(struct cpgo_layout *l, size_t caller, size_t callee, uint64_t w)
+{
+	struct edge_set es = { &l->edges, &l->n_edge, &l->alloc_edge, &l->edge_map };
+	return set_add(es, caller, callee, w);
+}
+
+static int pair_add(struct cpgo_layout *l, size_t caller, size_t callee, uint64_t w)
+{
+	struct edge_set es = { &l->pairs, &l->n_pair, &l->alloc_pair, &l->pair_map };
+	return set_add(es, caller, callee, w);
 }
 
 /* The function a location's code belongs to: its outermost (not inlined) frame. */
@@ -235,6 +257,71 @@ static void count_unknown(struct cpgo_layout *l)
 	}
 }
 
+/*
+ * A function the build inlined everywhere has no symbol: its code is in its
+ * callers. Its samples go to its heaviest caller that has one (following
+ * callers up while they are missing too), and so do its calls, so that
+ * A -> B -> C with B inlined orders C next to A.
+ */
+static int fold_unknown(struct cpgo_layout *l)
+{
+	size_t n = l->n_node, n_edge = l->n_edge, *best = NULL, *rep = NULL;
+	uint64_t *best_w = NULL;
+	struct cpgo_layout_edge *old = l->edges;
+	int ret = -1;
+
+	best = malloc((n ? n : 1) * sizeof(*best));
+	rep = malloc((n ? n : 1) * sizeof(*rep));
+	best_w = calloc(n ? n : 1, sizeof(*best_w));
+	if (!best || !rep || !best_w) {
+		error("out of memory folding %zu functions", n);
+		goto cleanup;
+	}
+	for (size_t i = 0; i < n; i++)
+		best[i] = (size_t)-1;
+	for (size_t e = 0; e < l->n_pair; e++) {
+		const struct cpgo_layout_edge *pr = &l->pairs[e];
+		if (pr->weight > best_w[pr->callee]) {
+			best_w[pr->callee] = pr->weight;
+			best[pr->callee] = pr->caller;
+		}
+	}
+	for (size_t i = 0; i < n; i++) {
+		size_t r = i, steps = 0;
+		/* A recursive chain of missing functions ends somewhere: at most n steps. */
+		while (r != (size_t)-1 && !l->nodes[r].found && steps++ < n)
+			r = best[r];
+		rep[i] = r != (size_t)-1 && l->nodes[r].found ? r : (size_t)-1;
+	}
+	for (size_t i = 0; i < n; i++)
+		if (!l->nodes[i].found && rep[i] != (size_t)-1)
+			l->nodes[rep[i]].self += l->nodes[i].self;
+	l->edges = NULL;
+	l->n_edge = l->alloc_edge = 0;
+	cpgo_hashmap_release(&l->edge_map);
+	cpgo_hashmap_init(&l->edge_map, "layout edge");
+	for (size_t e = 0; e < n_edge; e++) {
+		size_t a = rep[old[e].caller], b = rep[old[e].callee];
+		if (a == (size_t)-1 || b == (size_t)-1 || a == b)
+			continue;
+		if (edge_add(l, a, b, old[e].weight) < 0)
+			goto cleanup;
+	}
+	ret = 0;
+cleanup:
+	if (ret < 0 && !l->edges) {
+		/* Keep the graph as it was. */
+		l->edges = old;
+		l->n_edge = l->alloc_edge = n_edge;
+		old = NULL;
+	}
+	free(old);
+	free(best);
+	free(rep);
+	free(best_w);
+	return ret;
+}
+
 int cpgo_layout_resolve(struct cpgo_layout *l, const struct cpgo_elfsyms *syms, const char *what)
 {
 	size_t *by_stem = NULL;
@@ -288,6 +375,8 @@ int cpgo_layout_resolve(struct cpgo_layout *l, const struct cpgo_elfsyms *syms, 
 		}
 	}
 	count_unknown(l);
+	if (fold_unknown(l) < 0)
+		goto cleanup;
 	ret = 0;
 cleanup:
 	free(by_stem);
@@ -338,6 +427,20 @@ int cpgo_layout_build(struct cpgo_layout *l, struct cpgo_profile *p,
 			return -1;
 		if (caller != (size_t)-2 && caller != leaf && edge_add(l, caller, leaf, (uint64_t)v) < 0)
 			return -1;
+		/* Who calls whom anywhere on the stack: where an inlined-away function went. */
+		for (size_t k = 0, callee = leaf; k + 1 < s->n_loc && caller != (size_t)-2; k++) {
+			if (k) {
+				callee = caller;
+				caller = location_node(l, p, p->sample_locs[s->loc_off + k + 1],
+						       main_mapping);
+				if (caller == (size_t)-1)
+					return -1;
+				if (caller == (size_t)-2)
+					break;
+			}
+			if (caller != callee && pair_add(l, caller, callee, (uint64_t)v) < 0)
+				return -1;
+		}
 	}
 	if (opts && opts->binary && resolve_in_binary(l, opts->binary) < 0)
 		return -1;

@@ -41,12 +41,15 @@ struct cpgo_layout {
 	size_t n_node, alloc_node;
 	struct cpgo_layout_edge *edges;
 	size_t n_edge, alloc_edge;
+	/* Every caller/callee pair on the stacks, weighted by samples: for folding. */
+	struct cpgo_layout_edge *pairs;
+	size_t n_pair, alloc_pair;
 	size_t *order; /* node positions, hottest cluster first (cpgo_layout_c3) */
 	size_t n_order;
 	/* What could not be placed, for the report. */
 	uint64_t samples, samples_unknown, samples_other_mapping;
 	size_t n_unknown;
-	struct cpgo_hashmap node_map, edge_map;
+	struct cpgo_hashmap node_map, edge_map, pair_map;
 };
 
 struct cpgo_layout_opts {
