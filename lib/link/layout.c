@@ -209,6 +209,34 @@ static size_t stem_len(const char *sym)
 }
 
 /*
+ * The function's own name in a symbol, which the compiler's renamings keep:
+ * the part before the first '.', and in the Itanium mangling clang gives C
+ * statics under -funique-internal-linkage-names (_ZL4uniqi.__uniq.N) the
+ * name inside it. Sets *start; returns the length.
+ */
+static size_t name_key(const char *sym, const char **start)
+{
+	size_t stem = stem_len(sym), n = 0, i = 3;
+
+	*start = sym;
+	if (strncmp(sym, "_ZL", 3))
+		return stem;
+	while (i < stem && sym[i] >= '0' && sym[i] <= '9' && n < stem)
+		n = n * 10 + (size_t)(sym[i++] - '0');
+	if (i == 3 || !n || i + n > stem)
+		return stem;
+	*start = sym + i;
+	return n;
+}
+
+/* Orders keys as strings: by bytes, then the shorter first. */
+static int cmp_key(const char *a, size_t la, const char *b, size_t lb)
+{
+	int c = strncmp(a, b, la < lb ? la : lb);
+	return c ? c : (la > lb) - (la < lb);
+}
+
+/*
  * How well binary symbol `s` stands for a node: the exact name first, then
  * the compiler's renamings of the same function (unique internal linkage,
  * LTO promotion, clones); a `.cold` part is never placed with the hot code,
@@ -240,9 +268,9 @@ static int cmp_sym_stem(const void *a, const void *b, void *ctx)
 	const struct cpgo_elfsyms *syms = ctx;
 	const struct cpgo_elfsym *x = &syms->syms[*(const size_t *)a];
 	const struct cpgo_elfsym *y = &syms->syms[*(const size_t *)b];
-	size_t lx = stem_len(x->name), ly = stem_len(y->name);
-	int c = strncmp(x->name, y->name, lx < ly ? lx : ly);
-	return c ? c : (lx > ly) - (lx < ly);
+	const char *kx, *ky;
+	size_t lx = name_key(x->name, &kx), ly = name_key(y->name, &ky);
+	return cmp_key(kx, lx, ky, ly);
 }
 
 static void count_unknown(struct cpgo_layout *l)
@@ -335,16 +363,15 @@ int cpgo_layout_resolve(struct cpgo_layout *l, const struct cpgo_elfsyms *syms, 
 	qsort_r(by_stem, syms->n, sizeof(*by_stem), cmp_sym_stem, (void *)syms);
 	for (size_t i = 0; i < l->n_node; i++) {
 		struct cpgo_layout_node *n = &l->nodes[i];
-		size_t lo = 0, hi = syms->n, len = stem_len(n->symbol), best = (size_t)-1;
+		const char *key, *ks;
+		size_t lo = 0, hi = syms->n, len = name_key(n->symbol, &key), best = (size_t)-1, ls;
 		int best_score = -1;
 
-		/* The first symbol whose stem is not below the node's. */
+		/* The first symbol whose key is not below the node's. */
 		while (lo < hi) {
 			size_t mid = lo + (hi - lo) / 2;
-			const char *s = syms->syms[by_stem[mid]].name;
-			size_t ls = stem_len(s);
-			int c = strncmp(s, n->symbol, ls < len ? ls : len);
-			if (c < 0 || (!c && ls < len))
+			ls = name_key(syms->syms[by_stem[mid]].name, &ks);
+			if (cmp_key(ks, ls, key, len) < 0)
 				lo = mid + 1;
 			else
 				hi = mid;
@@ -352,7 +379,8 @@ int cpgo_layout_resolve(struct cpgo_layout *l, const struct cpgo_elfsyms *syms, 
 		for (size_t j = lo; j < syms->n; j++) {
 			const struct cpgo_elfsym *s = &syms->syms[by_stem[j]];
 			int score;
-			if (stem_len(s->name) != len || strncmp(s->name, n->symbol, len))
+			ls = name_key(s->name, &ks);
+			if (cmp_key(ks, ls, key, len))
 				break;
 			score = match_score(n, s);
 			if (score > best_score) {
