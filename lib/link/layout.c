@@ -632,7 +632,8 @@ int cpgo_layout_write_edges(const struct cpgo_layout *l, struct cpgo_buf *out)
 	for (size_t i = 0; i < l->n_edge; i++)
 		if (l->nodes[l->edges[i].caller].found && l->nodes[l->edges[i].callee].found)
 			e[n++] = l->edges[i];
-	qsort_r(e, n, sizeof(*e), cmp_edge, (void *)l);
+	if (n)
+		qsort_r(e, n, sizeof(*e), cmp_edge, (void *)l);
 	for (size_t i = 0; i < n; i++)
 		if (cpgo_buf_addf(out, "%s %s %llu\n", l->nodes[e[i].caller].symbol,
 				  l->nodes[e[i].callee].symbol, (unsigned long long)e[i].weight) < 0)
