@@ -9,12 +9,13 @@
 #   c3       cpgo cc -pgo-layout=order: the profile's C3 order
 #   bolt     BOLT's no-LBR mode: perf2bolt -nl on the bfd link with --emit-relocs
 #   split    the -pgo-split=on objects, GNU ld
-#   splitcg  the -pgo-split=on objects, -pgo-layout=callgraph
+#   spliton  the -pgo-split=on objects, -pgo-layout=on
 # on sqlite's shell (the amalgamation) and Tcl's static tclsh (its own make,
-# relinked per variant). Reported: text size, callgrind --cache-sim=yes
+# relinked per variant). Reported: .text size, the hot code's pages, callgrind --cache-sim=yes
 # instructions and I1 misses (noise-free proxies), and the median CPU time of
 # interleaved rounds with the median of its per-round ratio to bfd's (below 1:
 # faster).
+# BOLT's .text holds only the code it moved (the rest stays in bolt.org.text).
 # Needs a finished `bench/pgo.sh --programs=sqlite,tcl --routes=cpgo` (the
 # profiles, inputs and sources) and lld-19, bolt-19, linux-perf, valgrind.
 # usage: bench/layout.sh [ROUNDS [PROGRAMS]]   (default 6 "sqlite tcl")
@@ -26,9 +27,36 @@ ROUNDS=${1:-6}
 PROGRAMS=${2:-sqlite tcl}
 WORK=${WORK:-$BENCH/work}
 CPGO=${CPGO:-$ROOT/build/cpgo}
-V="bfd lldnone lld cg c3 bolt split splitcg"
+V="bfd lldnone lld cg c3 bolt split spliton"
 bench_need clang-19 ld.lld-19 llvm-bolt-19 perf valgrind strip
 export CPGO_CC=clang-19
+
+# hot_pages BIN CGFILE: how many 4 KiB pages the functions of BIN that run 99%
+# of its own instructions under callgrind (CGFILE) span, by their symbols'
+# ranges: the hot code's footprint (i-TLB, L2), which callgrind's I1 does not
+# model. A split function's hot part is its symbol, its .cold part another.
+hot_pages() {
+	local bin=$1 cg=$2 base
+	base=$(basename "$bin")
+	callgrind_annotate --show=Ir --threshold=100 "$cg" 2>/dev/null |
+		awk -v b="$base" 'index($0, "/" b "]") { sub(/\([^)]*\)/, "")
+			ir = $1; gsub(",", "", ir); fn = $2; sub(/^[^:]*:/, "", fn); sub(/'"'"'[0-9]+$/, "", fn)
+			print ir, fn }' | sort -k1,1nr >"$cg.fn"
+	nm -S -t d --defined-only "$bin" | awk '$3 ~ /^[tTwW]$/ { print $4, $1, $2 }' >"$cg.syms"
+	awk 'NR == FNR { ir[NR] = $1; fn[NR] = $2; tot += $1; n = NR; next }
+		{ addr[$1] = addr[$1] " " $2 ":" $3 }
+		END {
+			for (i = 1; i <= n && cum < 0.99 * tot; i++) {
+				cum += ir[i]; k = split(addr[fn[i]], a, " ")
+				for (j = 1; j <= k; j++) {
+					split(a[j], p, ":"); s = p[1] + 0; z = p[2] + 0
+					for (pg = int(s / 4096); pg <= int((s + (z ? z - 1 : 0)) / 4096); pg++) hot[pg] = 1
+				}
+			}
+			for (pg in hot) c++
+			print c + 0
+		}' "$cg.fn" "$cg.syms"
+}
 
 # Per program: PROG_setup (sets P, the profile), PROG_objs DIR SPLIT,
 # PROG_link NAME DIR CPGO-OPTIONS..., and PROG_train/cg/eval BIN, which print
@@ -97,8 +125,8 @@ for prog in $PROGRAMS; do
 	"${prog}_link" c3 obj -pgo-layout=order
 	"${prog}_link" relocs obj -pgo-layout=off -Wl,--emit-relocs
 	"${prog}_link" split objsplit -pgo-layout=off
-	"${prog}_link" splitcg objsplit -pgo-layout=callgraph
-	for v in lld cg c3 splitcg; do
+	"${prog}_link" spliton objsplit -pgo-layout=on
+	for v in lld cg c3 spliton; do
 		readelf -p .comment $v | grep -q "Linker: .*LLD" || bench_die "$prog: $v was not linked by lld"
 	done
 	bench_say "bench: $prog: BOLT -nl"
@@ -131,13 +159,14 @@ for prog in $PROGRAMS; do
 	{
 		echo "## $prog ($ROUNDS rounds, load $(cut -d' ' -f1-3 /proc/loadavg))"
 		echo
-		echo "| variant | text bytes | Ir | I1 misses | median CPU s | time vs bfd |"
-		echo "|---|---|---|---|---|---|"
+		echo "| variant | .text bytes | hot 4K pages | Ir | I1 misses | median CPU s | time vs bfd |"
+		echo "|---|---|---|---|---|---|---|"
 		for v in $V; do
 			m=$(awk -v v=$v '$2 == v { print $3 / 1e6 }' times | bench_median)
 			r=$(awk -v v=$v '$2 == "bfd" { b[$1] = $3 } $2 == v { t[$1] = $3 } END { for (k in t) print t[k] / b[k] }' times | bench_median)
 			awk -v v=$v -v m=$m -v r=$r -v t="$(size -A $v | awk '$1 == ".text" { print $2 }')" \
-				'/^summary:/ { printf "| %s | %s | %s | %s | %.3f | %.3f |\n", v, t, $2, $5, m, r }' cg.$v
+				-v h="$(hot_pages $v.s cg.$v)" \
+				'/^summary:/ { printf "| %s | %s | %s | %s | %s | %.3f | %.3f |\n", v, t, h, $2, $5, m, r }' cg.$v
 		done
 		echo
 	} | tee "$O/results.md"
