@@ -101,7 +101,7 @@ test_expect_success 'an archive: two statics named helper, each found in its own
 		"5 vanished:old.c:1:1 one:s1.c:2:2" | ./gen h.pb.gz &&
 	cpgo layout --binary libs.a h.pb.gz >edges 2>err &&
 	printf "%s\n" "one helper 70" "two helper 20" >expect && diff expect edges &&
-	grep -q "1 function(s) with 5.3% of the samples are not in libs.a" err &&
+	grep -q "1 function(s) with 5.3% of the samples are not in libs.a (vanished); left out" err &&
 	cpgo layout --order --binary libs.a h.pb.gz >order &&
 	test "$(grep -cx helper order)" = 2 && ! grep -q vanished order
 '
