@@ -50,9 +50,9 @@ test_expect_success 'setup: three files with same-named statics, a library, a pr
 	clang-19 -O2 -o plain main.c a.c b.c lib.c && ./plain >want
 '
 
-test_expect_success 'layout on: profiled compiles get -ffunction-sections, lld gets the call graph' '
+test_expect_success 'layout=callgraph: profiled compiles get -ffunction-sections, lld gets the call graph' '
 	cd repo &&
-	CPGO_DEBUG=1 cpgo cc -pgo-layout=on -O2 -o prog main.c a.c b.c lib.c 2>trace &&
+	CPGO_DEBUG=1 cpgo cc -pgo-layout=callgraph -O2 -o prog main.c a.c b.c lib.c 2>trace &&
 	test "$(runs trace | grep -c -- "-ffunction-sections.* -c ")" = 4 &&
 	link_line trace >link &&
 	grep -q -- "-fuse-ld=lld --ld-path=[^ ]*ld.lld" link &&
@@ -62,9 +62,10 @@ test_expect_success 'layout on: profiled compiles get -ffunction-sections, lld g
 '
 
 # The binary is in the order `cpgo layout --order` computes from its own symbols.
-test_expect_success 'layout=order: the functions sit in C3 order, same-named statics both placed' '
+test_expect_success 'layout=on is the C3 order: the functions sit in it, same-named statics both placed' '
 	cd repo &&
-	cpgo cc -pgo-layout=order -O2 -o prog2 main.c a.c b.c lib.c &&
+	CPGO_DEBUG=1 cpgo cc -pgo-layout=on -O2 -o prog2 main.c a.c b.c lib.c 2>trace &&
+	link_line trace | grep -q -- "-Wl,--symbol-ordering-file=.* -Wl,--no-warn-symbol-ordering" &&
 	./prog2 >out && cmp want out &&
 	cpgo layout --order --binary prog2 default.pgo >order &&
 	test "$(grep -cx helper order)" = 2 &&
@@ -105,7 +106,7 @@ test_expect_success 'mixed objects: built with and without the profile, an archi
 	readelf -SW a.o | grep -q "\.text\.hot_a" && ! readelf -SW main.o | grep -q "\.text\.main" &&
 	CPGO_DEBUG=1 cpgo cc -pgo-layout=on -O2 -o prog5 main.o a.o b.o libl.a 2>trace &&
 	grep -q "found in 4 object(s)" trace &&
-	grep -q -- "-Wl,--call-graph-ordering-file=" trace &&
+	grep -q -- "-Wl,--symbol-ordering-file=" trace &&
 	built_by_lld prog5 && ./prog5 >out && cmp want out
 '
 
@@ -141,7 +142,7 @@ test_expect_success 'the user'"'"'s -fuse-ld and ordering options win' '
 	! built_by_lld prog9 &&
 	CPGO_DEBUG=1 cpgo cc -pgo-layout=on -fuse-ld=lld -O2 -o prog9 main.c a.c b.c lib.c 2>trace &&
 	link_line trace >link && ! grep -q -- --ld-path link &&
-	grep -q -- "--call-graph-ordering-file" link && built_by_lld prog9 &&
+	grep -q -- "--symbol-ordering-file" link && built_by_lld prog9 &&
 	echo main >mine &&
 	CPGO_DEBUG=1 cpgo cc -pgo-layout=on -fuse-ld=lld -Wl,--symbol-ordering-file=mine -O2 \
 		-o prog9 main.c a.c b.c lib.c 2>trace &&
