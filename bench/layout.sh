@@ -19,6 +19,7 @@
 # Needs a finished `bench/pgo.sh --programs=sqlite,tcl --routes=cpgo` (the
 # profiles, inputs and sources) and lld-19, bolt-19, linux-perf, valgrind.
 # usage: bench/layout.sh [ROUNDS [PROGRAMS]]   (default 6 "sqlite tcl")
+# REUSE=1 keeps the objects of an earlier run (an interrupted Tcl build resumes).
 set -eu -o pipefail
 BENCH=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 ROOT=$(cd "$BENCH/.." && pwd)
@@ -70,6 +71,7 @@ sqlite_setup() {
 sqlite_objs() { # DIR SPLIT
 	local f
 	mkdir -p "$1"
+	[ "${REUSE:-0}" = 1 ] && [ -f "$1/shell.o" ] && return 0
 	for f in sqlite3 shell; do
 		"$CPGO" cc -pgo="$P" -pgo-layout=on -pgo-split="$2" -O2 -DSQLITE_THREADSAFE=0 \
 			-DSQLITE_OMIT_LOAD_EXTENSION -I"$S" -c -o "$1/$f.o" "$S/$f.c" &
@@ -93,9 +95,12 @@ tcl_setup() {
 	export TCL_LIBRARY=$S/library
 }
 tcl_objs() { # DIR SPLIT
-	rm -rf "$1" && mkdir -p "$1"
-	(cd "$1" && "$S/unix/configure" CC=clang-19 --disable-shared --disable-threads >configure.log 2>&1 &&
-		make -j2 CC="$CPGO cc -pgo=$P -pgo-layout=on -pgo-split=$2" CFLAGS_OPTIMIZE=-O2 tclsh >make.log 2>&1)
+	if [ "${REUSE:-0}" != 1 ] || [ ! -f "$1/Makefile" ]; then
+		rm -rf "$1" && mkdir -p "$1" &&
+			(cd "$1" && "$S/unix/configure" CC=clang-19 --disable-shared --disable-threads >configure.log 2>&1) ||
+			return 1
+	fi
+	(cd "$1" && make -j2 CC="$CPGO cc -pgo=$P -pgo-layout=on -pgo-split=$2" CFLAGS_OPTIMIZE=-O2 tclsh >>make.log 2>&1)
 }
 tcl_link() { # NAME DIR OPTIONS...: make relinks tclsh alone with cpgo cc's link options
 	local n=$1 d=$2
@@ -115,8 +120,9 @@ for prog in $PROGRAMS; do
 	"${prog}_setup"
 	cd "$O"
 	bench_say "bench: $prog: objects (layout on, split off and on)"
-	"${prog}_objs" "$O/obj" off
-	"${prog}_objs" "$O/objsplit" on
+	"${prog}_objs" "$O/obj" off &
+	"${prog}_objs" "$O/objsplit" on &
+	wait %1 && wait %2
 	bench_say "bench: $prog: links"
 	"${prog}_link" bfd obj -pgo-layout=off
 	"${prog}_link" lldnone obj -pgo-layout=off -fuse-ld=lld -Wl,--no-call-graph-profile-sort
