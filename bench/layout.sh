@@ -19,7 +19,8 @@
 # Needs a finished `bench/pgo.sh --programs=sqlite,tcl --routes=cpgo` (the
 # profiles, inputs and sources) and lld-19, bolt-19, linux-perf, valgrind.
 # usage: bench/layout.sh [ROUNDS [PROGRAMS]]   (default 6 "sqlite tcl")
-# REUSE=1 keeps the objects of an earlier run (an interrupted Tcl build resumes).
+# REUSE=1 keeps the objects of an earlier run (an interrupted Tcl build resumes);
+# VARIANTS="bfd lld ..." measures only those (no split variant: no split build).
 set -eu -o pipefail
 BENCH=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 ROOT=$(cd "$BENCH/.." && pwd)
@@ -28,7 +29,9 @@ ROUNDS=${1:-6}
 PROGRAMS=${2:-sqlite tcl}
 WORK=${WORK:-$BENCH/work}
 CPGO=${CPGO:-$ROOT/build/cpgo}
-V="bfd lldnone lld cg c3 bolt split spliton"
+V=${VARIANTS:-bfd lldnone lld cg c3 bolt split spliton}
+# bfd is the baseline of every ratio: always measured, first.
+V=$(echo bfd $V | tr ' ' '\n' | awk 'NF && !seen[$0]++' | tr '\n' ' ')
 bench_need clang-19 ld.lld-19 llvm-bolt-19 perf valgrind strip
 export CPGO_CC=clang-19
 
@@ -120,26 +123,39 @@ for prog in $PROGRAMS; do
 	"${prog}_setup"
 	cd "$O"
 	bench_say "bench: $prog: objects (layout on, split off and on)"
+	want_split=0
+	case " $V " in *" split"*) want_split=1 ;; esac
 	"${prog}_objs" "$O/obj" off &
-	"${prog}_objs" "$O/objsplit" on &
-	wait %1 && wait %2
+	[ $want_split = 0 ] || "${prog}_objs" "$O/objsplit" on &
+	wait
+	[ -e "$O/obj" ] || bench_die "$prog: the objects did not build"
 	bench_say "bench: $prog: links"
-	"${prog}_link" bfd obj -pgo-layout=off
-	"${prog}_link" lldnone obj -pgo-layout=off -fuse-ld=lld -Wl,--no-call-graph-profile-sort
-	"${prog}_link" lld obj -pgo-layout=lld
-	"${prog}_link" cg obj -pgo-layout=callgraph
-	"${prog}_link" c3 obj -pgo-layout=order
-	"${prog}_link" relocs obj -pgo-layout=off -Wl,--emit-relocs
-	"${prog}_link" split objsplit -pgo-layout=off
-	"${prog}_link" spliton objsplit -pgo-layout=on
-	for v in lld cg c3 spliton; do
-		readelf -p .comment $v | grep -q "Linker: .*LLD" || bench_die "$prog: $v was not linked by lld"
+	link_variant() { # NAME
+		case $1 in
+		bfd) "${prog}_link" bfd obj -pgo-layout=off ;;
+		lldnone) "${prog}_link" lldnone obj -pgo-layout=off -fuse-ld=lld -Wl,--no-call-graph-profile-sort ;;
+		lld) "${prog}_link" lld obj -pgo-layout=lld ;;
+		cg) "${prog}_link" cg obj -pgo-layout=callgraph ;;
+		c3) "${prog}_link" c3 obj -pgo-layout=order ;;
+		bolt) "${prog}_link" relocs obj -pgo-layout=off -Wl,--emit-relocs ;;
+		split) "${prog}_link" split objsplit -pgo-layout=off ;;
+		spliton) "${prog}_link" spliton objsplit -pgo-layout=on ;;
+		*) bench_die "unknown variant '$1'" ;;
+		esac
+	}
+	for v in $V; do link_variant $v; done
+	for v in $V; do
+		case $v in lld | cg | c3 | spliton)
+			readelf -p .comment $v | grep -q "Linker: .*LLD" || bench_die "$prog: $v was not linked by lld" ;;
+		esac
 	done
+	case " $V " in *" bolt "*)
 	bench_say "bench: $prog: BOLT -nl"
 	perf record -q -e cpu-clock -F 20000 -o perf.data -- bash -c "$("${prog}_train" ./relocs)" >/dev/null 2>perf.log
 	llvm-bolt-19 relocs -p perf.data -nl -aggregate-only -o perf.fdata >p2b.log 2>&1
 	llvm-bolt-19 relocs -o bolt -data=perf.fdata -reorder-blocks=ext-tsp -reorder-functions=cdsort \
-		-split-functions -split-all-cold >bolt.log 2>&1
+		-split-functions -split-all-cold >bolt.log 2>&1 ;;
+	esac
 	want=$(bash -c "$("${prog}_cg" ./bfd)" | cksum)
 	for v in $V; do
 		[ "$(bash -c "$("${prog}_cg" ./$v)" | cksum)" = "$want" ] || bench_die "$prog: $v's output differs"
