@@ -5,6 +5,7 @@
  * and runs the commands.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,6 +15,7 @@
 #include "cc/cache.h"
 #include "cc/cmd.h"
 #include "cc/depfile.h"
+#include "cc/link.h"
 #include "cc/plan.h"
 #include "cc/stale.h"
 #include "util/error.h"
@@ -21,10 +23,12 @@
 #include "util/run-command.h"
 
 #define FP_DEFAULT (CPGO_CC_FRAME_POINTERS_DEFAULT ? "on" : "off")
+#define LAYOUT_DEFAULT (CPGO_CC_LAYOUT_DEFAULT == CPGO_CC_LAYOUT_OFF ? "off" : "on")
 
 static const char usage[] =
-	"usage: cpgo cc [-pgo=auto|off|FILE] [-pgo-frame-pointers[=on|off]] [COMPILER]\n"
-	"               <compiler arguments>\n\n"
+	"usage: cpgo cc [-pgo=auto|off|FILE] [-pgo-frame-pointers[=on|off]]\n"
+	"               [-pgo-layout[=on|off|lld|callgraph|order]] [-pgo-split[=on|off]]\n"
+	"               [COMPILER] <compiler arguments>\n\n"
 	"A drop-in C compiler: make CC=\"cpgo cc\", or with CMake\n"
 	"-DCMAKE_C_COMPILER_LAUNCHER=\"cpgo;cc\".\n\n"
 	"  -pgo=auto   (default) each source file uses the nearest default.pgo from its\n"
@@ -34,7 +38,19 @@ static const char usage[] =
 	"  -pgo-frame-pointers[=on|off]\n"
 	"              add -fno-omit-frame-pointer, which libcpgo's unwinder walks\n"
 	"              (default: %s); your own -fomit-frame-pointer or\n"
-	"              -fno-omit-frame-pointer is always kept as it is\n\n"
+	"              -fno-omit-frame-pointer is always kept as it is\n"
+	"  -pgo-layout[=on|off|lld|callgraph|order]\n"
+	"              function layout from the profile's call graph (by default %s):\n"
+	"              profiled compiles get -ffunction-sections, and a link that\n"
+	"              cpgo cc drives runs lld (ld.lld-19, or $CPGO_LLD) with the\n"
+	"              profile's C3 order (order, what on means), its call graph\n"
+	"              (callgraph), or lld's own sort of clang's call-graph sections (lld).\n"
+	"              Your -fuse-ld= and ordering options win; without lld a note\n"
+	"              says so once per build directory; a link that fails with the\n"
+	"              layout is rerun without it\n"
+	"  -pgo-split[=on|off]\n"
+	"              hot/cold splitting of profiled code, -fsplit-machine-functions\n"
+	"              (by default %s)\n\n"
 	"The -pgo options may appear anywhere and are not passed on; every other\n"
 	"argument goes to the compiler untouched. COMPILER is a first argument that\n"
 	"names a compiler (clang-19, gcc, /usr/bin/cc); else $CPGO_CC, else clang-19\n"
@@ -48,6 +64,8 @@ static const char usage[] =
 	"a profile gcc refuses leaves a plain build and a note.\n\n"
 	"Environment: CPGO_PGO (the mode, when the build cannot pass -pgo=),\n"
 	"CPGO_FRAME_POINTERS=on|off (the same for -pgo-frame-pointers),\n"
+	"CPGO_LAYOUT and CPGO_SPLIT (the same for -pgo-layout and -pgo-split),\n"
+	"CPGO_LLD (the lld to use; empty: none),\n"
 	"CPGO_CC (the compiler, may include a wrapper: \"ccache clang-19\"),\n"
 	"CPGO_MIN_MATCH=P (say once per build directory when under P%% of the profile's\n"
 	"samples match the code compiled there; default 80, 0 = never check),\n"
@@ -83,13 +101,15 @@ static int check_not_self(const struct cpgo_cc_cmd *cmd)
 	return ret;
 }
 
-static int run(const struct cpgo_strvec *argv)
+/* Runs one command; its standard error goes to `err` when > 0. */
+static int run_to(const struct cpgo_strvec *argv, int err)
 {
 	struct cpgo_child c = CPGO_CHILD_INIT;
 	int ret;
 
 	if (debug)
 		trace_argv(argv->v);
+	c.err = err;
 	if (cpgo_strvec_pushv(&c.args, argv->v, argv->n) < 0) {
 		cpgo_child_release(&c);
 		return die_lib("cc");
@@ -134,6 +154,120 @@ static int gcc_reads_afdo(const struct cpgo_cc_cmd *cmd, const struct cpgo_cc_pl
 		return 0;
 	}
 	return 1;
+}
+
+static int run(const struct cpgo_strvec *argv)
+{
+	return run_to(argv, 0);
+}
+
+/*
+ * The profile whose call graph lays out this link: the sources' (the first
+ * group that has one); for a link of objects alone, the one -pgo= names or
+ * the nearest default.pgo from the output's directory. 1 with it in `out`.
+ */
+static const char *output_path(const struct cpgo_cc_cmd *cmd)
+{
+	const char *o = cmd->args.v[cmd->output_arg];
+	/* -o FILE or -oFILE */
+	return !strcmp(o, "-o") && (size_t)cmd->output_arg + 1 < cmd->args.n ?
+		cmd->args.v[cmd->output_arg + 1] : o + 2;
+}
+
+static int link_profile(const struct cpgo_cc_cmd *cmd, const struct cpgo_cc_plan *plan,
+			struct cpgo_buf *out)
+{
+	for (size_t g = 0; g < plan->n_groups; g++)
+		if (plan->groups[g].prepared && plan->groups[g].profile)
+			return cpgo_buf_adds(out, plan->groups[g].profile) < 0 ? -1 : 1;
+	if (cmd->action != CPGO_CC_QUERY || cmd->mode == CPGO_CC_PGO_OFF)
+		return 0;
+	if (cmd->mode == CPGO_CC_PGO_FILE)
+		return cpgo_buf_adds(out, cmd->pgo_file) < 0 ? -1 : 1;
+	return cpgo_cc_find_profile(cmd->output_arg >= 0 ? output_path(cmd) : "-", out);
+}
+
+/* Copies what a command wrote to the file at `path` to our standard error. */
+static void replay(const char *path)
+{
+	struct cpgo_buf b = CPGO_BUF_INIT;
+
+	if (cpgo_read_file(path, &b, 16u << 20) == 0 && b.len)
+		fwrite(b.buf, 1, b.len, stderr);
+	cpgo_buf_release(&b);
+}
+
+/* The first line of the file at `path`, for a one-line note ("" when none). */
+static void first_line(const char *path, struct cpgo_buf *out)
+{
+	cpgo_buf_reset(out);
+	if (cpgo_read_file(path, out, 4096) < 0 || !out->buf) {
+		cpgo_buf_reset(out);
+		cpgo_buf_adds(out, "");
+		return;
+	}
+	out->len = strcspn(out->buf, "\n");
+	out->buf[out->len] = '\0';
+}
+
+/*
+ * The link with cpgo's function layout (cc/link.h); whatever goes wrong
+ * with it, the plain link runs instead and its result is the build's.
+ */
+static int run_link(const struct cpgo_cc_cmd *cmd, struct cpgo_cc_plan *plan,
+		    const struct cpgo_strvec *link, const char *profile)
+{
+	struct cpgo_buf lld = CPGO_BUF_INIT, errpath = CPGO_BUF_INIT, line = CPGO_BUF_INIT;
+	struct cpgo_strvec full = CPGO_STRVEC_INIT;
+	struct cpgo_cc_link lk;
+	int found, fd = -1, ret;
+
+	cpgo_cc_link_init(&lk);
+	found = cpgo_cc_find_lld(getenv("CPGO_LLD"), &lld);
+	if (found < 0 || cpgo_cc_plan_tmpdir(plan) < 0 ||
+	    cpgo_cc_link_plan(cmd, link, profile, found == 1 ? lld.buf : NULL, plan->tmpdir,
+			      &lk) < 0) {
+		fprintf(stderr, "cpgo cc: warning: function layout skipped: %s\n", cpgo_last_error());
+		ret = run(link);
+		goto cleanup;
+	}
+	if (lk.note_key && cpgo_cc_once(lk.note_key) != 0)
+		fprintf(stderr, "cpgo cc: note: %s\n", lk.note.buf);
+	if (debug && lk.file.len)
+		fprintf(stderr, "cpgo cc: layout from %s: %zu function(s) found in %zu object(s), "
+			"%zu not (%.1f%% of the samples): %s\n", profile, lk.n_found, lk.n_objects,
+			lk.n_unknown, lk.samples ? 100.0 * (double)lk.samples_unknown /
+			(double)lk.samples : 0.0, lk.file.buf);
+	if (!lk.add.n) {
+		ret = run(link);
+		goto cleanup;
+	}
+	if (cpgo_strvec_pushv(&full, link->v, link->n) < 0 ||
+	    cpgo_strvec_pushv(&full, lk.add.v, lk.add.n) < 0 ||
+	    cpgo_buf_addf(&errpath, "%s/link.err", plan->tmpdir) < 0 ||
+	    (fd = open(errpath.buf, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600)) < 0) {
+		fprintf(stderr, "cpgo cc: warning: function layout skipped: %s\n",
+			fd < 0 && errpath.len ? strerror(errno) : cpgo_last_error());
+		ret = run(link);
+		goto cleanup;
+	}
+	ret = run_to(&full, fd);
+	close(fd);
+	if (!ret) {
+		replay(errpath.buf);
+		goto cleanup;
+	}
+	first_line(errpath.buf, &line);
+	fprintf(stderr, "cpgo cc: note: the link with function layout failed%s%s; linking "
+		"again without it\n", line.len ? ": " : "", line.buf ? line.buf : "");
+	ret = run(link);
+cleanup:
+	cpgo_strvec_release(&full);
+	cpgo_buf_release(&lld);
+	cpgo_buf_release(&errpath);
+	cpgo_buf_release(&line);
+	cpgo_cc_link_release(&lk);
+	return ret;
 }
 
 static int prepare_groups(const struct cpgo_cc_cmd *cmd, struct cpgo_cc_plan *plan)
@@ -390,11 +524,12 @@ int cmd_cc(int argc, char **argv)
 	struct cpgo_cc_env env;
 	struct cpgo_cc_stale stale;
 	const char *dbg = getenv("CPGO_DEBUG");
-	int ret = 1;
+	struct cpgo_buf lprof = CPGO_BUF_INIT;
+	int ret = 1, layout = 0;
 
 	/* Only a leading --help is ours; later ones belong to the compiler. */
 	if (argc == 2 && (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help"))) {
-		printf(usage, FP_DEFAULT);
+		printf(usage, FP_DEFAULT, LAYOUT_DEFAULT, CPGO_CC_SPLIT_DEFAULT ? "on" : "off");
 		return fflush(stdout) ? 1 : 0;
 	}
 	debug = dbg && *dbg && strcmp(dbg, "0");
@@ -406,6 +541,8 @@ int cmd_cc(int argc, char **argv)
 	env.cc = getenv("CPGO_CC");
 	env.pgo = getenv("CPGO_PGO");
 	env.frame_pointers = getenv("CPGO_FRAME_POINTERS");
+	env.layout = getenv("CPGO_LAYOUT");
+	env.split = getenv("CPGO_SPLIT");
 	if (cpgo_cc_parse(&cmd, argc, argv, &env) < 0) {
 		ret = usage_error("cc", "%s", cpgo_last_error());
 		goto cleanup;
@@ -413,7 +550,23 @@ int cmd_cc(int argc, char **argv)
 	if (check_not_self(&cmd))
 		goto cleanup;
 	if (cpgo_cc_plan_groups(&cmd, converter(&cmd)->per_source, &plan) < 0 ||
-	    prepare_groups(&cmd, &plan) < 0 || cpgo_cc_plan_commands(&cmd, &plan) < 0) {
+	    prepare_groups(&cmd, &plan) < 0) {
+		ret = die_lib("cc");
+		goto cleanup;
+	}
+	if (cmd.layout != CPGO_CC_LAYOUT_OFF && cmd.family == CPGO_CC_CLANG && cpgo_cc_is_link(&cmd)) {
+		int r = link_profile(&cmd, &plan, &lprof);
+		if (r < 0) {
+			/* No profile for the link is no reason to fail it. */
+			fprintf(stderr, "cpgo cc: warning: function layout skipped: %s\n",
+				cpgo_last_error());
+			r = 0;
+		}
+		layout = r == 1;
+	}
+	/* The objects must exist before the link to read their symbols. */
+	plan.split_link = layout;
+	if (cpgo_cc_plan_commands(&cmd, &plan) < 0) {
 		ret = die_lib("cc");
 		goto cleanup;
 	}
@@ -421,13 +574,13 @@ int cmd_cc(int argc, char **argv)
 		ret = run_gcc_with_profile(&cmd, &plan);
 		goto cleanup;
 	}
-	if (plan.n_cmds == 1 && !plan.tmpdir && stale_wanted(&cmd, &plan, &stale)) {
+	if (plan.n_cmds == 1 && !plan.tmpdir && !layout && stale_wanted(&cmd, &plan, &stale)) {
 		ret = run(&plan.cmds[0]);
 		if (ret == 0)
 			stale_after(&cmd, &plan, &stale);
 		goto cleanup;
 	}
-	if (plan.n_cmds == 1 && !plan.tmpdir) {
+	if (plan.n_cmds == 1 && !plan.tmpdir && !layout) {
 		/* Nothing left to do afterwards: the compiler's exit and output are the build's. */
 		if (debug)
 			trace_argv(plan.cmds[0].v);
@@ -440,9 +593,11 @@ int cmd_cc(int argc, char **argv)
 	}
 	ret = 0;
 	for (size_t i = 0; i < plan.n_cmds && !ret; i++)
-		ret = run(&plan.cmds[i]);
+		ret = layout && (int)i == plan.link_cmd ?
+			run_link(&cmd, &plan, &plan.cmds[i], lprof.buf) : run(&plan.cmds[i]);
 cleanup:
 	cpgo_cc_stale_release(&stale);
+	cpgo_buf_release(&lprof);
 	cpgo_cc_plan_release(&plan);
 	cpgo_cc_cmd_release(&cmd);
 	return ret;

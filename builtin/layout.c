@@ -23,12 +23,39 @@ static const char usage[] =
 	"Only the profile's main binary is placed (not libc or other objects).\n"
 	"\n"
 	"Options:\n"
-	"  --binary BIN  the profiled binary: names become its symbols (statics of\n"
-	"                several files, .__uniq./.llvm. renamings and clones found;\n"
-	"                .cold parts left out) and C3 uses its function sizes.\n"
-	"                Functions it lacks are reported, and left out.\n"
+	"  --binary BIN  the profiled binary, or an object or archive to be linked:\n"
+	"                names become its symbols (statics of several files,\n"
+	"                .__uniq./.llvm. renamings and clones found; .cold parts\n"
+	"                left out, their samples their function's) and C3 uses\n"
+	"                its function sizes. Functions it lacks are reported and\n"
+	"                left out; their samples and calls go to their caller.\n"
 	"  --order       print the C3 order instead of the edges\n"
 	"  -o FILE       write to FILE (atomically) instead of standard output\n";
+
+/* The heaviest missing functions by name, a few: what to look for in the build. */
+static void print_unknown(const struct cpgo_layout *l)
+{
+	enum { SHOWN = 5 };
+	size_t top[SHOWN], n = 0;
+
+	for (size_t i = 0; i < l->n_node; i++) {
+		size_t k;
+		if (l->nodes[i].found)
+			continue;
+		for (k = n; k > 0 && l->nodes[top[k - 1]].self < l->nodes[i].self; k--)
+			if (k < SHOWN)
+				top[k] = top[k - 1];
+		if (k < SHOWN) {
+			top[k] = i;
+			if (n < SHOWN)
+				n++;
+		}
+	}
+	for (size_t k = 0; k < n; k++)
+		fprintf(stderr, "%s%s", k ? ", " : "", l->nodes[top[k]].symbol);
+	if (l->n_unknown > n)
+		fprintf(stderr, " and %zu more", l->n_unknown - n);
+}
 
 int cmd_layout(int argc, char **argv)
 {
@@ -69,11 +96,13 @@ int cmd_layout(int argc, char **argv)
 		ret = die_lib("layout");
 		goto cleanup;
 	}
-	if (l.n_unknown)
-		fprintf(stderr, "cpgo layout: %zu function(s) with %.1f%% of the samples are not in %s; "
-			"left out (rebuilt since the profile was taken?)\n", l.n_unknown,
-			l.samples ? 100.0 * (double)l.samples_unknown / (double)l.samples : 0.0,
+	if (l.n_unknown) {
+		fprintf(stderr, "cpgo layout: %zu function(s) with %.1f%% of the samples are not in %s (",
+			l.n_unknown, l.samples ? 100.0 * (double)l.samples_unknown / (double)l.samples : 0.0,
 			opts.binary);
+		print_unknown(&l);
+		fputs("); left out (inlined, or rebuilt since the profile was taken?)\n", stderr);
+	}
 	if (l.samples_other_mapping)
 		fprintf(stderr, "cpgo layout: %.1f%% of the samples are in other objects "
 			"(shared libraries, the kernel): not placed\n",

@@ -5,6 +5,7 @@
  * never sees a partial file and two writers of one key both succeed.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -62,6 +63,40 @@ int cpgo_cc_mkdir_p(const char *path)
 	ret = 0;
 cleanup:
 	cpgo_buf_release(&b);
+	return ret;
+}
+
+int cpgo_cc_once(const char *key)
+{
+	struct cpgo_buf dir = CPGO_BUF_INIT, id = CPGO_BUF_INIT, path = CPGO_BUF_INIT;
+	char hex[CPGO_SHA256_HEX_SIZE], *cwd = getcwd(NULL, 0);
+	int fd, ret = -1;
+
+	if (!cwd) {
+		error_errno("cannot tell the current directory");
+		goto cleanup;
+	}
+	if (cpgo_cc_cache_dir(&dir) < 0 || cpgo_buf_addf(&dir, "/once") < 0 ||
+	    cpgo_buf_addf(&id, "%s\n%s", cwd, key) < 0)
+		goto cleanup;
+	cpgo_sha256_hex(id.buf, id.len, hex);
+	if (cpgo_cc_mkdir_p(dir.buf) < 0 || cpgo_buf_addf(&path, "%s/%.32s", dir.buf, hex) < 0)
+		goto cleanup;
+	/* O_EXCL: of two concurrent jobs exactly one creates the marker, and says it. */
+	fd = open(path.buf, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+	if (fd >= 0) {
+		close(fd);
+		ret = 1;
+	} else if (errno == EEXIST) {
+		ret = 0;
+	} else {
+		error_errno("%s: cannot create", path.buf);
+	}
+cleanup:
+	free(cwd);
+	cpgo_buf_release(&dir);
+	cpgo_buf_release(&id);
+	cpgo_buf_release(&path);
 	return ret;
 }
 

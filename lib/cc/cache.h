@@ -19,6 +19,13 @@ int cpgo_cc_mkdir_p(const char *path);
 int cpgo_cc_cache_dir(struct cpgo_buf *out);
 
 /*
+ * For a note that a build should show once, not once per file: 1 the first
+ * time `key` is asked in the current directory (the build directory), 0
+ * after (a marker under the cache's once/), -1 on error (say it then).
+ */
+int cpgo_cc_once(const char *key);
+
+/*
  * Turns pprof bytes into the compiler's profile. `source` is the
  * translation unit when the converter keeps a per-file view (else NULL);
  * empty output means the profile is fine but has nothing for `source`.

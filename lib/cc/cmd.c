@@ -10,6 +10,8 @@
 #include "util/error.h"
 
 #define FRAME_POINTERS_FLAG "-pgo-frame-pointers"
+#define LAYOUT_FLAG "-pgo-layout"
+#define SPLIT_FLAG "-pgo-split"
 
 void cpgo_cc_cmd_init(struct cpgo_cc_cmd *cmd)
 {
@@ -18,6 +20,8 @@ void cpgo_cc_cmd_init(struct cpgo_cc_cmd *cmd)
 	cpgo_strvec_init(&cmd->args);
 	cmd->output_arg = -1;
 	cmd->frame_pointers = CPGO_CC_FRAME_POINTERS_DEFAULT;
+	cmd->layout = CPGO_CC_LAYOUT_DEFAULT;
+	cmd->split = CPGO_CC_SPLIT_DEFAULT;
 }
 
 void cpgo_cc_cmd_release(struct cpgo_cc_cmd *cmd)
@@ -65,11 +69,39 @@ static int parse_switch(const char *what, const char *s, int *out)
 	return error("%s=%s: use on or off", what, s);
 }
 
+int cpgo_cc_parse_layout(const char *what, const char *s, enum cpgo_cc_layout *out)
+{
+	int on;
+
+	if (!strcmp(s, "lld"))
+		*out = CPGO_CC_LAYOUT_LLD;
+	else if (!strcmp(s, "callgraph"))
+		*out = CPGO_CC_LAYOUT_CALLGRAPH;
+	else if (!strcmp(s, "order"))
+		*out = CPGO_CC_LAYOUT_ORDER;
+	else if (parse_switch(what, s, &on) < 0)
+		return error("%s=%s: use on, off, lld, callgraph or order", what, s);
+	else
+		*out = on ? CPGO_CC_LAYOUT_ON : CPGO_CC_LAYOUT_OFF;
+	return 0;
+}
+
+/* "-pgo-NAME" or "-pgo-NAME=VALUE": the value ("" for none), else NULL. */
+static const char *flag_value(const char *a, const char *flag)
+{
+	size_t n = strlen(flag);
+
+	if (strncmp(a, flag, n) || (a[n] && a[n] != '='))
+		return NULL;
+	return a[n] ? a + n + 1 : "";
+}
+
 /* Takes one of cpgo's own options; `mode` gets the -pgo= value. */
 static int take_pgo_flag(struct cpgo_cc_cmd *cmd, const char *a, const char **mode,
-			 int *fp_flag)
+			 int *fp_flag, int *layout_flag, int *split_flag)
 {
 	size_t n = strlen(FRAME_POINTERS_FLAG);
+	const char *v;
 
 	if (!strncmp(a, "-pgo=", 5) || !strncmp(a, "--pgo=", 6)) {
 		*mode = strchr(a, '=') + 1;
@@ -84,8 +116,21 @@ static int take_pgo_flag(struct cpgo_cc_cmd *cmd, const char *a, const char **mo
 			return cmd->frame_pointers = 1, 0;
 		return parse_switch(FRAME_POINTERS_FLAG, a + n + 1, &cmd->frame_pointers);
 	}
-	return error("unknown cpgo option '%s' (cpgo's are -pgo=MODE and "
-		     FRAME_POINTERS_FLAG "[=on|off])", a);
+	if ((v = flag_value(a, LAYOUT_FLAG))) {
+		*layout_flag = 1;
+		if (!*v)
+			return cmd->layout = CPGO_CC_LAYOUT_ON, 0;
+		return cpgo_cc_parse_layout(LAYOUT_FLAG, v, &cmd->layout);
+	}
+	if ((v = flag_value(a, SPLIT_FLAG))) {
+		*split_flag = 1;
+		if (!*v)
+			return cmd->split = 1, 0;
+		return parse_switch(SPLIT_FLAG, v, &cmd->split);
+	}
+	return error("unknown cpgo option '%s' (cpgo's are -pgo=MODE, "
+		     FRAME_POINTERS_FLAG "[=on|off], " LAYOUT_FLAG "[=on|off] and "
+		     SPLIT_FLAG "[=on|off])", a);
 }
 
 static int split_words(struct cpgo_strvec *sv, const char *words)
@@ -105,13 +150,13 @@ int cpgo_cc_parse(struct cpgo_cc_cmd *cmd, int argc, char **argv, const struct c
 {
 	static const struct cpgo_cc_env no_env;
 	const char *mode = NULL;
-	int i, first = 1, fp_flag = 0;
+	int i, first = 1, fp_flag = 0, layout_flag = 0, split_flag = 0;
 
 	if (!env)
 		env = &no_env;
 	for (i = 1; i < argc; i++) {
 		if (cpgo_cc_is_pgo_flag(argv[i])) {
-			if (take_pgo_flag(cmd, argv[i], &mode, &fp_flag) < 0)
+			if (take_pgo_flag(cmd, argv[i], &mode, &fp_flag, &layout_flag, &split_flag) < 0)
 				return -1;
 			continue;
 		}
@@ -133,6 +178,12 @@ int cpgo_cc_parse(struct cpgo_cc_cmd *cmd, int argc, char **argv, const struct c
 		return error_prefix("%s", cmd->mode_from_flag ? "-pgo" : "CPGO_PGO");
 	if (!fp_flag && env->frame_pointers && *env->frame_pointers &&
 	    parse_switch("CPGO_FRAME_POINTERS", env->frame_pointers, &cmd->frame_pointers) < 0)
+		return -1;
+	if (!layout_flag && env->layout && *env->layout &&
+	    cpgo_cc_parse_layout("CPGO_LAYOUT", env->layout, &cmd->layout) < 0)
+		return -1;
+	if (!split_flag && env->split && *env->split &&
+	    parse_switch("CPGO_SPLIT", env->split, &cmd->split) < 0)
 		return -1;
 
 	if (!cmd->compiler.n) {

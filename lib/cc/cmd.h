@@ -20,6 +20,28 @@
  */
 #define CPGO_CC_FRAME_POINTERS_DEFAULT 1
 
+/*
+ * Function layout at link time (link.h): what `-pgo-layout=on` does (C3 had
+ * fewer hot pages and I1 misses than the call-graph file on sqlite), and
+ * whether it is on unless the user says (off: no variant measured faster in
+ * time). bench/layout.sh measures both.
+ */
+enum cpgo_cc_layout {
+	CPGO_CC_LAYOUT_OFF,
+	CPGO_CC_LAYOUT_LLD,       /* lld, sorting by clang's own call-graph sections */
+	CPGO_CC_LAYOUT_CALLGRAPH, /* lld with the profile's call graph (--call-graph-ordering-file) */
+	CPGO_CC_LAYOUT_ORDER,     /* lld with the profile's C3 order (--symbol-ordering-file) */
+};
+#define CPGO_CC_LAYOUT_ON CPGO_CC_LAYOUT_ORDER
+#define CPGO_CC_LAYOUT_DEFAULT CPGO_CC_LAYOUT_OFF
+
+/*
+ * Hot/cold splitting (-fsplit-machine-functions) of profiled code: on
+ * unless the user says when 1. Off: it shrank the hot pages but measured no
+ * faster, and clang warns about it on every file (bench/layout.sh).
+ */
+#define CPGO_CC_SPLIT_DEFAULT 0
+
 enum cpgo_cc_mode {
 	CPGO_CC_PGO_AUTO, /* nearest default.pgo from each source's directory */
 	CPGO_CC_PGO_OFF,
@@ -57,6 +79,8 @@ struct cpgo_cc_cmd {
 	const char *pgo_file; /* CPGO_CC_PGO_FILE */
 	int mode_from_flag;   /* 1: -pgo=, 0: CPGO_PGO or the default */
 	int frame_pointers;   /* add -fno-omit-frame-pointer (unless the user chose) */
+	enum cpgo_cc_layout layout;
+	int split;            /* add -fsplit-machine-functions to profiled compiles */
 
 	enum cpgo_cc_family family;
 	enum cpgo_cc_action action;
@@ -74,19 +98,25 @@ struct cpgo_cc_env {
 	const char *cc;             /* $CPGO_CC */
 	const char *pgo;            /* $CPGO_PGO */
 	const char *frame_pointers; /* $CPGO_FRAME_POINTERS */
+	const char *layout;         /* $CPGO_LAYOUT */
+	const char *split;          /* $CPGO_SPLIT */
 };
 
 void cpgo_cc_cmd_init(struct cpgo_cc_cmd *cmd);
 void cpgo_cc_cmd_release(struct cpgo_cc_cmd *cmd);
 
 /*
- * Parses `cpgo cc` arguments (argv[0] is "cc"): takes out every -pgo=MODE
- * and -pgo-frame-pointers[=on|off], picks the compiler (a first argument
+ * Parses `cpgo cc` arguments (argv[0] is "cc"): takes out every -pgo=MODE,
+ * -pgo-frame-pointers[=on|off], -pgo-layout[=on|off|lld|callgraph|order]
+ * and -pgo-split[=on|off], picks the compiler (a first argument
  * that names one, like ccache, else env->cc split on blanks, else the
  * default), then classifies the rest (args.h). A flag wins over the
  * environment. Errors name the bad argument.
  */
 int cpgo_cc_parse(struct cpgo_cc_cmd *cmd, int argc, char **argv, const struct cpgo_cc_env *env);
+
+/* Parses on, off (yes/no, 1/0 ...) or a layout method's name. */
+int cpgo_cc_parse_layout(const char *what, const char *s, enum cpgo_cc_layout *out);
 
 /* Parses "auto", "off" or a path; "" is an error. */
 int cpgo_cc_parse_mode(const char *s, enum cpgo_cc_mode *mode, const char **file);

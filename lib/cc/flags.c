@@ -3,6 +3,22 @@
  */
 #include "cc/flags.h"
 
+#include <string.h>
+
+int cpgo_cc_split_supported(const struct cpgo_cc_cmd *cmd)
+{
+#if defined(__x86_64__) && defined(__ELF__)
+	for (size_t i = 0; i < cmd->args.n; i++)
+		if (!strcmp(cmd->args.v[i], "-target") || !strncmp(cmd->args.v[i], "--target=", 9) ||
+		    !strncmp(cmd->args.v[i], "-m32", 4) || !strcmp(cmd->args.v[i], "-mx32"))
+			return 0;
+	return 1;
+#else
+	(void)cmd;
+	return 0;
+#endif
+}
+
 int cpgo_cc_push_front_flags(const struct cpgo_cc_cmd *cmd, const struct cpgo_cc_prepared *pp,
 			     struct cpgo_strvec *a)
 {
@@ -35,11 +51,21 @@ int cpgo_cc_push_front_flags(const struct cpgo_cc_cmd *cmd, const struct cpgo_cc
 		return -1;
 	if (!pp)
 		return 0;
+	/* The linker orders sections: each function needs its own (link.h). */
+	if (cmd->layout != CPGO_CC_LAYOUT_OFF && cpgo_strvec_push(a, "-ffunction-sections") < 0)
+		return -1;
 	/* A file the profile has no samples for is built as if cold, which it is. */
 	if (pp->empty)
 		return 0;
 	if (cpgo_strvec_pushf(a, "-fprofile-sample-use=%s", pp->cached.buf) < 0 ||
 	    cpgo_strvec_push(a, "-fsample-profile-use-profi") < 0)
+		return -1;
+	/*
+	 * Blocks the profile says never ran move to .text.split. (a .cold
+	 * symbol); clang implements it for x86-64 ELF, and a -target may not be.
+	 */
+	if (cmd->split && cpgo_cc_split_supported(cmd) &&
+	    cpgo_strvec_push(a, "-fsplit-machine-functions") < 0)
 		return -1;
 	return 0;
 }

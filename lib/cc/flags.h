@@ -13,6 +13,9 @@
 #include "cc/cmd.h"
 #include "util/strvec.h"
 
+/* Whether this compile's target takes -fsplit-machine-functions (the host's, x86-64 ELF). */
+int cpgo_cc_split_supported(const struct cpgo_cc_cmd *cmd);
+
 /* Pushed before the user's arguments, so that an explicit user flag wins. */
 int cpgo_cc_push_front_flags(const struct cpgo_cc_cmd *cmd, const struct cpgo_cc_prepared *pp,
 			     struct cpgo_strvec *a);

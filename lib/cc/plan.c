@@ -11,6 +11,7 @@
 
 #include "cc/args.h"
 #include "cc/flags.h"
+#include "cc/link.h"
 #include "cc/plan.h"
 #include "util/error.h"
 #include "util/path.h"
@@ -78,6 +79,25 @@ cleanup:
 void cpgo_cc_plan_init(struct cpgo_cc_plan *plan)
 {
 	memset(plan, 0, sizeof(*plan));
+	plan->link_cmd = -1;
+}
+
+int cpgo_cc_plan_tmpdir(struct cpgo_cc_plan *plan)
+{
+	const char *tmp = getenv("TMPDIR");
+	struct cpgo_buf tmpl = CPGO_BUF_INIT;
+
+	if (plan->tmpdir)
+		return 0;
+	if (cpgo_buf_addf(&tmpl, "%s/cpgo-cc.XXXXXX", tmp && *tmp ? tmp : "/tmp") < 0)
+		return -1;
+	if (!mkdtemp(tmpl.buf)) {
+		error_errno("%s: cannot create a temporary directory", tmpl.buf);
+		cpgo_buf_release(&tmpl);
+		return -1;
+	}
+	plan->tmpdir = cpgo_buf_detach(&tmpl, NULL);
+	return 0;
 }
 
 static void remove_tmpdir(const char *dir)
@@ -276,19 +296,13 @@ static int object_path(const struct cpgo_cc_plan *plan, const struct cpgo_cc_cmd
 
 static int split_compile_link(const struct cpgo_cc_cmd *cmd, struct cpgo_cc_plan *plan)
 {
-	const char *tmp = getenv("TMPDIR");
-	struct cpgo_buf obj = CPGO_BUF_INIT, tmpl = CPGO_BUF_INIT;
+	struct cpgo_buf obj = CPGO_BUF_INIT;
 	struct cpgo_strvec *link;
 	int clang = cmd->family == CPGO_CC_CLANG, ret = -1;
 	size_t i, k;
 
-	if (cpgo_buf_addf(&tmpl, "%s/cpgo-cc.XXXXXX", tmp && *tmp ? tmp : "/tmp") < 0)
+	if (cpgo_cc_plan_tmpdir(plan) < 0)
 		goto cleanup;
-	if (!mkdtemp(tmpl.buf)) {
-		error_errno("%s: cannot create a temporary directory for objects", tmpl.buf);
-		goto cleanup;
-	}
-	plan->tmpdir = cpgo_buf_detach(&tmpl, NULL);
 
 	for (k = 0; k < cmd->n_inputs; k++) {
 		const struct cpgo_cc_input *in = &cmd->inputs[k];
@@ -356,16 +370,15 @@ static int split_compile_link(const struct cpgo_cc_cmd *cmd, struct cpgo_cc_plan
 	ret = 0;
 cleanup:
 	cpgo_buf_release(&obj);
-	cpgo_buf_release(&tmpl);
 	return ret;
 }
 
-int cpgo_cc_plan_commands(const struct cpgo_cc_cmd *cmd, struct cpgo_cc_plan *plan)
+static int plan_commands(const struct cpgo_cc_cmd *cmd, struct cpgo_cc_plan *plan)
 {
+	if (cmd->action == CPGO_CC_COMPILE_LINK && (plan->n_groups > 1 || plan->split_link))
+		return split_compile_link(cmd, plan);
 	if (plan->n_groups <= 1)
 		return whole_command(cmd, plan, 0, 0);
-	if (cmd->action == CPGO_CC_COMPILE_LINK)
-		return split_compile_link(cmd, plan);
 	/* -c -o with several sources is the compiler's error to report, unchanged. */
 	if (cmd->output_arg >= 0)
 		return whole_command(cmd, plan, -1, 0);
@@ -388,4 +401,13 @@ int cpgo_cc_plan_without_profiles(const struct cpgo_cc_cmd *cmd, struct cpgo_cc_
 		plan->tmpdir = NULL;
 	}
 	return cpgo_cc_plan_commands(cmd, plan);
+}
+
+int cpgo_cc_plan_commands(const struct cpgo_cc_cmd *cmd, struct cpgo_cc_plan *plan)
+{
+	if (plan_commands(cmd, plan) < 0)
+		return -1;
+	/* The link is the last command: alone, or after the split compiles. */
+	plan->link_cmd = plan->n_cmds && cpgo_cc_is_link(cmd) ? (int)plan->n_cmds - 1 : -1;
+	return 0;
 }

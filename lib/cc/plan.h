@@ -26,6 +26,8 @@ struct cpgo_cc_plan {
 	struct cpgo_strvec *cmds; /* run in order; stop at the first failure */
 	size_t n_cmds, alloc_cmds;
 	char *tmpdir;             /* objects of a split compile+link; removed by release */
+	int split_link;           /* set before planning: compile+link as separate commands */
+	int link_cmd;             /* cmds[link_cmd] is the link (cpgo_cc_is_link), else -1 */
 };
 
 void cpgo_cc_plan_init(struct cpgo_cc_plan *plan);
@@ -52,7 +54,7 @@ int cpgo_cc_plan_groups(struct cpgo_cc_cmd *cmd, int per_source, struct cpgo_cc_
  * Builds the commands once the groups with a profile are prepared (use
  * the profile only when it is prepared and the compiler is clang). One
  * group: one command. Several, with -c/-S: one command per group. Several,
- * compile and link: each source to an object in a temporary directory
+ * or plan->split_link, compile and link: each source to an object in a temporary directory
  * (created here), then the link — the same result as compiling each file
  * on its own, as `make` does.
  */
@@ -63,5 +65,8 @@ int cpgo_cc_plan_commands(const struct cpgo_cc_cmd *cmd, struct cpgo_cc_plan *pl
  * build, for when the compiler refused a profile cpgo gave it.
  */
 int cpgo_cc_plan_without_profiles(const struct cpgo_cc_cmd *cmd, struct cpgo_cc_plan *plan);
+
+/* plan->tmpdir, created on first use. */
+int cpgo_cc_plan_tmpdir(struct cpgo_cc_plan *plan);
 
 #endif

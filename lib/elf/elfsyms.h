@@ -29,6 +29,15 @@ struct cpgo_elfsyms {
  * Errors name the file.
  */
 int cpgo_elfsyms_read(struct cpgo_elfsyms *out, const char *path);
+/*
+ * Appends the function symbols of `path` to `out` (zeroed or filled before):
+ * an executable, a shared object, an object file (where a function may sit
+ * at address 0 of its section) or every ELF member of an archive. With
+ * `objects_only`, only object files (and archives' object members) are
+ * read; any other file is an error. Errors name the file; what was added
+ * before stays.
+ */
+int cpgo_elfsyms_add(struct cpgo_elfsyms *out, const char *path, int objects_only);
 void cpgo_elfsyms_release(struct cpgo_elfsyms *s);
 
 #endif

@@ -7,7 +7,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "elf/elfsyms.h"
 #include "pprof/profile.h"
 #include "util/error.h"
 #include "util/hash.h"
@@ -24,6 +23,7 @@ void cpgo_layout_init(struct cpgo_layout *l)
 	memset(l, 0, sizeof(*l));
 	cpgo_hashmap_init(&l->node_map, "layout function");
 	cpgo_hashmap_init(&l->edge_map, "layout edge");
+	cpgo_hashmap_init(&l->pair_map, "layout stack pair");
 }
 
 void cpgo_layout_release(struct cpgo_layout *l)
@@ -37,6 +37,8 @@ void cpgo_layout_release(struct cpgo_layout *l)
 	free(l->order);
 	cpgo_hashmap_release(&l->node_map);
 	cpgo_hashmap_release(&l->edge_map);
+	free(l->pairs);
+	cpgo_hashmap_release(&l->pair_map);
 	cpgo_layout_init(l);
 }
 
@@ -51,8 +53,7 @@ static int node_eq(const void *ctx, size_t pos, const void *key)
 	return !strcmp(l->nodes[pos].symbol, k->symbol) && !strcmp(l->nodes[pos].file, k->file);
 }
 
-/* Returns the node's position, or (size_t)-1 with error set. */
-static size_t node_get(struct cpgo_layout *l, const char *symbol, const char *file)
+static size_t node_get_exact(struct cpgo_layout *l, const char *symbol, const char *file)
 {
 	struct node_key k = { symbol, file };
 	uint32_t h = (uint32_t)cpgo_hash_fin(cpgo_hash_str(cpgo_hash_str(CPGO_HASH_SEED, symbol), file));
@@ -82,37 +83,87 @@ static size_t node_get(struct cpgo_layout *l, const char *symbol, const char *fi
 	return l->n_node++;
 }
 
+/*
+ * Length of `sym` without a `.cold` or `.cold.N` part: samples in the part a
+ * build split out are the function's, and the next build, which sees them,
+ * decides anew what is cold.
+ */
+static size_t without_cold(const char *sym)
+{
+	for (const char *c = strstr(sym, ".cold"); c; c = strstr(c + 1, ".cold"))
+		if (c != sym && (!c[5] || c[5] == '.'))
+			return (size_t)(c - sym);
+	return strlen(sym);
+}
+
+/* Returns the node's position, or (size_t)-1 with error set. */
+static size_t node_get(struct cpgo_layout *l, const char *name, const char *file)
+{
+	char *copy = NULL;
+	size_t len = without_cold(name), ret;
+
+	if (name[len]) {
+		if (!(copy = strndup(name, len))) {
+			error("out of memory building the call graph");
+			return (size_t)-1;
+		}
+		name = copy;
+	}
+	ret = node_get_exact(l, name, file);
+	free(copy);
+	return ret;
+}
+
 struct edge_key {
 	size_t caller, callee;
 };
 
+/* An edge array with its index: the layout's call edges, or its stack pairs. */
+struct edge_set {
+	struct cpgo_layout_edge **v;
+	size_t *n, *alloc;
+	struct cpgo_hashmap *map;
+};
+
 static int edge_eq(const void *ctx, size_t pos, const void *key)
 {
-	const struct cpgo_layout *l = ctx;
+	const struct cpgo_layout_edge *v = ctx;
 	const struct edge_key *k = key;
-	return l->edges[pos].caller == k->caller && l->edges[pos].callee == k->callee;
+	return v[pos].caller == k->caller && v[pos].callee == k->callee;
 }
 
-static int edge_add(struct cpgo_layout *l, size_t caller, size_t callee, uint64_t w)
+static int set_add(struct edge_set es, size_t caller, size_t callee, uint64_t w)
 {
 	struct edge_key k = { caller, callee };
 	uint32_t h = (uint32_t)cpgo_hash_fin(cpgo_hash_mix(cpgo_hash_mix(CPGO_HASH_SEED, caller), callee));
 	size_t slot, pos;
 
-	if (cpgo_hashmap_reserve(&l->edge_map) < 0)
+	if (cpgo_hashmap_reserve(es.map) < 0)
 		return -1;
-	slot = cpgo_hashmap_find(&l->edge_map, h, edge_eq, l, &k);
-	if (cpgo_hashmap_pos(&l->edge_map, slot, &pos)) {
-		l->edges[pos].weight += w;
+	slot = cpgo_hashmap_find(es.map, h, edge_eq, *es.v, &k);
+	if (cpgo_hashmap_pos(es.map, slot, &pos)) {
+		(*es.v)[pos].weight += w;
 		return 0;
 	}
-	if (CPGO_GROW(l->edges, l->alloc_edge, l->n_edge + 1) < 0)
+	if (CPGO_GROW(*es.v, *es.alloc, *es.n + 1) < 0)
 		return -1;
-	l->edges[l->n_edge] = (struct cpgo_layout_edge){ caller, callee, w };
-	if (cpgo_hashmap_set(&l->edge_map, slot, h, l->n_edge) < 0)
+	(*es.v)[*es.n] = (struct cpgo_layout_edge){ caller, callee, w };
+	if (cpgo_hashmap_set(es.map, slot, h, *es.n) < 0)
 		return -1;
-	l->n_edge++;
+	(*es.n)++;
 	return 0;
+}
+
+static int edge_add(struct cpgo_layout *l, size_t caller, size_t callee, uint64_t w)
+{
+	struct edge_set es = { &l->edges, &l->n_edge, &l->alloc_edge, &l->edge_map };
+	return set_add(es, caller, callee, w);
+}
+
+static int pair_add(struct cpgo_layout *l, size_t caller, size_t callee, uint64_t w)
+{
+	struct edge_set es = { &l->pairs, &l->n_pair, &l->alloc_pair, &l->pair_map };
+	return set_add(es, caller, callee, w);
 }
 
 /* The function a location's code belongs to: its outermost (not inlined) frame. */
@@ -158,6 +209,34 @@ static size_t stem_len(const char *sym)
 }
 
 /*
+ * The function's own name in a symbol, which the compiler's renamings keep:
+ * the part before the first '.', and in the Itanium mangling clang gives C
+ * statics under -funique-internal-linkage-names (_ZL4uniqi.__uniq.N) the
+ * name inside it. Sets *start; returns the length.
+ */
+static size_t name_key(const char *sym, const char **start)
+{
+	size_t stem = stem_len(sym), n = 0, i = 3;
+
+	*start = sym;
+	if (strncmp(sym, "_ZL", 3))
+		return stem;
+	while (i < stem && sym[i] >= '0' && sym[i] <= '9' && n < stem)
+		n = n * 10 + (size_t)(sym[i++] - '0');
+	if (i == 3 || !n || i + n > stem)
+		return stem;
+	*start = sym + i;
+	return n;
+}
+
+/* Orders keys as strings: by bytes, then the shorter first. */
+static int cmp_key(const char *a, size_t la, const char *b, size_t lb)
+{
+	int c = strncmp(a, b, la < lb ? la : lb);
+	return c ? c : (la > lb) - (la < lb);
+}
+
+/*
  * How well binary symbol `s` stands for a node: the exact name first, then
  * the compiler's renamings of the same function (unique internal linkage,
  * LTO promotion, clones); a `.cold` part is never placed with the hot code,
@@ -189,48 +268,119 @@ static int cmp_sym_stem(const void *a, const void *b, void *ctx)
 	const struct cpgo_elfsyms *syms = ctx;
 	const struct cpgo_elfsym *x = &syms->syms[*(const size_t *)a];
 	const struct cpgo_elfsym *y = &syms->syms[*(const size_t *)b];
-	size_t lx = stem_len(x->name), ly = stem_len(y->name);
-	int c = strncmp(x->name, y->name, lx < ly ? lx : ly);
-	return c ? c : (lx > ly) - (lx < ly);
+	const char *kx, *ky;
+	size_t lx = name_key(x->name, &kx), ly = name_key(y->name, &ky);
+	return cmp_key(kx, lx, ky, ly);
 }
 
-/* Renames found nodes to the binary's symbol and gives them its size; marks the rest. */
-static int resolve_in_binary(struct cpgo_layout *l, const char *binary)
+static void count_unknown(struct cpgo_layout *l)
 {
-	struct cpgo_elfsyms syms;
+	l->n_unknown = 0;
+	l->samples_unknown = 0;
+	for (size_t i = 0; i < l->n_node; i++) {
+		if (!l->nodes[i].found) {
+			l->n_unknown++;
+			l->samples_unknown += l->nodes[i].self;
+		}
+	}
+}
+
+/*
+ * A function the build inlined everywhere has no symbol: its code is in its
+ * callers. Its samples go to its heaviest caller that has one (following
+ * callers up while they are missing too), and so do its calls, so that
+ * A -> B -> C with B inlined orders C next to A.
+ */
+static int fold_unknown(struct cpgo_layout *l)
+{
+	size_t n = l->n_node, n_edge = l->n_edge, *best = NULL, *rep = NULL;
+	uint64_t *best_w = NULL;
+	struct cpgo_layout_edge *old = l->edges;
+	int ret = -1;
+
+	best = malloc((n ? n : 1) * sizeof(*best));
+	rep = malloc((n ? n : 1) * sizeof(*rep));
+	best_w = calloc(n ? n : 1, sizeof(*best_w));
+	if (!best || !rep || !best_w) {
+		error("out of memory folding %zu functions", n);
+		goto cleanup;
+	}
+	for (size_t i = 0; i < n; i++)
+		best[i] = (size_t)-1;
+	for (size_t e = 0; e < l->n_pair; e++) {
+		const struct cpgo_layout_edge *pr = &l->pairs[e];
+		if (pr->weight > best_w[pr->callee]) {
+			best_w[pr->callee] = pr->weight;
+			best[pr->callee] = pr->caller;
+		}
+	}
+	for (size_t i = 0; i < n; i++) {
+		size_t r = i, steps = 0;
+		/* A recursive chain of missing functions ends somewhere: at most n steps. */
+		while (r != (size_t)-1 && !l->nodes[r].found && steps++ < n)
+			r = best[r];
+		rep[i] = r != (size_t)-1 && l->nodes[r].found ? r : (size_t)-1;
+	}
+	for (size_t i = 0; i < n; i++)
+		if (!l->nodes[i].found && rep[i] != (size_t)-1)
+			l->nodes[rep[i]].self += l->nodes[i].self;
+	l->edges = NULL;
+	l->n_edge = l->alloc_edge = 0;
+	cpgo_hashmap_release(&l->edge_map);
+	cpgo_hashmap_init(&l->edge_map, "layout edge");
+	for (size_t e = 0; e < n_edge; e++) {
+		size_t a = rep[old[e].caller], b = rep[old[e].callee];
+		if (a == (size_t)-1 || b == (size_t)-1 || a == b)
+			continue;
+		if (edge_add(l, a, b, old[e].weight) < 0)
+			goto cleanup;
+	}
+	ret = 0;
+cleanup:
+	if (ret < 0 && !l->edges) {
+		/* Keep the graph as it was. */
+		l->edges = old;
+		l->n_edge = l->alloc_edge = n_edge;
+		old = NULL;
+	}
+	free(old);
+	free(best);
+	free(rep);
+	free(best_w);
+	return ret;
+}
+
+int cpgo_layout_resolve(struct cpgo_layout *l, const struct cpgo_elfsyms *syms, const char *what)
+{
 	size_t *by_stem = NULL;
 	int ret = -1;
 
-	if (cpgo_elfsyms_read(&syms, binary) < 0)
-		return -1;
-	by_stem = malloc((syms.n ? syms.n : 1) * sizeof(*by_stem));
-	if (!by_stem) {
-		error("%s: out of memory indexing symbols", binary);
-		goto cleanup;
-	}
-	for (size_t i = 0; i < syms.n; i++)
+	by_stem = malloc((syms->n ? syms->n : 1) * sizeof(*by_stem));
+	if (!by_stem)
+		return error("%s: out of memory indexing symbols", what);
+	for (size_t i = 0; i < syms->n; i++)
 		by_stem[i] = i;
-	qsort_r(by_stem, syms.n, sizeof(*by_stem), cmp_sym_stem, &syms);
+	qsort_r(by_stem, syms->n, sizeof(*by_stem), cmp_sym_stem, (void *)syms);
 	for (size_t i = 0; i < l->n_node; i++) {
 		struct cpgo_layout_node *n = &l->nodes[i];
-		size_t lo = 0, hi = syms.n, len = stem_len(n->symbol), best = (size_t)-1;
+		const char *key, *ks;
+		size_t lo = 0, hi = syms->n, len = name_key(n->symbol, &key), best = (size_t)-1, ls;
 		int best_score = -1;
 
-		/* The first symbol whose stem is not below the node's. */
+		/* The first symbol whose key is not below the node's. */
 		while (lo < hi) {
 			size_t mid = lo + (hi - lo) / 2;
-			const char *s = syms.syms[by_stem[mid]].name;
-			size_t ls = stem_len(s);
-			int c = strncmp(s, n->symbol, ls < len ? ls : len);
-			if (c < 0 || (!c && ls < len))
+			ls = name_key(syms->syms[by_stem[mid]].name, &ks);
+			if (cmp_key(ks, ls, key, len) < 0)
 				lo = mid + 1;
 			else
 				hi = mid;
 		}
-		for (size_t j = lo; j < syms.n; j++) {
-			const struct cpgo_elfsym *s = &syms.syms[by_stem[j]];
+		for (size_t j = lo; j < syms->n; j++) {
+			const struct cpgo_elfsym *s = &syms->syms[by_stem[j]];
 			int score;
-			if (stem_len(s->name) != len || strncmp(s->name, n->symbol, len))
+			ls = name_key(s->name, &ks);
+			if (cmp_key(ks, ls, key, len))
 				break;
 			score = match_score(n, s);
 			if (score > best_score) {
@@ -241,20 +391,34 @@ static int resolve_in_binary(struct cpgo_layout *l, const char *binary)
 		n->found = best != (size_t)-1;
 		if (!n->found)
 			continue;
-		n->size = syms.syms[best].size;
-		if (strcmp(n->symbol, syms.syms[best].name)) {
-			char *s = strdup(syms.syms[best].name);
+		n->size = syms->syms[best].size;
+		if (strcmp(n->symbol, syms->syms[best].name)) {
+			char *s = strdup(syms->syms[best].name);
 			if (!s) {
-				error("%s: out of memory", binary);
+				error("%s: out of memory", what);
 				goto cleanup;
 			}
 			free(n->symbol);
 			n->symbol = s;
 		}
 	}
+	count_unknown(l);
+	if (fold_unknown(l) < 0)
+		goto cleanup;
 	ret = 0;
 cleanup:
 	free(by_stem);
+	return ret;
+}
+
+static int resolve_in_binary(struct cpgo_layout *l, const char *binary)
+{
+	struct cpgo_elfsyms syms;
+	int ret;
+
+	if (cpgo_elfsyms_read(&syms, binary) < 0)
+		return -1;
+	ret = cpgo_layout_resolve(l, &syms, binary);
 	cpgo_elfsyms_release(&syms);
 	return ret;
 }
@@ -291,15 +455,24 @@ int cpgo_layout_build(struct cpgo_layout *l, struct cpgo_profile *p,
 			return -1;
 		if (caller != (size_t)-2 && caller != leaf && edge_add(l, caller, leaf, (uint64_t)v) < 0)
 			return -1;
+		/* Who calls whom anywhere on the stack: where an inlined-away function went. */
+		for (size_t k = 0, callee = leaf; k + 1 < s->n_loc && caller != (size_t)-2; k++) {
+			if (k) {
+				callee = caller;
+				caller = location_node(l, p, p->sample_locs[s->loc_off + k + 1],
+						       main_mapping);
+				if (caller == (size_t)-1)
+					return -1;
+				if (caller == (size_t)-2)
+					break;
+			}
+			if (caller != callee && pair_add(l, caller, callee, (uint64_t)v) < 0)
+				return -1;
+		}
 	}
 	if (opts && opts->binary && resolve_in_binary(l, opts->binary) < 0)
 		return -1;
-	for (size_t i = 0; i < l->n_node; i++) {
-		if (!l->nodes[i].found) {
-			l->n_unknown++;
-			l->samples_unknown += l->nodes[i].self;
-		}
-	}
+	count_unknown(l);
 	return 0;
 }
 
@@ -459,7 +632,8 @@ int cpgo_layout_write_edges(const struct cpgo_layout *l, struct cpgo_buf *out)
 	for (size_t i = 0; i < l->n_edge; i++)
 		if (l->nodes[l->edges[i].caller].found && l->nodes[l->edges[i].callee].found)
 			e[n++] = l->edges[i];
-	qsort_r(e, n, sizeof(*e), cmp_edge, (void *)l);
+	if (n)
+		qsort_r(e, n, sizeof(*e), cmp_edge, (void *)l);
 	for (size_t i = 0; i < n; i++)
 		if (cpgo_buf_addf(out, "%s %s %llu\n", l->nodes[e[i].caller].symbol,
 				  l->nodes[e[i].callee].symbol, (unsigned long long)e[i].weight) < 0)

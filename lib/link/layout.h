@@ -17,6 +17,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "elf/elfsyms.h"
 #include "util/buf.h"
 #include "util/hashmap.h"
 
@@ -40,12 +41,15 @@ struct cpgo_layout {
 	size_t n_node, alloc_node;
 	struct cpgo_layout_edge *edges;
 	size_t n_edge, alloc_edge;
+	/* Every caller/callee pair on the stacks, weighted by samples: for folding. */
+	struct cpgo_layout_edge *pairs;
+	size_t n_pair, alloc_pair;
 	size_t *order; /* node positions, hottest cluster first (cpgo_layout_c3) */
 	size_t n_order;
 	/* What could not be placed, for the report. */
 	uint64_t samples, samples_unknown, samples_other_mapping;
 	size_t n_unknown;
-	struct cpgo_hashmap node_map, edge_map;
+	struct cpgo_hashmap node_map, edge_map, pair_map;
 };
 
 struct cpgo_layout_opts {
@@ -64,6 +68,15 @@ void cpgo_layout_release(struct cpgo_layout *l);
  */
 int cpgo_layout_build(struct cpgo_layout *l, struct cpgo_profile *p,
 		      const struct cpgo_layout_opts *opts);
+
+/*
+ * Names nodes after the symbols in `syms` that stand for them (the exact
+ * name; else a renaming of the same function: .__uniq., .llvm., .part and
+ * other clones, never a .cold part; a static only from its own file), takes
+ * their sizes, and marks the rest as not found (counted in n_unknown).
+ * `what` names the symbols' files in errors.
+ */
+int cpgo_layout_resolve(struct cpgo_layout *l, const struct cpgo_elfsyms *syms, const char *what);
 
 /* The C3 order of the found nodes with samples; sizes default to one page share when unknown. */
 int cpgo_layout_c3(struct cpgo_layout *l);

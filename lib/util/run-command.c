@@ -88,6 +88,8 @@ int cpgo_run_command_start(struct cpgo_child *c)
 	}
 	if (!rc && c->no_stderr && !(c->out < 0 && c->capture_stderr))
 		rc = posix_spawn_file_actions_addopen(&fa, 2, "/dev/null", O_WRONLY, 0);
+	else if (!rc && c->err > 0)
+		rc = posix_spawn_file_actions_adddup2(&fa, c->err, 2);
 	if (rc) {
 		errno = rc;
 		error_errno("cannot set up the standard streams of '%s'", prog);

@@ -33,6 +33,9 @@ struct cpgo_child {
 	/* Results. */
 	pid_t pid;
 	int signal; /* the signal that killed the child, else 0 */
+
+	/* > 0: the child's standard error goes to this descriptor (set before start). */
+	int err;
 };
 
 #define CPGO_CHILD_INIT { CPGO_STRVEC_INIT, CPGO_STRVEC_INIT, NULL, 0, 0, 0, 0, 0, 0, 0, 0, 0 }
