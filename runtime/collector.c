@@ -4,6 +4,7 @@
  */
 #include "collector.h"
 
+#include "cfitab.h"
 #include "interpose.h"
 #include "rtprofile.h"
 #include "stacks.h"
@@ -57,6 +58,12 @@ static void drain_one(const struct sample_record *r, void *arg)
 /* Caller holds C.lock. */
 static void drain_locked(void)
 {
+	struct sampler_info info;
+
+	/* Objects the loader added since: their tables before their samples are unwound. */
+	sampler_get_info(&info);
+	if (sampler_running() && info.unwind == SAMPLER_UNWIND_CFI)
+		cfitab_sync(info.mode == SAMPLER_MODE_SIGNAL);
 	sampler_drain(drain_one, NULL);
 }
 
@@ -71,7 +78,7 @@ static void *drain_main(void *arg)
 		drain_locked();
 		sampler_check_handler();
 		clock_gettime(CLOCK_REALTIME, &ts);
-		ts.tv_nsec += RING_DRAIN_INTERVAL_NS;
+		ts.tv_nsec += sampler_drain_interval_ns();
 		if (ts.tv_nsec >= 1000000000L) {
 			ts.tv_sec++;
 			ts.tv_nsec -= 1000000000L;
@@ -218,6 +225,9 @@ int collector_finish(struct collector_session *s, struct cpgo_profile *p)
 		drain_stop_locked();
 	}
 	drain_locked();
+	/* Nothing samples or unwinds any more: tables of unloaded objects can go. */
+	if (C.n_sessions == 1)
+		cfitab_free_retired();
 	session_meta(s, &m);
 	C.sessions[i] = C.sessions[--C.n_sessions];
 	pthread_mutex_unlock(&C.lock);

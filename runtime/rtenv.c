@@ -32,19 +32,24 @@ int rtenv_config(struct sampler_config *cfg, int hz)
 	else
 		return error("CPGO_TIMER=%s: use auto, perf or posix", v);
 	/*
-	 * Frame pointers by default: libunwind looks up unwind tables with
+	 * Not libunwind by default: it looks up unwind tables with
 	 * dl_iterate_phdr() in the handler, whose loader lock can deadlock
 	 * against a thread in dlopen() that waits for a lock we interrupted.
+	 * The CFI tables are built outside the handler.
 	 */
 	v = getenv("CPGO_UNWIND");
-	if (!v || !*v || !strcmp(v, "fp"))
+	if (!v || !*v || !strcmp(v, "tables"))
+		cfg->unwind = SAMPLER_UNWIND_TABLES;
+	else if (!strcmp(v, "fp"))
 		cfg->unwind = SAMPLER_UNWIND_FP;
+	else if (!strcmp(v, "cfi"))
+		cfg->unwind = SAMPLER_UNWIND_CFI;
 	else if (!strcmp(v, "auto"))
 		cfg->unwind = SAMPLER_UNWIND_AUTO;
 	else if (!strcmp(v, "libunwind"))
 		cfg->unwind = SAMPLER_UNWIND_LIBUNWIND;
 	else
-		return error("CPGO_UNWIND=%s: use auto, fp or libunwind", v);
+		return error("CPGO_UNWIND=%s: use tables, fp, cfi, auto or libunwind", v);
 	v = getenv("CPGO_MODE");
 	if (!v || !*v || !strcmp(v, "auto"))
 		cfg->mode = SAMPLER_MODE_AUTO;

@@ -21,6 +21,13 @@
  */
 #define RTPROFILE_KERNEL_FRAME CPGO_KERNEL_FRAME
 
+/*
+ * The root frame of a stack the unwinder had to cut short
+ * (SAMPLE_PC_TRUNCATED): the frames above it are real, the callers below
+ * it are unknown. Converters keep no call target from it (it has no line).
+ */
+#define RTPROFILE_TRUNCATED_FRAME "[truncated]"
+
 /* How the profile was collected. */
 struct rtprofile_meta {
 	int hz;
