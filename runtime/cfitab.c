@@ -232,7 +232,7 @@ int cfitab_exe_fp_permille(void)
 		if (!atomic_load(&o->tried))
 			build(o);
 		t = atomic_load(&o->table);
-		return t && t->fdes ? (int)(t->fp_fdes * 1000 / t->fdes) : -1;
+		return t && t->code_bytes ? (int)(t->fp_bytes * 1000 / t->code_bytes) : -1;
 	}
 	return -1;
 }

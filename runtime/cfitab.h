@@ -25,7 +25,10 @@
  * that cannot build: the signal handler). 0, or -1 when out of memory.
  */
 int cfitab_sync(int build_all);
-/* Frame pointers in the main executable: FDEs with an rbp-based CFA per thousand, -1 unknown. */
+/*
+ * Frame pointers in the main executable: per thousand bytes of its code, those of
+ * functions whose CFA moves to rbp; -1 unknown.
+ */
 int cfitab_exe_fp_permille(void);
 /* The row for runtime address pc, NULL when no loaded object's table covers it. */
 const struct cpgo_cfi_row *cfitab_find(uintptr_t pc, int build);

@@ -22,11 +22,11 @@
 /* Samples the ring holds between two drains (RING_DRAIN_INTERVAL_NS: 20 kHz on 40 threads). */
 #define SAMPLER_RING_SLOTS 8192
 /*
- * An executable whose functions keep a frame pointer this often (per
- * thousand FDEs) is walked by frame pointers; the rest of its functions
- * are the few the compiler left without one (and libraries' leaves).
+ * An executable this much of whose code (per thousand bytes) keeps a frame
+ * pointer is walked by frame pointers; the rest is start-up code and the
+ * stubs the compiler and the linker add without one.
  */
-#define SAMPLER_FP_PERMILLE 900
+#define SAMPLER_FP_PERMILLE 750
 
 static struct {
 	_Atomic int active;

@@ -184,6 +184,9 @@ static int add_fde(struct cpgo_cfi_table *t, Dwarf_CFI *cfi, uint64_t start, uin
 	if (rows) {
 		t->fdes++;
 		t->fp_fdes += (size_t)fp;
+		t->code_bytes += pc - start;
+		if (fp)
+			t->fp_bytes += pc - start;
 		if (add_row(t, pc, &unknown) < 0)
 			return -1;
 	}

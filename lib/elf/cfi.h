@@ -46,6 +46,8 @@ struct cpgo_cfi_table {
 	size_t n, alloc;
 	/* FDEs, and those whose CFA moves to rbp (the function keeps a frame pointer). */
 	size_t fdes, fp_fdes;
+	/* Bytes of code the FDEs cover, and those of the FDEs that keep a frame pointer. */
+	uint64_t code_bytes, fp_bytes;
 };
 
 void cpgo_cfi_init(struct cpgo_cfi_table *t);
