@@ -6,6 +6,7 @@
 #include "util/buf.h"
 #include "util/error.h"
 
+#include <limits.h>
 #include <link.h>
 #include <pthread.h>
 #include <stdatomic.h>
@@ -105,6 +106,7 @@ static int scan_cb(struct dl_phdr_info *info, size_t size, void *arg)
 	struct cfitab_obj o, *keep;
 	uintptr_t vdso = (uintptr_t)getauxval(AT_SYSINFO_EHDR);
 	size_t img = 0;
+	char resolved[PATH_MAX];
 
 	(void)size;
 	memset(&o, 0, sizeof(o));
@@ -130,10 +132,12 @@ static int scan_cb(struct dl_phdr_info *info, size_t size, void *arg)
 		o.image_size = img;
 	} else if (!info->dlpi_name || !info->dlpi_name[0]) {
 		o.path = (char *)"/proc/self/exe";
-	} else if (info->dlpi_name[0] == '/') {
-		o.path = (char *)info->dlpi_name;
 	} else {
-		return 0;
+		/* dlopen("./lib.so") keeps the name as given: relative to the directory then. */
+		o.path = info->dlpi_name[0] == '/' ? (char *)info->dlpi_name
+						   : realpath(info->dlpi_name, resolved);
+		if (!o.path)
+			return 0;
 	}
 	keep = find_old(sc->old, &o);
 	if (!keep) {

@@ -149,6 +149,9 @@ int rtprofile_build(struct cpgo_profile *p, const struct stacks *t,
 	p->duration_nanos = m->duration_nanos;
 	if (procmaps_read(p, &maps, &n_maps) < 0)
 		goto cleanup;
+	for (size_t i = 0; i < m->n_retired; i++)
+		if (procmaps_add_retired(p, &maps, &n_maps, &m->retired[i], m->retired_at[i]) < 0)
+			goto cleanup;
 	for (size_t i = 0; i < t->n; i++) {
 		const struct stacks_entry *e = &t->v[i];
 		int64_t vals[2];

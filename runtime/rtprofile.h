@@ -11,6 +11,7 @@
 #include <stdint.h>
 
 #include "pprof/profile.h"
+#include "procmaps.h"
 #include "sampler.h"
 #include "stacks.h"
 
@@ -35,6 +36,10 @@ struct rtprofile_meta {
 	struct sampler_info info;
 	struct sampler_stats stats; /* deltas over the session */
 	uint64_t oom_lost;
+	/* Objects unloaded while sampling, and where their samples were moved. */
+	const struct procmaps_file *retired;
+	const uintptr_t *retired_at;
+	size_t n_retired;
 };
 
 /* Builds (initializes) p; symbolizes in-process when `symbolize` is set. */
