@@ -19,6 +19,8 @@
 /* Ring data pages: the least (a ring must hold a burst), the most (locked memory per thread). */
 #define PERFRING_MIN_PAGES 8
 #define PERFRING_MAX_PAGES 128
+/* With stack copies (8 KiB a sample) a ring holds less: twice the room, drained more often. */
+#define PERFRING_MAX_PAGES_STACK 256
 /* Room assumed per sample when sizing a ring (header, ip, tid, a ~100-frame chain). */
 #define PERFRING_BYTES_PER_SAMPLE 1024
 /* Bytes of user stack at sp copied with each sample: the return-address slots of a prologue. */
@@ -66,20 +68,25 @@ static size_t record_bytes(size_t stack_bytes)
 	return stack_bytes ? stack_bytes + PERFRING_REGS_RECORD : PERFRING_BYTES_PER_SAMPLE;
 }
 
+static size_t max_pages(size_t stack_bytes)
+{
+	return stack_bytes ? PERFRING_MAX_PAGES_STACK : PERFRING_MAX_PAGES;
+}
+
 static size_t ring_pages(int hz, size_t stack_bytes)
 {
 	uint64_t want = (uint64_t)hz * record_bytes(stack_bytes) *
 			(uint64_t)RING_DRAIN_INTERVAL_NS / 1000000000u * 2;
 	size_t page = (size_t)sysconf(_SC_PAGESIZE), n = PERFRING_MIN_PAGES;
 
-	while (n < PERFRING_MAX_PAGES && (uint64_t)n * page < want)
+	while (n < max_pages(stack_bytes) && (uint64_t)n * page < want)
 		n *= 2;
 	return n;
 }
 
 long perfring_drain_interval_ns(int hz, size_t stack_bytes)
 {
-	uint64_t half = (uint64_t)PERFRING_MAX_PAGES * (uint64_t)sysconf(_SC_PAGESIZE) / 2;
+	uint64_t half = (uint64_t)max_pages(stack_bytes) * (uint64_t)sysconf(_SC_PAGESIZE) / 2;
 	uint64_t per_s = (uint64_t)(hz > 0 ? hz : 1) * record_bytes(stack_bytes);
 	uint64_t ns = half * 1000000000u / per_s;
 
@@ -315,18 +322,25 @@ void perfring_read(struct perfring *r, void (*cb)(const struct sample_record *re
 	tail = m->data_tail;
 	while (tail + sizeof(struct perf_event_header) <= head) {
 		struct perf_event_header h;
+		const unsigned char *rp;
 		size_t len;
 
 		ring_copy(r, tail, &h, sizeof(h));
 		if (h.size < sizeof(h) || h.size > head - tail)
 			break;
 		len = h.size;
-		ring_copy(r, tail, buf, len);
+		/* Parsed where it lies unless it wraps: a stack copy is 8 KiB a sample. */
+		if ((tail & r->data_mask) + len <= r->data_mask + 1) {
+			rp = r->data + (tail & r->data_mask);
+		} else {
+			ring_copy(r, tail, buf, len);
+			rp = buf;
+		}
 		if (h.type == PERF_RECORD_SAMPLE) {
 			int in_kernel = (h.misc & PERF_RECORD_MISC_CPUMODE_MASK) ==
 					PERF_RECORD_MISC_KERNEL;
-			int ok = r->stack_bytes ? convert_regs_sample(buf, len, in_kernel, &rec)
-						: convert_sample(buf, len, in_kernel, &rec);
+			int ok = r->stack_bytes ? convert_regs_sample(rp, len, in_kernel, &rec)
+						: convert_sample(rp, len, in_kernel, &rec);
 			if (ok) {
 				cb(&rec, arg);
 				counts->samples++;
@@ -334,7 +348,7 @@ void perfring_read(struct perfring *r, void (*cb)(const struct sample_record *re
 			}
 		} else if (h.type == PERF_RECORD_LOST && len >= 24) {
 			uint64_t lost;
-			memcpy(&lost, buf + 16, 8);
+			memcpy(&lost, rp + 16, 8);
 			counts->lost += lost;
 		}
 		tail += h.size;
