@@ -45,6 +45,9 @@
  *                            they give no caller; libunwind: always. libunwind takes
  *                            the loader's lock in the signal handler, which can
  *                            deadlock a program that dlopen()s while profiled
+ *   CPGO_STACK_BYTES=N       ring mode with cfi: bytes of user stack copied with
+ *                            each sample (default 8192, 512..65000); frames
+ *                            deeper than that end the stack in "[truncated]"
  *   CPGO_SIGNAL=N            signal to use (default SIGPROF, or a free realtime
  *                            signal when the program handles SIGPROF itself)
  *   CPGO_DEBUG_DIR=DIR       where separate debug files are (default /usr/lib/debug)

@@ -59,6 +59,13 @@ int rtenv_config(struct sampler_config *cfg, int hz)
 		cfg->mode = SAMPLER_MODE_SIGNAL;
 	else
 		return error("CPGO_MODE=%s: use auto, ring or signal", v);
+	v = getenv("CPGO_STACK_BYTES");
+	if (v && *v) {
+		if (rtenv_parse_int(v, 512, 65000, &cfg->stack_bytes) < 0)
+			return error("CPGO_STACK_BYTES=%s: a number of bytes from 512 to 65000", v);
+		/* The kernel copies the stack in 8-byte words. */
+		cfg->stack_bytes &= ~7;
+	}
 	v = getenv("CPGO_SIGNAL");
 	if (v && *v && rtenv_parse_int(v, 1, 64, &cfg->signo) < 0)
 		return error("CPGO_SIGNAL=%s: not a signal number", v);

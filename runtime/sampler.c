@@ -225,7 +225,9 @@ static int choose_mode(const struct sampler_config *cfg, struct threads_arm *arm
 	arm->stack_bytes = 0;
 	if (cfg->mode != SAMPLER_MODE_SIGNAL && cfg->timer != SAMPLER_TIMER_POSIX &&
 	    (S.unwind == SAMPLER_UNWIND_FP || S.unwind == SAMPLER_UNWIND_CFI)) {
-		size_t stack = S.unwind == SAMPLER_UNWIND_CFI ? PERFRING_CFI_STACK_BYTES : 0;
+		size_t stack = 0;
+		if (S.unwind == SAMPLER_UNWIND_CFI)
+			stack = cfg->stack_bytes > 0 ? (size_t)cfg->stack_bytes : PERFRING_CFI_STACK_BYTES;
 		if (threads_probe_ring(arm->period_ns, arm->hz, stack, &S.kernel_visible) == 0) {
 			S.mode = SAMPLER_MODE_RING;
 			S.signo = arm->signo = 0;

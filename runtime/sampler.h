@@ -44,6 +44,7 @@ struct sampler_config {
 	enum sampler_timer timer;
 	enum sampler_unwind unwind;
 	enum sampler_mode mode;
+	int stack_bytes; /* ring mode with the CFI tables: user stack copied per sample (0: default) */
 };
 
 /* Monotonic counters since the process loaded libcpgo; sessions take deltas. */
