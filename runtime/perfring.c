@@ -14,6 +14,7 @@
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/syscall.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 /* Ring data pages: the least (a ring must hold a burst), the most (locked memory per thread). */
@@ -260,6 +261,27 @@ static int convert_sample(const unsigned char *p, size_t len, int in_kernel,
 }
 
 /*
+ * Whether a thread that is in the kernel entered it by the system call
+ * just before pc (its return address, booked as the call site), rather
+ * than by a fault or an interrupt at pc itself. The code is read with
+ * process_vm_readv, which fails cleanly if it was unmapped meanwhile.
+ */
+static int after_syscall(uintptr_t pc)
+{
+#if defined(__x86_64__)
+	unsigned char c[2];
+	struct iovec local = { c, sizeof(c) }, remote = { (void *)(pc - 2), sizeof(c) };
+
+	if (pc < 4096 || process_vm_readv(getpid(), &local, 1, &remote, 1, 0) != (ssize_t)sizeof(c))
+		return 1;
+	return c[0] == 0x0f && c[1] == 0x05;
+#else
+	(void)pc;
+	return 1;
+#endif
+}
+
+/*
  * One sample record with user registers and stack (ip, pid/tid, abi,
  * bp sp ip, stack size, stack bytes, dynamic size), unwound with the CFI
  * tables into rec; 0 if malformed.
@@ -300,7 +322,8 @@ static int convert_regs_sample(const unsigned char *p, size_t len, int in_kernel
 		rec->depth = (uint32_t)n;
 		return n > 0;
 	}
-	n += unwind_cfi((uintptr_t)regs[2], (uintptr_t)regs[1], (uintptr_t)regs[0], in_kernel,
+	n += unwind_cfi((uintptr_t)regs[2], (uintptr_t)regs[1], (uintptr_t)regs[0],
+			in_kernel && after_syscall((uintptr_t)regs[2]),
 			stack, (uintptr_t)regs[1], stack ? (size_t)dyn : 0, rec->pc + n,
 			SAMPLE_MAX_DEPTH - n, 1);
 	rec->depth = (uint32_t)n;

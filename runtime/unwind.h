@@ -32,7 +32,7 @@ int unwind_leaf_ret_slot(uintptr_t pc);
  * only inside [stack_lo, stack_lo + stack_len), through `stack` (a copy
  * made by the kernel, or the live stack itself in the handler). `pc_is_ret`:
  * pc is where the thread returns to from a system call, booked as a call
- * site (pc - 1). Stops at a frame without a usable rule, outside the
+ * site (pc - 1); a fault or an interrupt leaves pc exact. Stops at a frame without a usable rule, outside the
  * stack, when addresses do not ascend, or at max; a walk that stopped
  * before the thread's first frame ends in SAMPLE_PC_TRUNCATED (counted in
  * max). `build`: missing tables may be built (never in the handler).
