@@ -20,8 +20,13 @@
 /* Ring data pages: the least (a ring must hold a burst), the most (locked memory per thread). */
 #define PERFRING_MIN_PAGES 8
 #define PERFRING_MAX_PAGES 128
-/* With stack copies (8 KiB a sample) a ring holds less: twice the room, drained more often. */
-#define PERFRING_MAX_PAGES_STACK 256
+/*
+ * With stack copies (8 KiB a sample) a ring is sized for this long between
+ * drains, and drained that often: sized for the 10 ms of frame-pointer
+ * rings, a thread's ring would take a megabyte of locked memory at 5 kHz,
+ * and programs that run fifty threads at once hit the locked-memory limit.
+ */
+#define PERFRING_STACK_TARGET_NS 1500000L
 /* Room assumed per sample when sizing a ring (header, ip, tid, a ~100-frame chain). */
 #define PERFRING_BYTES_PER_SAMPLE 1024
 /* Bytes of user stack at sp copied with each sample: the return-address slots of a prologue. */
@@ -69,25 +74,20 @@ static size_t record_bytes(size_t stack_bytes)
 	return stack_bytes ? stack_bytes + PERFRING_REGS_RECORD : PERFRING_BYTES_PER_SAMPLE;
 }
 
-static size_t max_pages(size_t stack_bytes)
-{
-	return stack_bytes ? PERFRING_MAX_PAGES_STACK : PERFRING_MAX_PAGES;
-}
-
 static size_t ring_pages(int hz, size_t stack_bytes)
 {
-	uint64_t want = (uint64_t)hz * record_bytes(stack_bytes) *
-			(uint64_t)RING_DRAIN_INTERVAL_NS / 1000000000u * 2;
+	uint64_t interval = stack_bytes ? PERFRING_STACK_TARGET_NS : RING_DRAIN_INTERVAL_NS;
+	uint64_t want = (uint64_t)hz * record_bytes(stack_bytes) * interval / 1000000000u * 2;
 	size_t page = (size_t)sysconf(_SC_PAGESIZE), n = PERFRING_MIN_PAGES;
 
-	while (n < max_pages(stack_bytes) && (uint64_t)n * page < want)
+	while (n < PERFRING_MAX_PAGES && (uint64_t)n * page < want)
 		n *= 2;
 	return n;
 }
 
 long perfring_drain_interval_ns(int hz, size_t stack_bytes)
 {
-	uint64_t half = (uint64_t)max_pages(stack_bytes) * (uint64_t)sysconf(_SC_PAGESIZE) / 2;
+	uint64_t half = (uint64_t)ring_pages(hz, stack_bytes) * (uint64_t)sysconf(_SC_PAGESIZE) / 2;
 	uint64_t per_s = (uint64_t)(hz > 0 ? hz : 1) * record_bytes(stack_bytes);
 	uint64_t ns = half * 1000000000u / per_s;
 
