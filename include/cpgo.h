@@ -25,20 +25,29 @@
  *                            thread's perf task-clock event writes samples with
  *                            the user call chain (frame pointers, walked by the
  *                            kernel) into a ring buffer that libcpgo's drain
- *                            thread reads: no signal per sample, and time in the
+ *                            thread reads (or, without frame pointers, the user
+ *                            registers and the top of the stack, unwound there
+ *                            with the CFI tables): no signal per sample, and time in the
  *                            kernel is booked on a "[kernel]" leaf frame under the
  *                            calling site. signal: a signal per sample, unwound
  *                            in the handler; periods that end in the kernel are
- *                            not sampled. CPGO_TIMER=posix or CPGO_UNWIND other
- *                            than fp imply signal
+ *                            not sampled. CPGO_TIMER=posix or CPGO_UNWIND=auto or
+ *                            libunwind imply signal
  *   CPGO_TIMER=auto|perf|posix      per-thread timer (auto: perf_event task-clock,
  *                            timer_create when perf events are not allowed; the
  *                            latter fires at most at the kernel tick, ~250 Hz)
- *   CPGO_UNWIND=fp|auto|libunwind   fp (default): frame pointers, build with
- *                            -fno-omit-frame-pointer; auto: libunwind (DWARF) when
+ *   CPGO_UNWIND=tables|fp|cfi|auto|libunwind   tables (default): frame pointers
+ *                            if the executable keeps them, else cfi; fp: frame
+ *                            pointers only; cfi: unwind tables built from each
+ *                            object's .eh_frame outside the handler (at start and
+ *                            when the loader adds objects); stacks the tables
+ *                            cannot follow end in a "[truncated]" frame; auto: libunwind (DWARF) when
  *                            they give no caller; libunwind: always. libunwind takes
  *                            the loader's lock in the signal handler, which can
  *                            deadlock a program that dlopen()s while profiled
+ *   CPGO_STACK_BYTES=N       ring mode with cfi: bytes of user stack copied with
+ *                            each sample (default 8192, 512..65000); frames
+ *                            deeper than that end the stack in "[truncated]"
  *   CPGO_SIGNAL=N            signal to use (default SIGPROF, or a free realtime
  *                            signal when the program handles SIGPROF itself)
  *   CPGO_DEBUG_DIR=DIR       where separate debug files are (default /usr/lib/debug)

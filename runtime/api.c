@@ -4,6 +4,7 @@
  */
 #include "cpgo.h"
 
+#include "cfitab.h"
 #include "collector.h"
 #include "interpose.h"
 #include "pprof/meta.h"
@@ -214,6 +215,7 @@ static void atfork_child(void)
 	int had_env = A.env != NULL;
 
 	sampler_atfork_child();
+	cfitab_atfork_child();
 	collector_atfork_child();
 	rthttp_atfork_child();
 	pthread_mutex_init(&A.lock, NULL);

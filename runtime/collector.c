@@ -4,10 +4,12 @@
  */
 #include "collector.h"
 
+#include "cfitab.h"
 #include "interpose.h"
 #include "rtprofile.h"
 #include "stacks.h"
 #include "threads.h"
+#include "util/buf.h"
 #include "util/error.h"
 
 #include <errno.h>
@@ -19,6 +21,12 @@
 
 /* Profiles collected at once (whole run, cpgo_start, HTTP and a margin). */
 #define COLLECTOR_MAX_SESSIONS 8
+/*
+ * Where the samples of unloaded objects are moved: above every user-space
+ * address, one 4 GiB slot per unloaded mapping.
+ */
+#define COLLECTOR_RETIRED_BASE ((uintptr_t)1 << 60)
+#define COLLECTOR_RETIRED_SLOT ((uintptr_t)1 << 32)
 
 struct collector_session {
 	struct stacks tab;
@@ -35,6 +43,10 @@ static struct {
 	int n_sessions;
 	pthread_t drain;
 	int drain_running, drain_stop;
+	/* Unloaded mappings (kept while any session may hold their samples). */
+	struct procmaps_file *retired;
+	uintptr_t *retired_at;
+	size_t n_retired, alloc_retired, alloc_retired_at;
 } C = { .lock = PTHREAD_MUTEX_INITIALIZER, .cond = PTHREAD_COND_INITIALIZER };
 
 static int64_t now_ns(clockid_t c)
@@ -54,10 +66,69 @@ static void drain_one(const struct sample_record *r, void *arg)
 	}
 }
 
+/* Caller holds C.lock: every ring into every session, with the tables as they are. */
+static void drain_rings_locked(void)
+{
+	sampler_drain(drain_one, NULL);
+}
+
 /* Caller holds C.lock. */
 static void drain_locked(void)
 {
-	sampler_drain(drain_one, NULL);
+	struct sampler_info info;
+
+	/* Objects the loader added since: their tables before their samples are unwound. */
+	sampler_get_info(&info);
+	if (sampler_running() && info.unwind == SAMPLER_UNWIND_CFI)
+		cfitab_sync(info.mode == SAMPLER_MODE_SIGNAL);
+	drain_rings_locked();
+}
+
+int collector_active(void)
+{
+	int n;
+
+	pthread_mutex_lock(&C.lock);
+	n = C.n_sessions;
+	pthread_mutex_unlock(&C.lock);
+	return n > 0;
+}
+
+void collector_retire(const struct procmaps_file *gone, size_t n)
+{
+	pthread_mutex_lock(&C.lock);
+	if (!C.n_sessions)
+		goto out;
+	/* Before the tables are synced: they still know the unloaded objects. */
+	drain_rings_locked();
+	for (size_t i = 0; i < n; i++) {
+		uintptr_t at = COLLECTOR_RETIRED_BASE + C.n_retired * COLLECTOR_RETIRED_SLOT;
+		struct procmaps_file *f;
+
+		if (gone[i].limit - gone[i].start > COLLECTOR_RETIRED_SLOT ||
+		    CPGO_GROW(C.retired, C.alloc_retired, C.n_retired + 1) < 0 ||
+		    CPGO_GROW(C.retired_at, C.alloc_retired_at, C.n_retired + 1) < 0)
+			continue;
+		f = &C.retired[C.n_retired];
+		*f = gone[i];
+		if (!(f->path = strdup(gone[i].path)))
+			continue;
+		C.retired_at[C.n_retired++] = at;
+		for (int k = 0; k < C.n_sessions; k++)
+			stacks_remap(&C.sessions[k]->tab, f->start, f->limit, at);
+	}
+out:
+	pthread_mutex_unlock(&C.lock);
+}
+
+/* Caller holds C.lock, and no session is left. */
+static void retired_free_locked(void)
+{
+	procmaps_files_free(C.retired, C.n_retired);
+	free(C.retired_at);
+	C.retired = NULL;
+	C.retired_at = NULL;
+	C.n_retired = C.alloc_retired = C.alloc_retired_at = 0;
 }
 
 static void *drain_main(void *arg)
@@ -71,7 +142,7 @@ static void *drain_main(void *arg)
 		drain_locked();
 		sampler_check_handler();
 		clock_gettime(CLOCK_REALTIME, &ts);
-		ts.tv_nsec += RING_DRAIN_INTERVAL_NS;
+		ts.tv_nsec += sampler_drain_interval_ns();
 		if (ts.tv_nsec >= 1000000000L) {
 			ts.tv_sec++;
 			ts.tv_nsec -= 1000000000L;
@@ -181,6 +252,41 @@ static void session_meta(struct collector_session *s, struct rtprofile_meta *m)
 	m->oom_lost = s->oom_lost;
 }
 
+/* Caller holds C.lock: m gets its own copy of the unloaded mappings (retired_release). */
+static int retired_copy_locked(struct rtprofile_meta *m)
+{
+	struct procmaps_file *f = NULL;
+	uintptr_t *at = NULL;
+	size_t n = 0;
+
+	if (C.n_retired) {
+		f = calloc(C.n_retired, sizeof(*f));
+		at = calloc(C.n_retired, sizeof(*at));
+		if (!f || !at)
+			goto fail;
+		for (; n < C.n_retired; n++) {
+			f[n] = C.retired[n];
+			at[n] = C.retired_at[n];
+			if (!(f[n].path = strdup(C.retired[n].path)))
+				goto fail;
+		}
+	}
+	m->retired = f;
+	m->retired_at = at;
+	m->n_retired = n;
+	return 0;
+fail:
+	procmaps_files_free(f, n);
+	free(at);
+	return error("out of memory copying the unloaded mappings");
+}
+
+static void retired_release(struct rtprofile_meta *m)
+{
+	procmaps_files_free((struct procmaps_file *)m->retired, m->n_retired);
+	free((uintptr_t *)m->retired_at);
+}
+
 int collector_snapshot(struct collector_session *s, struct cpgo_profile *p)
 {
 	struct stacks copy;
@@ -191,12 +297,15 @@ int collector_snapshot(struct collector_session *s, struct cpgo_profile *p)
 	drain_locked();
 	session_meta(s, &m);
 	ret = stacks_copy(&copy, &s->tab);
+	if (ret == 0 && (ret = retired_copy_locked(&m)) < 0)
+		stacks_release(&copy);
 	pthread_mutex_unlock(&C.lock);
 	if (ret < 0)
 		return -1;
 	/* Built outside the lock: symbolizing takes long, the drain must go on. */
 	ret = rtprofile_build(p, &copy, &m, 1);
 	stacks_release(&copy);
+	retired_release(&m);
 	return ret;
 }
 
@@ -218,11 +327,20 @@ int collector_finish(struct collector_session *s, struct cpgo_profile *p)
 		drain_stop_locked();
 	}
 	drain_locked();
+	/* Nothing samples or unwinds any more: tables of unloaded objects can go. */
+	if (C.n_sessions == 1)
+		cfitab_free_retired();
 	session_meta(s, &m);
+	if (p && retired_copy_locked(&m) < 0)
+		ret = -1;
 	C.sessions[i] = C.sessions[--C.n_sessions];
+	if (!C.n_sessions)
+		retired_free_locked();
 	pthread_mutex_unlock(&C.lock);
-	if (p)
+	if (p && ret == 0)
 		ret = rtprofile_build(p, &s->tab, &m, 1);
+	if (p)
+		retired_release(&m);
 	stacks_release(&s->tab);
 	free(s);
 	return ret;
@@ -247,6 +365,7 @@ void collector_atfork_child(void)
 		free(C.sessions[i]);
 	}
 	C.n_sessions = 0;
+	retired_free_locked();
 	C.drain_running = 0;
 	C.drain_stop = 0;
 }

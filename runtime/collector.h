@@ -26,6 +26,18 @@ int collector_snapshot(struct collector_session *s, struct cpgo_profile *p);
  */
 int collector_finish(struct collector_session *s, struct cpgo_profile *p);
 
+#include "procmaps.h"
+
+/* Whether any session is collecting (a cheap check before work for one). */
+int collector_active(void);
+/*
+ * The loader unmapped these objects (dlclose): the samples taken in them
+ * are read out of the rings now (their unwind tables still known), and
+ * moved to stand-in addresses that the profile maps to their files, so
+ * that an object loaded later at the same address does not take them.
+ */
+void collector_retire(const struct procmaps_file *gone, size_t n);
+
 void collector_atfork_prepare(void);
 void collector_atfork_parent(void);
 /* In a fork child: every session is gone (the drain thread did not fork). */

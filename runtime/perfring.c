@@ -7,27 +7,40 @@
 #include "unwind.h"
 #include "util/error.h"
 
+#include <asm/perf_regs.h>
 #include <errno.h>
 #include <linux/perf_event.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/syscall.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 /* Ring data pages: the least (a ring must hold a burst), the most (locked memory per thread). */
 #define PERFRING_MIN_PAGES 8
 #define PERFRING_MAX_PAGES 128
+/*
+ * With stack copies (8 KiB a sample) a ring is sized for this long between
+ * drains, and drained that often: sized for the 10 ms of frame-pointer
+ * rings, a thread's ring would take a megabyte of locked memory at 5 kHz,
+ * and programs that run fifty threads at once hit the locked-memory limit.
+ */
+#define PERFRING_STACK_TARGET_NS 1500000L
 /* Room assumed per sample when sizing a ring (header, ip, tid, a ~100-frame chain). */
 #define PERFRING_BYTES_PER_SAMPLE 1024
 /* Bytes of user stack at sp copied with each sample: the return-address slots of a prologue. */
 #define PERFRING_STACK_BYTES 16
 /* Leaf pcs whose prologue check is remembered (direct-mapped; code does not change under us). */
 #define PERFRING_SLOT_CACHE 4096
-/* The largest record we copy out; a longer one (a chain past SAMPLE_MAX_DEPTH) is cut. */
-#define PERFRING_MAX_RECORD (64 + 8 * (SAMPLE_MAX_DEPTH + 64))
+/* Records are at most 64 KiB (the header's size is 16 bits): every one fits. */
+#define PERFRING_MAX_RECORD 65536
+/* The shortest drain interval (a thread's ring at 20 kHz with stack copies). */
+#define PERFRING_MIN_DRAIN_NS 1000000L
+/* Header, ip, tid, the registers' ABI word and three registers, stack size and dynamic size. */
+#define PERFRING_REGS_RECORD 80
 
-static int event_open(int tid, long period_ns, int kernel)
+static int event_open(int tid, long period_ns, int kernel, size_t stack_bytes)
 {
 	struct perf_event_attr a;
 
@@ -36,9 +49,18 @@ static int event_open(int tid, long period_ns, int kernel)
 	a.type = PERF_TYPE_SOFTWARE;
 	a.config = PERF_COUNT_SW_TASK_CLOCK;
 	a.sample_period = (uint64_t)period_ns;
-	a.sample_type = PERF_SAMPLE_IP | PERF_SAMPLE_TID | PERF_SAMPLE_CALLCHAIN |
-			PERF_SAMPLE_STACK_USER;
-	a.sample_stack_user = PERFRING_STACK_BYTES;
+	if (stack_bytes) {
+		/* Without frame pointers the kernel's chain is garbage: unwind the copy ourselves. */
+		a.sample_type = PERF_SAMPLE_IP | PERF_SAMPLE_TID | PERF_SAMPLE_REGS_USER |
+				PERF_SAMPLE_STACK_USER;
+		a.sample_regs_user = (1ull << PERF_REG_X86_BP) | (1ull << PERF_REG_X86_SP) |
+				     (1ull << PERF_REG_X86_IP);
+		a.sample_stack_user = (uint32_t)stack_bytes;
+	} else {
+		a.sample_type = PERF_SAMPLE_IP | PERF_SAMPLE_TID | PERF_SAMPLE_CALLCHAIN |
+				PERF_SAMPLE_STACK_USER;
+		a.sample_stack_user = PERFRING_STACK_BYTES;
+	}
 	a.disabled = 1;
 	a.exclude_kernel = !kernel;
 	a.exclude_hv = 1;
@@ -47,10 +69,15 @@ static int event_open(int tid, long period_ns, int kernel)
 	return (int)syscall(SYS_perf_event_open, &a, tid, -1, -1, PERF_FLAG_FD_CLOEXEC);
 }
 
-static size_t ring_pages(int hz)
+static size_t record_bytes(size_t stack_bytes)
 {
-	uint64_t want = (uint64_t)hz * PERFRING_BYTES_PER_SAMPLE *
-			(uint64_t)RING_DRAIN_INTERVAL_NS / 1000000000u * 2;
+	return stack_bytes ? stack_bytes + PERFRING_REGS_RECORD : PERFRING_BYTES_PER_SAMPLE;
+}
+
+static size_t ring_pages(int hz, size_t stack_bytes)
+{
+	uint64_t interval = stack_bytes ? PERFRING_STACK_TARGET_NS : RING_DRAIN_INTERVAL_NS;
+	uint64_t want = (uint64_t)hz * record_bytes(stack_bytes) * interval / 1000000000u * 2;
 	size_t page = (size_t)sysconf(_SC_PAGESIZE), n = PERFRING_MIN_PAGES;
 
 	while (n < PERFRING_MAX_PAGES && (uint64_t)n * page < want)
@@ -58,18 +85,30 @@ static size_t ring_pages(int hz)
 	return n;
 }
 
-int perfring_open(struct perfring *r, int tid, long period_ns, int hz)
+long perfring_drain_interval_ns(int hz, size_t stack_bytes)
 {
-	size_t page = (size_t)sysconf(_SC_PAGESIZE), pages = ring_pages(hz);
+	uint64_t half = (uint64_t)ring_pages(hz, stack_bytes) * (uint64_t)sysconf(_SC_PAGESIZE) / 2;
+	uint64_t per_s = (uint64_t)(hz > 0 ? hz : 1) * record_bytes(stack_bytes);
+	uint64_t ns = half * 1000000000u / per_s;
+
+	if (ns > (uint64_t)RING_DRAIN_INTERVAL_NS)
+		return RING_DRAIN_INTERVAL_NS;
+	return ns < PERFRING_MIN_DRAIN_NS ? PERFRING_MIN_DRAIN_NS : (long)ns;
+}
+
+int perfring_open(struct perfring *r, int tid, long period_ns, int hz, size_t stack_bytes)
+{
+	size_t page = (size_t)sysconf(_SC_PAGESIZE), pages = ring_pages(hz, stack_bytes);
 	int e;
 
 	memset(r, 0, sizeof(*r));
 	r->kernel = 1;
-	r->fd = event_open(tid, period_ns, 1);
+	r->stack_bytes = stack_bytes;
+	r->fd = event_open(tid, period_ns, 1, stack_bytes);
 	if (r->fd < 0 && (errno == EACCES || errno == EPERM)) {
 		/* perf_event_paranoid >= 2 lets ordinary users sample user time only. */
 		r->kernel = 0;
-		r->fd = event_open(tid, period_ns, 0);
+		r->fd = event_open(tid, period_ns, 0, stack_bytes);
 	}
 	if (r->fd < 0)
 		return error_errno("perf_event_open(task-clock) for thread %d", tid);
@@ -221,12 +260,83 @@ static int convert_sample(const unsigned char *p, size_t len, int in_kernel,
 	return n > 0;
 }
 
+/*
+ * Whether a thread that is in the kernel entered it by the system call
+ * just before pc (its return address, booked as the call site), rather
+ * than by a fault or an interrupt at pc itself. The code is read with
+ * process_vm_readv, which fails cleanly if it was unmapped meanwhile.
+ */
+static int after_syscall(uintptr_t pc)
+{
+#if defined(__x86_64__)
+	unsigned char c[2];
+	struct iovec local = { c, sizeof(c) }, remote = { (void *)(pc - 2), sizeof(c) };
+
+	if (pc < 4096 || process_vm_readv(getpid(), &local, 1, &remote, 1, 0) != (ssize_t)sizeof(c))
+		return 1;
+	return c[0] == 0x0f && c[1] == 0x05;
+#else
+	(void)pc;
+	return 1;
+#endif
+}
+
+/*
+ * One sample record with user registers and stack (ip, pid/tid, abi,
+ * bp sp ip, stack size, stack bytes, dynamic size), unwound with the CFI
+ * tables into rec; 0 if malformed.
+ */
+static int convert_regs_sample(const unsigned char *p, size_t len, int in_kernel,
+			       struct sample_record *rec)
+{
+	uint64_t ip, abi, regs[3], ssize, dyn = 0;
+	uint32_t pidtid[2];
+	const unsigned char *stack = NULL;
+	int n = 0;
+
+	if (len < 40)
+		return 0;
+	memcpy(&ip, p + 8, 8);
+	memcpy(pidtid, p + 16, 8);
+	memcpy(&abi, p + 24, 8);
+	rec->tid = pidtid[1];
+	rec->weight = 1;
+	if (in_kernel)
+		rec->pc[n++] = SAMPLE_PC_KERNEL;
+	if (abi == PERF_SAMPLE_REGS_ABI_NONE || len < 32 + 24 + 8) {
+		/* No user context (a kernel thread's time, or the kernel could not read it). */
+		if (!in_kernel && ip >= 4096)
+			rec->pc[n++] = (uintptr_t)ip;
+		rec->depth = (uint32_t)n;
+		return n > 0;
+	}
+	memcpy(regs, p + 32, 24);
+	memcpy(&ssize, p + 56, 8);
+	if (ssize && ssize <= len - 64 && len - 64 - ssize >= 8) {
+		stack = p + 64;
+		memcpy(&dyn, stack + ssize, 8);
+		if (dyn > ssize)
+			dyn = ssize;
+	}
+	if (regs[2] < 4096) {
+		rec->depth = (uint32_t)n;
+		return n > 0;
+	}
+	n += unwind_cfi((uintptr_t)regs[2], (uintptr_t)regs[1], (uintptr_t)regs[0],
+			in_kernel && after_syscall((uintptr_t)regs[2]),
+			stack, (uintptr_t)regs[1], stack ? (size_t)dyn : 0, rec->pc + n,
+			SAMPLE_MAX_DEPTH - n, 1);
+	rec->depth = (uint32_t)n;
+	return n > 0;
+}
+
 void perfring_read(struct perfring *r, void (*cb)(const struct sample_record *rec, void *arg),
 		   void *arg, struct perfring_counts *counts)
 {
 	struct perf_event_mmap_page *m = r->map;
-	unsigned char buf[PERFRING_MAX_RECORD];
-	struct sample_record rec;
+	/* Readers hold the thread registry's lock (perfring.h): one at a time uses these. */
+	static unsigned char buf[PERFRING_MAX_RECORD];
+	static struct sample_record rec;
 	uint64_t head, tail;
 
 	if (r->fd < 0 || !m)
@@ -235,24 +345,33 @@ void perfring_read(struct perfring *r, void (*cb)(const struct sample_record *re
 	tail = m->data_tail;
 	while (tail + sizeof(struct perf_event_header) <= head) {
 		struct perf_event_header h;
+		const unsigned char *rp;
 		size_t len;
 
 		ring_copy(r, tail, &h, sizeof(h));
 		if (h.size < sizeof(h) || h.size > head - tail)
 			break;
-		len = h.size < sizeof(buf) ? h.size : sizeof(buf);
-		ring_copy(r, tail, buf, len);
+		len = h.size;
+		/* Parsed where it lies unless it wraps: a stack copy is 8 KiB a sample. */
+		if ((tail & r->data_mask) + len <= r->data_mask + 1) {
+			rp = r->data + (tail & r->data_mask);
+		} else {
+			ring_copy(r, tail, buf, len);
+			rp = buf;
+		}
 		if (h.type == PERF_RECORD_SAMPLE) {
 			int in_kernel = (h.misc & PERF_RECORD_MISC_CPUMODE_MASK) ==
 					PERF_RECORD_MISC_KERNEL;
-			if (convert_sample(buf, len, in_kernel, &rec)) {
+			int ok = r->stack_bytes ? convert_regs_sample(rp, len, in_kernel, &rec)
+						: convert_sample(rp, len, in_kernel, &rec);
+			if (ok) {
 				cb(&rec, arg);
 				counts->samples++;
 				counts->kernel_samples += (uint64_t)in_kernel;
 			}
 		} else if (h.type == PERF_RECORD_LOST && len >= 24) {
 			uint64_t lost;
-			memcpy(&lost, buf + 16, 8);
+			memcpy(&lost, rp + 16, 8);
 			counts->lost += lost;
 		}
 		tail += h.size;

@@ -26,15 +26,27 @@ struct perfring {
 	unsigned char *data;
 	uint64_t data_mask; /* data size - 1 (a power of two) */
 	int kernel; /* kernel samples are recorded (else excluded: paranoid >= 2) */
+	size_t stack_bytes; /* 0: the kernel's frame-pointer chain; else registers and stack copies */
 };
+
+/*
+ * Bytes of user stack copied with each sample when unwinding with the CFI
+ * tables (perf --call-graph dwarf's default): deeper frames end the stack
+ * as cut short.
+ */
+#define PERFRING_CFI_STACK_BYTES 8192
 
 /*
  * Opens thread tid's event sampling every period_ns of its CPU time with a
  * ring sized for `hz` samples per drain interval. Kernel samples are asked
- * for first, and left out when the kernel refuses them.
- * -1 with errno set (and error() text) on failure.
+ * for first, and left out when the kernel refuses them. With stack_bytes,
+ * each sample carries the user registers and that much of the user stack,
+ * unwound with the CFI tables when read (unwind_cfi); else the kernel's
+ * frame-pointer chain. -1 with errno set (and error() text) on failure.
  */
-int perfring_open(struct perfring *r, int tid, long period_ns, int hz);
+int perfring_open(struct perfring *r, int tid, long period_ns, int hz, size_t stack_bytes);
+/* How often rings must be read so that one at `hz` stays at most half full. */
+long perfring_drain_interval_ns(int hz, size_t stack_bytes);
 /* The thread's CPU time so far (the event's count), 0 when unreadable. */
 uint64_t perfring_cpu_ns(const struct perfring *r);
 
@@ -45,7 +57,8 @@ struct perfring_counts {
 /*
  * Hands every record in the ring to cb (converted to the sample ring's
  * record format and address convention) and frees their space. One reader
- * at a time per ring; adds what it saw to *counts.
+ * at a time across all rings (callers hold the thread registry's lock: the
+ * records are copied out into one buffer); adds what it saw to *counts.
  */
 void perfring_read(struct perfring *r, void (*cb)(const struct sample_record *rec, void *arg),
 		   void *arg, struct perfring_counts *counts);

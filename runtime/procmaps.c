@@ -198,3 +198,75 @@ uint64_t procmaps_lookup(const struct procmaps_entry *maps, size_t n, uintptr_t 
 	}
 	return 0;
 }
+
+int procmaps_files(struct procmaps_file **out, size_t *n_out)
+{
+	struct procmaps_file *v = NULL;
+	size_t n = 0, alloc = 0, cap = 0;
+	char *line = NULL;
+	ssize_t len;
+	FILE *f;
+	int ret = -1;
+
+	f = fopen("/proc/self/maps", "re");
+	if (!f)
+		return error_errno("/proc/self/maps: cannot open");
+	while ((len = getline(&line, &cap, f)) > 0) {
+		unsigned long start, end, offset;
+		char perms[8];
+		int path_at = 0;
+
+		if (line[len - 1] == '\n')
+			line[--len] = '\0';
+		if (sscanf(line, "%lx-%lx %7s %lx %*s %*s %n", &start, &end, perms, &offset,
+			   &path_at) < 4 || !path_at || !strchr(perms, 'x') || line[path_at] != '/')
+			continue;
+		if (CPGO_GROW(v, alloc, n + 1) < 0 || !(v[n].path = strdup(line + path_at)))
+			goto cleanup;
+		v[n].start = start;
+		v[n].limit = end;
+		v[n].offset = offset;
+		n++;
+	}
+	*out = v;
+	*n_out = n;
+	v = NULL;
+	n = 0;
+	ret = 0;
+cleanup:
+	procmaps_files_free(v, n);
+	free(line);
+	fclose(f);
+	return ret;
+}
+
+void procmaps_files_free(struct procmaps_file *v, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		free(v[i].path);
+	free(v);
+}
+
+int procmaps_add_retired(struct cpgo_profile *p, struct procmaps_entry **maps, size_t *n,
+			 const struct procmaps_file *f, uintptr_t at)
+{
+	struct cpgo_mapping m;
+	size_t alloc = *n;
+
+	memset(&m, 0, sizeof(m));
+	m.memory_start = at;
+	m.memory_limit = at + (f->limit - f->start);
+	m.file_offset = f->offset;
+	m.filename = cpgo_profile_intern(p, f->path);
+	if (m.filename < 0 || CPGO_GROW(*maps, alloc, *n + 1) < 0)
+		return -1;
+	(*maps)[*n].start = m.memory_start;
+	(*maps)[*n].limit = m.memory_limit;
+	(*maps)[*n].offset = m.file_offset;
+	(*maps)[*n].id = cpgo_profile_add_mapping(p, &m);
+	if (!(*maps)[*n].id)
+		return -1;
+	(*n)++;
+	qsort(*maps, *n, sizeof(**maps), map_cmp);
+	return 0;
+}

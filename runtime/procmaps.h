@@ -28,6 +28,25 @@ struct procmaps_entry {
  * with build ids from the loaded objects' notes. *out (malloc'd) is sorted.
  */
 int procmaps_read(struct cpgo_profile *p, struct procmaps_entry **out, size_t *n_out);
+/* An executable file mapping of /proc/self/maps. */
+struct procmaps_file {
+	uintptr_t start, limit, offset;
+	char *path;
+};
+
+/* The executable file mappings now (malloc'd, free with procmaps_files_free). */
+int procmaps_files(struct procmaps_file **out, size_t *n_out);
+void procmaps_files_free(struct procmaps_file *v, size_t n);
+
+/*
+ * Adds the mapping of a file that is no longer mapped (dlclose'd) to p and
+ * to *maps (kept sorted), at the stand-in address `at`, where the samples
+ * taken in it were moved (stacks_remap) so that a later mapping at its old
+ * address does not take them.
+ */
+int procmaps_add_retired(struct cpgo_profile *p, struct procmaps_entry **maps, size_t *n,
+			 const struct procmaps_file *f, uintptr_t at);
+
 /* The mapping id of addr, 0 when no executable mapping holds it. */
 uint64_t procmaps_lookup(const struct procmaps_entry *maps, size_t n, uintptr_t addr);
 

@@ -23,6 +23,13 @@
  */
 #define SAMPLE_PC_KERNEL ((uintptr_t)1)
 
+/*
+ * The root end of a stack the unwinder could not follow to the thread's
+ * first frame (no rule, outside the copied stack, depth): marks the stack
+ * as cut short rather than guessing (see rtprofile.h for its frame).
+ */
+#define SAMPLE_PC_TRUNCATED ((uintptr_t)2)
+
 /* How often the drain thread empties the rings (the sizes of the rings follow from it). */
 #define RING_DRAIN_INTERVAL_NS 10000000L
 

@@ -32,19 +32,24 @@ int rtenv_config(struct sampler_config *cfg, int hz)
 	else
 		return error("CPGO_TIMER=%s: use auto, perf or posix", v);
 	/*
-	 * Frame pointers by default: libunwind looks up unwind tables with
+	 * Not libunwind by default: it looks up unwind tables with
 	 * dl_iterate_phdr() in the handler, whose loader lock can deadlock
 	 * against a thread in dlopen() that waits for a lock we interrupted.
+	 * The CFI tables are built outside the handler.
 	 */
 	v = getenv("CPGO_UNWIND");
-	if (!v || !*v || !strcmp(v, "fp"))
+	if (!v || !*v || !strcmp(v, "tables"))
+		cfg->unwind = SAMPLER_UNWIND_TABLES;
+	else if (!strcmp(v, "fp"))
 		cfg->unwind = SAMPLER_UNWIND_FP;
+	else if (!strcmp(v, "cfi"))
+		cfg->unwind = SAMPLER_UNWIND_CFI;
 	else if (!strcmp(v, "auto"))
 		cfg->unwind = SAMPLER_UNWIND_AUTO;
 	else if (!strcmp(v, "libunwind"))
 		cfg->unwind = SAMPLER_UNWIND_LIBUNWIND;
 	else
-		return error("CPGO_UNWIND=%s: use auto, fp or libunwind", v);
+		return error("CPGO_UNWIND=%s: use tables, fp, cfi, auto or libunwind", v);
 	v = getenv("CPGO_MODE");
 	if (!v || !*v || !strcmp(v, "auto"))
 		cfg->mode = SAMPLER_MODE_AUTO;
@@ -54,6 +59,13 @@ int rtenv_config(struct sampler_config *cfg, int hz)
 		cfg->mode = SAMPLER_MODE_SIGNAL;
 	else
 		return error("CPGO_MODE=%s: use auto, ring or signal", v);
+	v = getenv("CPGO_STACK_BYTES");
+	if (v && *v) {
+		if (rtenv_parse_int(v, 512, 65000, &cfg->stack_bytes) < 0)
+			return error("CPGO_STACK_BYTES=%s: a number of bytes from 512 to 65000", v);
+		/* The kernel copies the stack in 8-byte words. */
+		cfg->stack_bytes &= ~7;
+	}
 	v = getenv("CPGO_SIGNAL");
 	if (v && *v && rtenv_parse_int(v, 1, 64, &cfg->signo) < 0)
 		return error("CPGO_SIGNAL=%s: not a signal number", v);

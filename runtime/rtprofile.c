@@ -29,9 +29,13 @@ static void signal_name(int signo, char *buf, size_t len)
 
 static const char *unwinder_name(const struct sampler_info *info)
 {
+	if (info->unwind == SAMPLER_UNWIND_CFI)
+		return "cfi";
 	if (info->mode == SAMPLER_MODE_RING)
 		return "kernel-fp";
 	switch (info->unwind) {
+	case SAMPLER_UNWIND_TABLES:
+	case SAMPLER_UNWIND_CFI:
 	case SAMPLER_UNWIND_FP:
 		return "fp";
 	case SAMPLER_UNWIND_AUTO:
@@ -102,10 +106,11 @@ static uint64_t location_of(struct cpgo_profile *p, struct loc_index *li,
 	slot = cpgo_hashmap_find(&li->map, h, addr_eq, li, &a);
 	if (cpgo_hashmap_pos(&li->map, slot, &pos))
 		return li->ids[pos];
-	if (a == SAMPLE_PC_KERNEL) {
+	if (a == SAMPLE_PC_KERNEL || a == SAMPLE_PC_TRUNCATED) {
+		const char *name = a == SAMPLE_PC_KERNEL ? RTPROFILE_KERNEL_FRAME
+							 : RTPROFILE_TRUNCATED_FRAME;
 		struct cpgo_line line = { 0, 0, 0 };
-		line.function_id = cpgo_profile_add_function(p, RTPROFILE_KERNEL_FRAME,
-							     RTPROFILE_KERNEL_FRAME, "", 0);
+		line.function_id = cpgo_profile_add_function(p, name, name, "", 0);
 		id = line.function_id ? cpgo_profile_add_location(p, 0, 0, &line, 1) : 0;
 	} else {
 		id = cpgo_profile_add_location(p, procmaps_lookup(maps, n_maps, a), a, NULL, 0);
@@ -144,6 +149,9 @@ int rtprofile_build(struct cpgo_profile *p, const struct stacks *t,
 	p->duration_nanos = m->duration_nanos;
 	if (procmaps_read(p, &maps, &n_maps) < 0)
 		goto cleanup;
+	for (size_t i = 0; i < m->n_retired; i++)
+		if (procmaps_add_retired(p, &maps, &n_maps, &m->retired[i], m->retired_at[i]) < 0)
+			goto cleanup;
 	for (size_t i = 0; i < t->n; i++) {
 		const struct stacks_entry *e = &t->v[i];
 		int64_t vals[2];

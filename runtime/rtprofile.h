@@ -11,6 +11,7 @@
 #include <stdint.h>
 
 #include "pprof/profile.h"
+#include "procmaps.h"
 #include "sampler.h"
 #include "stacks.h"
 
@@ -21,6 +22,13 @@
  */
 #define RTPROFILE_KERNEL_FRAME CPGO_KERNEL_FRAME
 
+/*
+ * The root frame of a stack the unwinder had to cut short
+ * (SAMPLE_PC_TRUNCATED): the frames above it are real, the callers below
+ * it are unknown. Converters keep no call target from it (it has no line).
+ */
+#define RTPROFILE_TRUNCATED_FRAME "[truncated]"
+
 /* How the profile was collected. */
 struct rtprofile_meta {
 	int hz;
@@ -28,6 +36,10 @@ struct rtprofile_meta {
 	struct sampler_info info;
 	struct sampler_stats stats; /* deltas over the session */
 	uint64_t oom_lost;
+	/* Objects unloaded while sampling, and where their samples were moved. */
+	const struct procmaps_file *retired;
+	const uintptr_t *retired_at;
+	size_t n_retired;
 };
 
 /* Builds (initializes) p; symbolizes in-process when `symbolize` is set. */

@@ -4,6 +4,8 @@
  */
 #include "sampler.h"
 
+#include "cfitab.h"
+#include "perfring.h"
 #include "threads.h"
 #include "unwind.h"
 #include "util/error.h"
@@ -19,6 +21,13 @@
 
 /* Samples the ring holds between two drains (RING_DRAIN_INTERVAL_NS: 20 kHz on 40 threads). */
 #define SAMPLER_RING_SLOTS 8192
+/*
+ * An executable this much of whose code (per thousand bytes) keeps a frame
+ * pointer is walked by frame pointers; the rest is start-up code and the
+ * stubs the compiler and the linker add without one (a quarter and more
+ * of a small program). A build without frame pointers has next to none.
+ */
+#define SAMPLER_FP_PERMILLE 500
 
 static struct {
 	_Atomic int active;
@@ -27,7 +36,7 @@ static struct {
 	int signo;
 	int hz;
 	enum sampler_timer timer;
-	enum sampler_unwind unwind;
+	enum sampler_unwind unwind; /* TABLES resolved to FP or CFI at start */
 	enum sampler_mode mode; /* RING or SIGNAL while running */
 	int kernel_visible;
 	int handler_replaced;
@@ -35,6 +44,7 @@ static struct {
 	struct sigaction old_sa;
 	struct ring *ring;
 	_Atomic uint64_t samples, periods, lost, libunwind;
+	long drain_ns; /* how often the rings must be read */
 } S;
 
 static void sampler_handler(int sig, siginfo_t *si, void *ucv)
@@ -75,8 +85,13 @@ static void sampler_handler(int sig, siginfo_t *si, void *ucv)
 	if (si->si_code == SI_TIMER && si->si_overrun > 0)
 		rec->weight += (uint64_t)si->si_overrun;
 	n = 0;
-	if (S.unwind != SAMPLER_UNWIND_LIBUNWIND)
+	if (S.unwind == SAMPLER_UNWIND_CFI) {
+		/* The live stack, [sp, hi): hi is 0 on an unknown or alternate stack. */
+		n = unwind_cfi(pc, sp, fp, 0, (const unsigned char *)sp, sp, hi > sp ? hi - sp : 0,
+			       rec->pc, SAMPLE_MAX_DEPTH, 0);
+	} else if (S.unwind != SAMPLER_UNWIND_LIBUNWIND) {
 		n = unwind_fp(pc, fp, sp, hi, rec->pc, SAMPLE_MAX_DEPTH);
+	}
 	if (S.unwind == SAMPLER_UNWIND_LIBUNWIND || (S.unwind == SAMPLER_UNWIND_AUTO && n < 2)) {
 		int m = unwind_libunwind(uc, rec->pc, SAMPLE_MAX_DEPTH);
 		if (m > 0) {
@@ -208,13 +223,19 @@ static int choose_mode(const struct sampler_config *cfg, struct threads_arm *arm
 	int signo;
 
 	arm->ring = 0;
+	arm->stack_bytes = 0;
 	if (cfg->mode != SAMPLER_MODE_SIGNAL && cfg->timer != SAMPLER_TIMER_POSIX &&
-	    cfg->unwind == SAMPLER_UNWIND_FP) {
-		if (threads_probe_ring(arm->period_ns, arm->hz, &S.kernel_visible) == 0) {
+	    (S.unwind == SAMPLER_UNWIND_FP || S.unwind == SAMPLER_UNWIND_CFI)) {
+		size_t stack = 0;
+		if (S.unwind == SAMPLER_UNWIND_CFI)
+			stack = cfg->stack_bytes > 0 ? (size_t)cfg->stack_bytes : PERFRING_CFI_STACK_BYTES;
+		if (threads_probe_ring(arm->period_ns, arm->hz, stack, &S.kernel_visible) == 0) {
 			S.mode = SAMPLER_MODE_RING;
 			S.signo = arm->signo = 0;
 			S.timer = SAMPLER_TIMER_PERF;
+			S.drain_ns = perfring_drain_interval_ns(arm->hz, stack);
 			arm->ring = 1;
+			arm->stack_bytes = stack;
 			arm->timer = THREADS_TIMER_PERF;
 			arm->spill = spill;
 			return 0;
@@ -224,16 +245,20 @@ static int choose_mode(const struct sampler_config *cfg, struct threads_arm *arm
 					    "/proc/sys/kernel/perf_event_paranoid and seccomp, or "
 					    "use CPGO_MODE=auto)");
 	} else if (cfg->mode == SAMPLER_MODE_RING) {
-		return error("CPGO_MODE=ring needs the perf timer and frame-pointer unwinding "
-			     "(unset CPGO_TIMER and CPGO_UNWIND)");
+		return error("CPGO_MODE=ring needs the perf timer and the frame-pointer or CFI "
+			     "unwinder (unset CPGO_TIMER and CPGO_UNWIND)");
 	}
 	S.mode = SAMPLER_MODE_SIGNAL;
+	S.drain_ns = RING_DRAIN_INTERVAL_NS;
+	/* The handler cannot build tables: all of them now. */
+	if (S.unwind == SAMPLER_UNWIND_CFI && cfitab_sync(1) < 0)
+		return -1;
 	S.kernel_visible = 0;
 	signo = choose_signal(cfg->signo);
 	if (signo < 0)
 		return -1;
 	S.signo = arm->signo = signo;
-	if (S.unwind != SAMPLER_UNWIND_FP)
+	if (S.unwind == SAMPLER_UNWIND_AUTO || S.unwind == SAMPLER_UNWIND_LIBUNWIND)
 		unwind_libunwind_prepare();
 	/*
 	 * The handler goes in before any timer exists, the probe's included: a
@@ -285,6 +310,13 @@ int sampler_start(const struct sampler_config *cfg)
 	S.pid = getpid();
 	S.hz = hz;
 	S.unwind = cfg->unwind;
+	if (S.unwind == SAMPLER_UNWIND_TABLES || S.unwind == SAMPLER_UNWIND_CFI) {
+		if (cfitab_sync(0) < 0)
+			goto cleanup;
+		if (S.unwind == SAMPLER_UNWIND_TABLES)
+			S.unwind = cfitab_exe_fp_permille() >= SAMPLER_FP_PERMILLE ? SAMPLER_UNWIND_FP
+										  : SAMPLER_UNWIND_CFI;
+	}
 	S.handler_replaced = 0;
 	memset(&arm, 0, sizeof(arm));
 	arm.hz = hz;
@@ -420,6 +452,11 @@ void sampler_get_stats(struct sampler_stats *st)
 	st->threads_failed = ts.failed;
 	st->threads_blocked = ts.blocked;
 	st->cpu_ns = ts.cpu_ns;
+}
+
+long sampler_drain_interval_ns(void)
+{
+	return S.drain_ns > 0 ? S.drain_ns : RING_DRAIN_INTERVAL_NS;
 }
 
 size_t sampler_drain(void (*cb)(const struct sample_record *r, void *arg), void *arg)

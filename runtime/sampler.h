@@ -24,7 +24,10 @@ enum sampler_timer {
 };
 
 enum sampler_unwind {
-	SAMPLER_UNWIND_FP,        /* frame pointers only (the default) */
+	/* The default: frame pointers if the executable keeps them, else the CFI tables. */
+	SAMPLER_UNWIND_TABLES,
+	SAMPLER_UNWIND_FP,        /* frame pointers only */
+	SAMPLER_UNWIND_CFI,       /* the CFI tables (cfitab.h) for every sample */
 	SAMPLER_UNWIND_AUTO,      /* frame pointers; libunwind when they give no caller */
 	SAMPLER_UNWIND_LIBUNWIND, /* DWARF unwinding with libunwind for every sample */
 };
@@ -41,6 +44,7 @@ struct sampler_config {
 	enum sampler_timer timer;
 	enum sampler_unwind unwind;
 	enum sampler_mode mode;
+	int stack_bytes; /* ring mode with the CFI tables: user stack copied per sample (0: default) */
 };
 
 /* Monotonic counters since the process loaded libcpgo; sessions take deltas. */
@@ -61,7 +65,7 @@ struct sampler_info {
 	int hz;
 	int signo;
 	enum sampler_timer timer; /* PERF or POSIX */
-	enum sampler_unwind unwind;
+	enum sampler_unwind unwind; /* FP or CFI when TABLES was asked for */
 	enum sampler_mode mode;   /* RING or SIGNAL */
 	int kernel_visible;       /* ring mode: kernel samples are recorded, as SAMPLE_PC_KERNEL */
 	int handler_replaced; /* the program installed its own handler for our signal */
@@ -92,6 +96,8 @@ int sampler_signal(void);
 void sampler_get_info(struct sampler_info *info);
 void sampler_get_stats(struct sampler_stats *st);
 
+/* How often sampler_drain() must run so that no ring overflows at the running rate. */
+long sampler_drain_interval_ns(void);
 /* Calls cb for each published record, oldest first; returns how many. */
 size_t sampler_drain(void (*cb)(const struct sample_record *r, void *arg), void *arg);
 

@@ -90,6 +90,47 @@ int stacks_add(struct stacks *t, const uintptr_t *pc, size_t depth, uint64_t cou
 	return 0;
 }
 
+/* Rebuilds the index from the stored hashes. */
+static int reindex(struct stacks *t)
+{
+	cpgo_hashmap_release(&t->map);
+	cpgo_hashmap_init(&t->map, "stack");
+	if (cpgo_hashmap_reserve_n(&t->map, t->n) < 0)
+		return -1;
+	for (size_t i = 0; i < t->n; i++) {
+		struct stack_key k = { t->pcs + t->v[i].off, t->v[i].depth };
+		size_t slot = cpgo_hashmap_find(&t->map, t->v[i].hash, stack_eq, t, &k);
+		if (cpgo_hashmap_set(&t->map, slot, t->v[i].hash, i) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+int stacks_remap(struct stacks *t, uintptr_t lo, uintptr_t hi, uintptr_t to)
+{
+	int changed = 0;
+
+	for (size_t i = 0; i < t->n; i++) {
+		struct stacks_entry *e = &t->v[i];
+		uintptr_t *pc = t->pcs + e->off;
+		int hit = 0;
+
+		for (uint32_t k = 0; k < e->depth; k++) {
+			if (pc[k] >= lo && pc[k] < hi) {
+				pc[k] = pc[k] - lo + to;
+				hit = 1;
+			}
+		}
+		if (hit) {
+			e->hash = hash_pcs(pc, e->depth);
+			changed = 1;
+		}
+	}
+	if (changed && reindex(t) < 0)
+		return error_prefix("re-indexing the stack table");
+	return 0;
+}
+
 int stacks_copy(struct stacks *dst, const struct stacks *src)
 {
 	stacks_init(dst);
@@ -109,13 +150,9 @@ int stacks_copy(struct stacks *dst, const struct stacks *src)
 	dst->samples = src->samples;
 	dst->periods = src->periods;
 	/* The index is rebuilt from the stored hashes: the copy may grow further. */
-	for (size_t i = 0; i < dst->n; i++) {
-		struct stack_key k = { dst->pcs + dst->v[i].off, dst->v[i].depth };
-		size_t slot = cpgo_hashmap_find(&dst->map, dst->v[i].hash, stack_eq, dst, &k);
-		if (cpgo_hashmap_set(&dst->map, slot, dst->v[i].hash, i) < 0) {
-			stacks_release(dst);
-			return -1;
-		}
+	if (reindex(dst) < 0) {
+		stacks_release(dst);
+		return -1;
 	}
 	return 0;
 }

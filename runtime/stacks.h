@@ -34,6 +34,12 @@ void stacks_release(struct stacks *t);
 /* Counts one more stack (leaf first; cut to SAMPLE_MAX_DEPTH frames). */
 int stacks_add(struct stacks *t, const uintptr_t *pc, size_t depth, uint64_t count,
 	       uint64_t periods);
+/*
+ * Moves every address in [lo, hi) to the same place in [to, to + hi - lo)
+ * (a range no stack holds yet): the samples of an unloaded object, before
+ * another object can be loaded at its address.
+ */
+int stacks_remap(struct stacks *t, uintptr_t lo, uintptr_t hi, uintptr_t to);
 /* dst (uninitialized) becomes a copy of src. */
 int stacks_copy(struct stacks *dst, const struct stacks *src);
 

@@ -148,11 +148,11 @@ int threads_probe_perf(long period_ns, int signo)
 	return 0;
 }
 
-int threads_probe_ring(long period_ns, int hz, int *kernel)
+int threads_probe_ring(long period_ns, int hz, size_t stack_bytes, int *kernel)
 {
 	struct perfring r;
 
-	if (perfring_open(&r, threads_tid(), period_ns, hz) < 0)
+	if (perfring_open(&r, threads_tid(), period_ns, hz, stack_bytes) < 0)
 		return -1;
 	*kernel = r.kernel;
 	perfring_close(&r);
@@ -227,7 +227,7 @@ static int thread_arm(struct rt_thread *t)
 	int tid = atomic_load(&t->tid);
 
 	if (T.arm.ring) {
-		if (perfring_open(&t->pr, tid, T.arm.period_ns, T.arm.hz) < 0)
+		if (perfring_open(&t->pr, tid, T.arm.period_ns, T.arm.hz, T.arm.stack_bytes) < 0)
 			goto failed;
 	} else if (T.arm.timer == THREADS_TIMER_PERF) {
 		t->fd = perf_open(tid, T.arm.period_ns, T.arm.signo, &t->perf_id);

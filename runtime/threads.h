@@ -33,6 +33,7 @@ struct threads_arm {
 	long period_ns;
 	int hz;
 	int ring;  /* the kernel's ring buffer (perfring.h) instead of a signal per sample */
+	size_t stack_bytes; /* ring mode: user stack copied per sample for the CFI unwinder, 0: none */
 	int signo; /* signal mode */
 	/* Where the records left in a thread's ring go when it is disarmed (its ring is unmapped then). */
 	void (*spill)(const struct sample_record *rec, void *arg);
@@ -65,7 +66,8 @@ int threads_probe_perf(long period_ns, int signo);
  * Opens a ring-buffer event on the calling thread and closes it: 0 when the
  * ring mode can be used (*kernel: kernel samples are recorded), else -1.
  */
-int threads_probe_ring(long period_ns, int hz, int *kernel);
+#include <stddef.h>
+int threads_probe_ring(long period_ns, int hz, size_t stack_bytes, int *kernel);
 /* Ring mode: hands the records in every thread's ring to cb (the drain thread). */
 void threads_drain_rings(void (*cb)(const struct sample_record *rec, void *arg), void *arg);
 

@@ -4,6 +4,11 @@
  */
 #include "unwind.h"
 
+#include "cfitab.h"
+#include "ring.h"
+
+#include <string.h>
+
 #include <sys/uio.h>
 #include <unistd.h>
 
@@ -72,6 +77,67 @@ int unwind_fp(uintptr_t pc, uintptr_t fp, uintptr_t sp, uintptr_t stack_hi, uint
 		lo = fp + rec;
 		fp = next;
 	}
+	return n;
+}
+
+/* The 8 bytes at address a, if they lie inside the stack [lo, lo + len). */
+static int stack_read(const unsigned char *stack, uintptr_t lo, size_t len, uintptr_t a,
+		      uintptr_t *v)
+{
+	if (a < lo || a - lo > len || len - (a - lo) < sizeof(*v))
+		return 0;
+	memcpy(v, stack + (a - lo), sizeof(*v));
+	return 1;
+}
+
+int unwind_cfi(uintptr_t pc, uintptr_t sp, uintptr_t bp, int pc_is_ret, const unsigned char *stack,
+	       uintptr_t stack_lo, size_t stack_len, uintptr_t *out, int max, int build)
+{
+	int n = 0, bp_ok = 1, done = 0;
+	uintptr_t look = pc;
+
+	if (max < 2)
+		return 0;
+	if (pc_is_ret)
+		look = --pc;
+	out[n++] = pc;
+	/* One slot is kept for the truncation mark. */
+	while (n < max - 1) {
+		const struct cpgo_cfi_row *r = cfitab_find(look, build);
+		uintptr_t cfa, ra, nbp = bp, slot;
+
+		if (!r || r->cfa == CPGO_CFI_UNKNOWN)
+			break;
+		if (r->cfa == CPGO_CFI_OUTERMOST) {
+			done = 1;
+			break;
+		}
+		if (r->cfa == CPGO_CFI_RBP && !bp_ok)
+			break;
+		cfa = (r->cfa == CPGO_CFI_RSP ? sp : bp) + (uintptr_t)(intptr_t)r->cfa_off;
+		/* The caller's frame is above ours: anything else is a broken walk. */
+		if (cfa <= sp || !stack_read(stack, stack_lo, stack_len, cfa - 8, &ra))
+			break;
+		if (r->rbp == CPGO_CFI_RBP_SAVED) {
+			slot = cfa + (uintptr_t)(intptr_t)r->rbp_off;
+			/* Below sp (an epilogue after the pop): rbp already holds the caller's value. */
+			if (slot >= sp && !stack_read(stack, stack_lo, stack_len, slot, &nbp))
+				bp_ok = 0;
+		} else if (r->rbp == CPGO_CFI_RBP_LOST) {
+			bp_ok = 0;
+		}
+		if (ra < 4096) {
+			/* A zeroed return address is how thread start routines end the chain. */
+			done = ra == 0;
+			break;
+		}
+		out[n++] = ra - 1;
+		look = ra - 1;
+		sp = cfa;
+		bp = nbp;
+	}
+	if (!done)
+		out[n++] = SAMPLE_PC_TRUNCATED;
 	return n;
 }
 

@@ -26,6 +26,21 @@ int unwind_fp(uintptr_t pc, uintptr_t fp, uintptr_t sp, uintptr_t stack_hi, uint
  */
 int unwind_leaf_ret_slot(uintptr_t pc);
 
+/*
+ * A walk with the CFI tables (cfitab.h), for code without frame pointers.
+ * The registers are those of the sampled user context; the stack is read
+ * only inside [stack_lo, stack_lo + stack_len), through `stack` (a copy
+ * made by the kernel, or the live stack itself in the handler). `pc_is_ret`:
+ * pc is where the thread returns to from a system call, booked as a call
+ * site (pc - 1); a fault or an interrupt leaves pc exact. Stops at a frame without a usable rule, outside the
+ * stack, when addresses do not ascend, or at max; a walk that stopped
+ * before the thread's first frame ends in SAMPLE_PC_TRUNCATED (counted in
+ * max). `build`: missing tables may be built (never in the handler).
+ * Returns frames written (>= 1 when max >= 2).
+ */
+int unwind_cfi(uintptr_t pc, uintptr_t sp, uintptr_t bp, int pc_is_ret, const unsigned char *stack,
+	       uintptr_t stack_lo, size_t stack_len, uintptr_t *out, int max, int build);
+
 /* libunwind sets itself up lazily: do it outside the handler, once before sampling. */
 void unwind_libunwind_prepare(void);
 /*

@@ -15,10 +15,10 @@
 
 /*
  * Whether builds keep frame pointers (-fno-omit-frame-pointer) unless the
- * user says: libcpgo's unwinder walks them today. Set to 0 once the profiler
- * unwinds code built without them, so a PGO build costs what a plain one does.
+ * user says. Off: libcpgo unwinds code built without them (CFI tables), so
+ * a PGO build costs what a plain one does; on makes each sample cheaper.
  */
-#define CPGO_CC_FRAME_POINTERS_DEFAULT 1
+#define CPGO_CC_FRAME_POINTERS_DEFAULT 0
 
 /*
  * Function layout at link time (link.h): what `-pgo-layout=on` does (C3 had

@@ -237,14 +237,26 @@ static int setup_mappings(struct symbolize_ctx *c, const struct symbolize_opts *
 	qsort_r(c->map_idx, n, sizeof(*c->map_idx), cmp_map, raw);
 	for (size_t i = 0; i < n; i++)
 		c->map_ids[i] = raw[c->map_idx[i]];
-	free(raw);
+	/*
+	 * Only the mappings some location is in are opened: a process maps
+	 * many libraries its samples never touch (the profiler's own among
+	 * them), and opening one can mean inflating its debug file.
+	 */
+	memset(raw, 0, n * sizeof(*raw));
+	for (size_t i = 0; i < p->n_location; i++) {
+		long mi = p->locations[i].mapping_id ? mapping_index(c, p->locations[i].mapping_id) : -1;
+		if (mi >= 0)
+			raw[mi] = 1;
+	}
 	for (size_t i = 0; i < n; i++) {
 		/* pprof puts the main binary first; its other segments share its file name. */
 		int is_main = i == 0 || (p->mappings[0].filename &&
 					 p->mappings[i].filename == p->mappings[0].filename);
-		c->map_dso[i] = mapping_dso(c, &p->mappings[i], is_main,
-					    opts ? opts->binary_override : NULL);
+		if (raw[i])
+			c->map_dso[i] = mapping_dso(c, &p->mappings[i], is_main,
+						    opts ? opts->binary_override : NULL);
 	}
+	free(raw);
 	return 0;
 }
 
