@@ -30,7 +30,7 @@ int cpgo_cc_push_front_flags(const struct cpgo_cc_cmd *cmd, const struct cpgo_cc
 	/* Line tables let profiles name lines. */
 	if (!cmd->has_debug_level && cpgo_strvec_push(a, clang ? "-gline-tables-only" : "-g1") < 0)
 		return -1;
-	/* libcpgo's fast unwinder walks frame pointers. */
+	/* Asked for (-pgo-frame-pointers=on): with frame pointers a sample costs libcpgo less. */
 	if (cmd->frame_pointers && !cmd->has_frame_pointer &&
 	    cpgo_strvec_push(a, "-fno-omit-frame-pointer") < 0)
 		return -1;
