@@ -103,18 +103,40 @@ $(B)/tests/%: tests/unit/%.c $(B)/libcpgo-test.a
 
 units: $(UNIT_BINS)
 
-# The reader's libFuzzer target (clang only) and its seed generator.
-FUZZ_SRCS := $(wildcard lib/util/*.c lib/pprof/*.c)
-$(B)/fuzz/fuzz_profile: tests/fuzz/fuzz_profile.c $(FUZZ_SRCS) $(GEN_C)
+# libFuzzer targets (clang only; tests/fuzz/fuzz_NAME.c) over the whole library
+# built with coverage and ASan/UBSan, and their seed generator. `make fuzz`
+# builds them, generates the seed corpora and fuzzes each for FUZZ_SECONDS
+# (tests/fuzz/run.sh; findings stop it); `make fuzz-build` only builds.
+FUZZ_SECONDS ?= 10
+FUZZ_TARGETS := $(patsubst tests/fuzz/fuzz_%.c,%,$(wildcard tests/fuzz/fuzz_*.c))
+FUZZ_SAN := -fsanitize=address,undefined -fno-sanitize-recover=undefined
+FUZZ_CFLAGS := -g -O1 $(FUZZ_SAN) -std=gnu11 -D_GNU_SOURCE -Iinclude -Ilib -Iruntime -I$(B)/gen
+FUZZ_OBJS := $(LIB_SRCS:%.c=$(B)/fuzz/obj/%.o) $(B)/fuzz/obj/gen/pprof/profile.pb-c.o
+# The HTTP target needs the router of the endpoint, not the profiler.
+FUZZ_RT_OBJS := $(B)/fuzz/obj/runtime/rthttp_route.o $(B)/fuzz/obj/runtime/rtenv.o
+
+$(B)/fuzz/obj/%.o: %.c | $(GEN_H)
 	@mkdir -p $(dir $@)
-	$(CLANG) -g -O1 -fsanitize=fuzzer,address,undefined -D_GNU_SOURCE -Iinclude -Ilib -I$(B)/gen \
-		-o $@ $< $(FUZZ_SRCS) $(GEN_C) $(LDLIBS)
+	$(CLANG) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -DCPGO_VERSION='"$(VERSION)"' -c -o $@ $<
+
+$(B)/fuzz/obj/gen/pprof/profile.pb-c.o: $(GEN_C)
+	@mkdir -p $(dir $@)
+	$(CLANG) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -c -o $@ $<
+
+$(B)/fuzz/libcpgo-fuzz.a: $(FUZZ_OBJS) $(FUZZ_RT_OBJS)
+	rm -f $@ && ar rcs $@ $^
+
+$(B)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(B)/fuzz/libcpgo-fuzz.a
+	$(CLANG) $(FUZZ_CFLAGS) -fsanitize=fuzzer -o $@ $< $(B)/fuzz/libcpgo-fuzz.a $(LDLIBS)
 
 $(B)/fuzz/gen_seeds: tests/fuzz/gen_seeds.c $(B)/libcpgo-core.a
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $< $(B)/libcpgo-core.a $(LDLIBS)
 
-fuzz: $(B)/fuzz/fuzz_profile $(B)/fuzz/gen_seeds
+fuzz-build: $(FUZZ_TARGETS:%=$(B)/fuzz/fuzz_%) $(B)/fuzz/gen_seeds
+
+fuzz: fuzz-build
+	B=$(B) ./tests/fuzz/run.sh $(FUZZ_SECONDS) $(FUZZ_TARGETS)
 
 test: all units check-layers
 	B=$(B) ./tests/run.sh
@@ -137,6 +159,6 @@ install: all
 clean:
 	rm -rf build build-san
 
-.PHONY: all units fuzz test demo install clean check-layers
+.PHONY: all units fuzz fuzz-build test demo install clean check-layers
 
 -include $(shell find $(B) -name '*.d' 2>/dev/null)

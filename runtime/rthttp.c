@@ -23,8 +23,6 @@
 #include <time.h>
 #include <unistd.h>
 
-#define RTHTTP_DEFAULT_SECONDS 30
-#define RTHTTP_MAX_SECONDS 3600
 
 static struct {
 	pthread_mutex_t lock;
@@ -73,18 +71,6 @@ int rthttp_parse_addr(const char *spec, struct sockaddr_storage *ss, socklen_t *
 	memcpy(ss, res->ai_addr, res->ai_addrlen);
 	*len = res->ai_addrlen;
 	freeaddrinfo(res);
-	return 0;
-}
-
-int rthttp_parse_seconds(const char *s, int *out)
-{
-	if (!s || !*s) {
-		*out = RTHTTP_DEFAULT_SECONDS;
-		return 0;
-	}
-	if (rtenv_parse_int(s, 1, RTHTTP_MAX_SECONDS, out) < 0)
-		return error("seconds=%s: must be a whole number of seconds in 1..%d", s,
-			     RTHTTP_MAX_SECONDS);
 	return 0;
 }
 
@@ -153,19 +139,16 @@ static void wait_seconds(int seconds)
 	pthread_mutex_unlock(&H.lock);
 }
 
-static enum MHD_Result serve_profile(struct MHD_Connection *c)
+static enum MHD_Result serve_profile(struct MHD_Connection *c, int seconds)
 {
 	struct collector_session *s;
 	struct sampler_config cfg;
 	struct cpgo_profile p;
 	struct cpgo_buf out = CPGO_BUF_INIT;
-	const char *arg = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "seconds");
-	int seconds, expected = 0, rc;
+	int expected = 0, rc;
 	char *body;
 	size_t len;
 
-	if (rthttp_parse_seconds(arg, &seconds) < 0)
-		return respond_text(c, MHD_HTTP_BAD_REQUEST, "%s\n", cpgo_last_error());
 	if (!atomic_compare_exchange_strong(&H.busy, &expected, 1))
 		return respond_text(c, MHD_HTTP_CONFLICT,
 				    "a CPU profile is already being collected; retry when it "
@@ -201,19 +184,28 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
 			      const char *method, const char *version, const char *upload,
 			      size_t *upload_size, void **con_cls)
 {
+	const char *arg = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "seconds");
+	int seconds;
+
 	(void)cls;
 	(void)version;
 	(void)upload;
 	(void)con_cls;
-	if (*upload_size)
-		return respond_text(c, MHD_HTTP_BAD_REQUEST, "no request body expected\n");
-	if (strcmp(method, "GET"))
-		return respond_text(c, MHD_HTTP_METHOD_NOT_ALLOWED, "only GET is supported\n");
-	if (!strcmp(url, "/debug/pprof/profile"))
-		return serve_profile(c);
-	if (!strcmp(url, "/debug/pprof/") || !strcmp(url, "/debug/pprof"))
+	switch (rthttp_route(method, url, *upload_size, arg, &seconds)) {
+	case RTHTTP_ROUTE_PROFILE:
+		return serve_profile(c, seconds);
+	case RTHTTP_ROUTE_INDEX:
 		return respond(c, MHD_HTTP_OK, "text/html; charset=utf-8", (void *)index_page,
 			       sizeof(index_page) - 1, 0);
+	case RTHTTP_ROUTE_BAD_SECONDS:
+		return respond_text(c, MHD_HTTP_BAD_REQUEST, "%s\n", cpgo_last_error());
+	case RTHTTP_ROUTE_BODY:
+		return respond_text(c, MHD_HTTP_BAD_REQUEST, "no request body expected\n");
+	case RTHTTP_ROUTE_METHOD:
+		return respond_text(c, MHD_HTTP_METHOD_NOT_ALLOWED, "only GET is supported\n");
+	case RTHTTP_ROUTE_NOT_FOUND:
+		break;
+	}
 	return respond_text(c, MHD_HTTP_NOT_FOUND,
 			    "%s: not found; libcpgo serves /debug/pprof/ and "
 			    "/debug/pprof/profile?seconds=N\n", url);

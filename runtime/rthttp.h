@@ -21,4 +21,23 @@ int rthttp_parse_addr(const char *spec, struct sockaddr_storage *ss, socklen_t *
 /* NULL or "" -> 30; else a whole number 1..3600, or -1 with error set. */
 int rthttp_parse_seconds(const char *s, int *out);
 
+#define RTHTTP_MAX_SECONDS 3600
+
+/* What a request gets (rthttp_route.c: no server needed, so it can be fuzzed). */
+enum rthttp_route {
+	RTHTTP_ROUTE_INDEX,       /* 200, the index page */
+	RTHTTP_ROUTE_PROFILE,     /* a CPU profile of *seconds (1..RTHTTP_MAX_SECONDS) */
+	RTHTTP_ROUTE_BAD_SECONDS, /* 400, the error is set */
+	RTHTTP_ROUTE_BODY,        /* 400, a request body */
+	RTHTTP_ROUTE_METHOD,      /* 405, not GET */
+	RTHTTP_ROUTE_NOT_FOUND,   /* 404 */
+};
+
+/*
+ * Routes a request as libmicrohttpd parsed it: `url` without the query,
+ * `seconds_arg` the decoded ?seconds= value or NULL.
+ */
+enum rthttp_route rthttp_route(const char *method, const char *url, size_t upload_size,
+			       const char *seconds_arg, int *seconds);
+
 #endif

@@ -136,7 +136,7 @@ static int streamed(const struct cpgo_pb_field *f)
 /* Appends a repeated varint field (one value, or a packed run) to a uint64_t/int64_t pool. */
 static int add_varints(void **pool, size_t *alloc, size_t *n, const struct cpgo_pb_field *f)
 {
-	const unsigned char *q = f->payload, *end = q + f->payload_len;
+	const unsigned char *q = f->payload, *end = q ? q + f->payload_len : q;
 	uint64_t *dst;
 	size_t count = 0;
 
@@ -151,6 +151,9 @@ static int add_varints(void **pool, size_t *alloc, size_t *n, const struct cpgo_
 	/* A packed run holds one value per byte without the continuation bit. */
 	for (const unsigned char *c = q; c < end; c++)
 		count += !(*c & 0x80);
+	/* An empty packed run adds nothing (and the pool may still be NULL). */
+	if (!count)
+		return q == end ? 0 : DECODE_CORRUPT;
 	if (cpgo_array_grow(pool, alloc, *n + count, sizeof(uint64_t)) < 0)
 		return -1;
 	dst = (uint64_t *)*pool + *n;
@@ -164,7 +167,7 @@ static int add_varints(void **pool, size_t *alloc, size_t *n, const struct cpgo_
 /* Decodes a message of varint fields 1..n_field into out[] (last value wins). */
 static int decode_varints(const unsigned char *q, size_t len, uint64_t *out, size_t n_field)
 {
-	const unsigned char *end = q + len;
+	const unsigned char *end = len ? q + len : q;
 	struct cpgo_pb_field f;
 
 	while (q < end) {
@@ -182,7 +185,7 @@ static int decode_varints(const unsigned char *q, size_t len, uint64_t *out, siz
 static int decode_sample(struct cpgo_profile *p, const unsigned char *q, size_t len,
 			 const char *name)
 {
-	const unsigned char *end = q + len;
+	const unsigned char *end = len ? q + len : q;
 	size_t loc0 = p->n_sample_locs, val0 = p->n_values, lab0 = p->n_labels;
 	struct cpgo_sample *d;
 	struct cpgo_pb_field f;
@@ -236,7 +239,7 @@ static int decode_sample(struct cpgo_profile *p, const unsigned char *q, size_t 
 
 static int decode_location(struct cpgo_profile *p, const unsigned char *q, size_t len)
 {
-	const unsigned char *end = q + len;
+	const unsigned char *end = len ? q + len : q;
 	struct cpgo_location *d;
 	struct cpgo_pb_field f;
 

@@ -88,9 +88,10 @@ static void end_field(struct cpgo_buf *b, unsigned char *q)
 static int put_sample(const struct cpgo_profile *p, size_t i, struct cpgo_buf *b)
 {
 	const struct cpgo_sample *s = &p->samples[i];
-	const uint64_t *locs = p->sample_locs + s->loc_off;
+	/* A profile without labels (or locations) has NULL pools: no pointer arithmetic on them. */
+	const uint64_t *locs = s->n_loc ? p->sample_locs + s->loc_off : NULL;
 	const int64_t *vals = cpgo_sample_values(p, i);
-	const struct cpgo_label *labels = p->labels + s->label_off;
+	const struct cpgo_label *labels = s->n_label ? p->labels + s->label_off : NULL;
 	size_t nl = 0, nv = 0, len = 0;
 	unsigned char *q;
 
@@ -133,7 +134,7 @@ static int put_sample(const struct cpgo_profile *p, size_t i, struct cpgo_buf *b
 static int put_location(const struct cpgo_profile *p, const struct cpgo_location *l,
 			struct cpgo_buf *b)
 {
-	const struct cpgo_line *lines = p->lines + l->line_off;
+	const struct cpgo_line *lines = l->n_line ? p->lines + l->line_off : NULL;
 	size_t len = fsize(l->id) + fsize(l->mapping_id) + fsize(l->address) + fsize(!!l->is_folded);
 	unsigned char *q;
 
