@@ -233,6 +233,39 @@ static void test_hostile(void **state)
 	cpgo_profile_release(&p);
 }
 
+/* Names LLVM's text reader would misread are refused in text and kept in ext-binary. */
+static void test_text_unwritable_names(void **state)
+{
+	static const struct {
+		const char *leaf, *caller, *why;
+	} cases[] = {
+		{ "f\nmain:1:1", "g", "line break" },
+		{ "leaf", "#caller", "blank or '#'" },
+		{ "leaf:12 x", "caller", "':' and a number" },
+	};
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct cpgo_profile p;
+		struct cpgo_buf bin = CPGO_BUF_INIT;
+		struct llvmprof_opts o = { 0 };
+		uint64_t f, g, l[2];
+
+		init_profile(&p);
+		f = cpgo_profile_add_function(&p, cases[i].leaf, NULL, "x.c", 1);
+		g = cpgo_profile_add_function(&p, cases[i].caller, NULL, "x.c", 10);
+		l[0] = loc1(&p, f, 2);
+		l[1] = loc1(&p, g, 12);
+		sample(&p, 5, l, 2);
+		assert_null(to_text(&p, NULL, NULL));
+		assert_non_null(strstr(cpgo_last_error(), "cannot be written in LLVM's text format"));
+		assert_non_null(strstr(cpgo_last_error(), cases[i].why));
+		assert_int_equal(llvmprof_convert(&p, "test.pprof", &o, &bin), 0);
+		assert_true(bin.len > 0);
+		cpgo_buf_release(&bin);
+		cpgo_profile_release(&p);
+	}
+}
+
 static void test_ext_binary_header(void **state)
 {
 	struct cpgo_profile p;
@@ -620,6 +653,7 @@ int main(void)
 		cmocka_unit_test(test_statics),
 		cmocka_unit_test(test_missing_start_line),
 		cmocka_unit_test(test_hostile),
+		cmocka_unit_test(test_text_unwritable_names),
 		cmocka_unit_test(test_ext_binary_header),
 		cmocka_unit_test(test_names_and_discriminators),
 	};
