@@ -446,7 +446,10 @@ static int parse_header(struct imp *m, const char *line)
 	m->in_sample = 1;
 	m->n_frame = 0;
 	m->last_kernel = 0;
-	if (!m->event) {
+	/* An empty name would intern as string 0, which reads as "no event yet". */
+	if (!ev_len)
+		return bad(m, "an empty event name before ':'");
+	if (!m->have_types) {
 		if (m->opts && m->opts->event &&
 		    (strlen(m->opts->event) != ev_len || strncmp(ev, m->opts->event, ev_len))) {
 			m->keep = 0;
@@ -456,7 +459,7 @@ static int parse_header(struct imp *m, const char *line)
 				return -1;
 		}
 	}
-	if (m->event) {
+	if (m->have_types) {
 		const char *e = cpgo_profile_str(m->p, m->event);
 		m->keep = strlen(e) == ev_len && !strncmp(e, ev, ev_len);
 	}

@@ -137,6 +137,8 @@ static void test_errors(void **state)
 	static const char no_period[] = "1/1 1.000000: cpu-clock:\n\t1234 f (/bin/true)\n";
 	static const char bad_frame[] = "1/1 1.000000: 1 cpu-clock:\n\tzz (/bin/true)\n";
 	static const char ok[] = "1/1 1.000000: 1 cpu-clock:\n\t1234 f (/nonexistent)\n";
+	static const char empty_ev[] = "1/1 1.0: 1 :\n\t1234 f (/nonexistent)\n"
+				       "1/1 2.0: 1 :\n\t1234 f (/nonexistent)\n";
 	(void)state;
 
 	assert_int_equal(cpgo_perf_import_script(&p, "hello\n", 6, "h.txt", NULL, &st), -1);
@@ -150,6 +152,10 @@ static void test_errors(void **state)
 	assert_int_equal(cpgo_perf_import_script(&p, ok, sizeof(ok) - 1, "o", &o, &st), -1);
 	assert_non_null(strstr(cpgo_last_error(), "no samples of event 'cycles'"));
 	assert_int_equal(cpgo_perf_import_script(&p, "PERFILE2xxxx", 12, "d", NULL, &st), -1);
+	/* An empty event name once took the second sample for the first event (fuzz_perf_script). */
+	assert_int_equal(cpgo_perf_import_script(&p, empty_ev, sizeof(empty_ev) - 1, "e", NULL, &st),
+			 -1);
+	assert_non_null(strstr(cpgo_last_error(), "e:1: an empty event name"));
 	/* A binary that is gone keeps perf's symbol name. */
 	if (cpgo_perf_import_script(&p, ok, sizeof(ok) - 1, "o", NULL, &st) < 0)
 		fail_msg("%s", cpgo_last_error());
