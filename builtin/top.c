@@ -95,8 +95,12 @@ int cmd_top(int argc, char **argv)
 		goto cleanup;
 	}
 	have_p = 1;
-	if ((vi = cpgo_report_value_index(&p, want, name)) < 0 ||
-	    cpgo_report_top(&p, vi, by_cum, &t) < 0) {
+	if ((vi = cpgo_report_value_index(&p, want, name)) < 0) {
+		ret = die_lib("top");
+		goto cleanup;
+	}
+	if (cpgo_report_top(&p, vi, by_cum, &t) < 0) {
+		error_prefix("%s", name);
 		ret = die_lib("top");
 		goto cleanup;
 	}

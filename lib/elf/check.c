@@ -336,10 +336,10 @@ static int account(struct cpgo_check_report *r, struct check_priv *pv, struct cp
 			continue;
 		leaf = cpgo_profile_location(p, p->sample_locs[s->loc_off]);
 		if (!leaf || !in_program(p, leaf, binary)) {
-			r->other += v;
+			r->other = cpgo_sat_add_i64(r->other, v);
 			continue;
 		}
-		r->total += v;
+		r->total = cpgo_sat_add_i64(r->total, v);
 		for (size_t j = 0; j < s->n_loc; j++) {
 			const struct cpgo_location *l =
 				cpgo_profile_location(p, p->sample_locs[s->loc_off + j]);
@@ -352,7 +352,7 @@ static int account(struct cpgo_check_report *r, struct check_priv *pv, struct cp
 					continue;
 				pf = &pv->prof.fns[f];
 				if (pf->last_sample != i + 1) {
-					pf->cum += v;
+					pf->cum = cpgo_sat_add_i64(pf->cum, v);
 					pf->last_sample = i + 1;
 				}
 			}
@@ -365,19 +365,19 @@ static int account(struct cpgo_check_report *r, struct check_priv *pv, struct cp
 		if (f < 0)
 			continue;
 		pf = &pv->prof.fns[f];
-		pf->flat += v;
+		pf->flat = cpgo_sat_add_i64(pf->flat, v);
 		if (pf->peer < 0)
 			continue;
 		bf = &pv->bin.fns[pf->peer];
 		/* This sample's own start line: merged profiles may hold several. */
 		start = cpgo_profile_function(p, ln->function_id)->start_line;
-		r->found += v;
+		r->found = cpgo_sat_add_i64(r->found, v);
 		if (start && bf->start && start != bf->start)
-			r->moved += v;
+			r->moved = cpgo_sat_add_i64(r->moved, v);
 		/* Line 0 (compiler-made code) has no offset to be wrong about. */
 		if (!ln->line || (start && bf->start && has_line(bf, bf->start + ln->line - start))) {
-			r->in_range += v;
-			pf->flat_in_range += v;
+			r->in_range = cpgo_sat_add_i64(r->in_range, v);
+			pf->flat_in_range = cpgo_sat_add_i64(pf->flat_in_range, v);
 		}
 	}
 	return 0;

@@ -437,7 +437,12 @@ static int parse_header(struct imp *m, const char *line)
 			      "EVENT:'; run perf script -F pid,tid,time,period,event,ip,sym,dso)");
 	m->pid = pid_tok ? strtol(pid_tok, NULL, 10) : -1;
 	{
-		uint64_t t = (uint64_t)(strtod(time_tok, NULL) * 1e9);
+		double secs = strtod(time_tok, NULL);
+		uint64_t t;
+		/* Nanoseconds in 64 bits: about 584 years since boot. */
+		if (!(secs >= 0 && secs < 1.8e10))
+			return bad(m, "a sample time out of range");
+		t = (uint64_t)(secs * 1e9);
 		if (!m->t_first || t < m->t_first)
 			m->t_first = t;
 		if (t > m->t_last)

@@ -142,7 +142,7 @@ static int set_add(struct edge_set es, size_t caller, size_t callee, uint64_t w)
 		return -1;
 	slot = cpgo_hashmap_find(es.map, h, edge_eq, *es.v, &k);
 	if (cpgo_hashmap_pos(es.map, slot, &pos)) {
-		(*es.v)[pos].weight += w;
+		(*es.v)[pos].weight = cpgo_sat_add_u64((*es.v)[pos].weight, w);
 		return 0;
 	}
 	if (CPGO_GROW(*es.v, *es.alloc, *es.n + 1) < 0)
@@ -280,7 +280,7 @@ static void count_unknown(struct cpgo_layout *l)
 	for (size_t i = 0; i < l->n_node; i++) {
 		if (!l->nodes[i].found) {
 			l->n_unknown++;
-			l->samples_unknown += l->nodes[i].self;
+			l->samples_unknown = cpgo_sat_add_u64(l->samples_unknown, l->nodes[i].self);
 		}
 	}
 }
@@ -323,7 +323,7 @@ static int fold_unknown(struct cpgo_layout *l)
 	}
 	for (size_t i = 0; i < n; i++)
 		if (!l->nodes[i].found && rep[i] != (size_t)-1)
-			l->nodes[rep[i]].self += l->nodes[i].self;
+			l->nodes[rep[i]].self = cpgo_sat_add_u64(l->nodes[rep[i]].self, l->nodes[i].self);
 	l->edges = NULL;
 	l->n_edge = l->alloc_edge = 0;
 	cpgo_hashmap_release(&l->edge_map);
@@ -439,15 +439,15 @@ int cpgo_layout_build(struct cpgo_layout *l, struct cpgo_profile *p,
 
 		if (v <= 0 || !s->n_loc)
 			continue;
-		l->samples += (uint64_t)v;
+		l->samples = cpgo_sat_add_u64(l->samples, (uint64_t)v);
 		leaf = location_node(l, p, p->sample_locs[s->loc_off], main_mapping);
 		if (leaf == (size_t)-1)
 			return -1;
 		if (leaf == (size_t)-2) {
-			l->samples_other_mapping += (uint64_t)v;
+			l->samples_other_mapping = cpgo_sat_add_u64(l->samples_other_mapping, (uint64_t)v);
 			continue;
 		}
-		l->nodes[leaf].self += (uint64_t)v;
+		l->nodes[leaf].self = cpgo_sat_add_u64(l->nodes[leaf].self, (uint64_t)v);
 		if (s->n_loc < 2)
 			continue;
 		caller = location_node(l, p, p->sample_locs[s->loc_off + 1], main_mapping);

@@ -132,6 +132,8 @@ static int streamed(const struct cpgo_pb_field *f)
  * is corrupt (DECODE_CORRUPT), as it is to protobuf-c.
  */
 #define DECODE_CORRUPT (-2)
+/* A pool would pass CPGO_PROFILE_MAX_REFS. */
+#define DECODE_TOO_BIG (-3)
 
 /* Appends a repeated varint field (one value, or a packed run) to a uint64_t/int64_t pool. */
 static int add_varints(void **pool, size_t *alloc, size_t *n, const struct cpgo_pb_field *f)
@@ -141,6 +143,8 @@ static int add_varints(void **pool, size_t *alloc, size_t *n, const struct cpgo_
 	size_t count = 0;
 
 	if (f->wire == 0) {
+		if (*n >= CPGO_PROFILE_MAX_REFS)
+			return DECODE_TOO_BIG;
 		if (cpgo_array_grow(pool, alloc, *n + 1, sizeof(uint64_t)) < 0)
 			return -1;
 		((uint64_t *)*pool)[(*n)++] = f->value;
@@ -154,6 +158,8 @@ static int add_varints(void **pool, size_t *alloc, size_t *n, const struct cpgo_
 	/* An empty packed run adds nothing (and the pool may still be NULL). */
 	if (!count)
 		return q == end ? 0 : DECODE_CORRUPT;
+	if (count > CPGO_PROFILE_MAX_REFS - *n)
+		return DECODE_TOO_BIG;
 	if (cpgo_array_grow(pool, alloc, *n + count, sizeof(uint64_t)) < 0)
 		return -1;
 	dst = (uint64_t *)*pool + *n;
@@ -209,6 +215,8 @@ static int decode_sample(struct cpgo_profile *p, const unsigned char *q, size_t 
 			if (f.wire != 2 ||
 			    decode_varints(f.payload, f.payload_len, lab, 4) < 0)
 				return DECODE_CORRUPT;
+			if (p->n_labels >= CPGO_PROFILE_MAX_REFS)
+				return DECODE_TOO_BIG;
 			if (CPGO_GROW(p->labels, p->alloc_labels, p->n_labels + 1) < 0)
 				return -1;
 			l = &p->labels[p->n_labels++];
@@ -266,6 +274,8 @@ static int decode_location(struct cpgo_profile *p, const unsigned char *q, size_
 		case 4:
 			if (decode_varints(f.payload, f.payload_len, ln, 3) < 0)
 				return DECODE_CORRUPT;
+			if (p->n_lines >= CPGO_PROFILE_MAX_REFS)
+				return DECODE_TOO_BIG;
 			if (CPGO_GROW(p->lines, p->alloc_lines, p->n_lines + 1) < 0)
 				return -1;
 			l = &p->lines[p->n_lines++];
@@ -305,7 +315,9 @@ static int stream_decode(struct cpgo_profile *p, const unsigned char *in, size_t
 	struct cpgo_buf rest = CPGO_BUF_INIT;
 	Perftools__Profiles__Profile *m = NULL;
 	struct cpgo_pb_field f;
-	size_t counts[6] = { 0 };
+	static const char *const kinds[7] = { NULL, NULL, "samples", "mappings", "locations",
+					      "functions", "strings" };
+	size_t counts[7] = { 0 };
 	int ret = -1;
 
 	/* Pass 1: gather the small fields, count the streamed ones. */
@@ -315,9 +327,13 @@ static int stream_decode(struct cpgo_profile *p, const unsigned char *in, size_t
 			      "expected gzipped or raw profile.proto data)", name);
 			goto cleanup;
 		}
-		if (streamed(&f))
-			counts[f.num]++;
-		else if (cpgo_buf_add(&rest, f.start, (size_t)(f.end - f.start)) < 0)
+		if (f.num >= 2 && f.num <= 6 && ++counts[f.num] > CPGO_PROFILE_MAX_ITEMS) {
+			error("%s: more than %zu %s: refused (over cpgo's bound on a profile; a real "
+			      "CPU profile has far fewer)", name, CPGO_PROFILE_MAX_ITEMS,
+			      kinds[f.num]);
+			goto cleanup;
+		}
+		if (!streamed(&f) && cpgo_buf_add(&rest, f.start, (size_t)(f.end - f.start)) < 0)
 			goto cleanup;
 	}
 	m = perftools__profiles__profile__unpack(NULL, rest.len, (const uint8_t *)rest.buf);
@@ -352,6 +368,12 @@ static int stream_decode(struct cpgo_profile *p, const unsigned char *in, size_t
 		}
 		if (r == DECODE_CORRUPT)
 			goto bad;
+		if (r == DECODE_TOO_BIG) {
+			error("%s: more than %zu location ids, values, lines or labels in all: refused "
+			      "(over cpgo's bound on a profile; a real CPU profile has far fewer)", name,
+			      CPGO_PROFILE_MAX_REFS);
+			goto cleanup;
+		}
 		if (r < 0)
 			goto cleanup;
 		continue;

@@ -109,6 +109,17 @@ struct cpgo_profile {
 /* The default limit on a profile's size, compressed and decompressed. */
 #define CPGO_PROFILE_READ_LIMIT ((size_t)1 << 30)
 
+/*
+ * Bounds on what a profile may declare, whatever its size in bytes (a
+ * gzipped run of empty messages declares millions in a few kilobytes):
+ * samples, locations, functions, mappings and strings each, and location
+ * ids, values, lines and labels each summed over the profile. A real CPU
+ * profile has one sample per distinct stack, far below these; past them
+ * the reader refuses the profile rather than grow its model into gigabytes.
+ */
+#define CPGO_PROFILE_MAX_ITEMS ((size_t)1 << 24)
+#define CPGO_PROFILE_MAX_REFS ((size_t)1 << 27)
+
 /* Limits for reading untrusted input (0: CPGO_PROFILE_READ_LIMIT). */
 struct cpgo_read_opts {
 	size_t max_compressed;

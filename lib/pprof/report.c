@@ -213,7 +213,8 @@ int cpgo_report_top(struct cpgo_profile *p, int value_index, int sort_cum,
 		int64_t v = cpgo_sample_values(p, s)[value_index];
 		int leaf = 1;
 
-		if (__builtin_add_overflow(t->total, llabs(v), &t->total)) {
+		/* llabs(INT64_MIN) has no value: that one cannot be summed either. */
+		if (v == INT64_MIN || __builtin_add_overflow(t->total, llabs(v), &t->total)) {
 			error("sample values overflow 64 bits when summed");
 			goto cleanup;
 		}
@@ -457,9 +458,9 @@ int cpgo_report_validate(struct cpgo_profile *p, struct cpgo_report_validate *v)
 	for (size_t s = 0; s < p->n_sample; s++) {
 		const int64_t *val = cpgo_sample_values(p, s);
 		if (ic >= 0)
-			v->n_samples += val[ic];
+			v->n_samples = cpgo_sat_add_i64(v->n_samples, val[ic]);
 		if (icpu >= 0)
-			v->cpu_nanos += val[icpu];
+			v->cpu_nanos = cpgo_sat_add_i64(v->cpu_nanos, val[icpu]);
 	}
 	if (ic < 0 && icpu >= 0 && p->period > 0)
 		v->n_samples = v->cpu_nanos / p->period;

@@ -50,6 +50,22 @@ static inline int cpgo_mul_overflows(size_t a, size_t b, size_t *out)
 }
 
 /*
+ * Saturating sums for counts from untrusted profiles: a total that cannot
+ * be represented stays at the end of the range instead of wrapping.
+ */
+static inline int64_t cpgo_sat_add_i64(int64_t a, int64_t b)
+{
+	int64_t r;
+	return __builtin_add_overflow(a, b, &r) ? (b < 0 ? INT64_MIN : INT64_MAX) : r;
+}
+
+static inline uint64_t cpgo_sat_add_u64(uint64_t a, uint64_t b)
+{
+	uint64_t r;
+	return __builtin_add_overflow(a, b, &r) ? UINT64_MAX : r;
+}
+
+/*
  * Grows an array `*ptr` of `*alloc` elements of `elsize` bytes to hold at
  * least `need` elements. Returns -1 (with error set) on overflow or OOM.
  */

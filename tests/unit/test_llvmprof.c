@@ -242,6 +242,7 @@ static void test_text_unwritable_names(void **state)
 		{ "f\nmain:1:1", "g", "line break" },
 		{ "leaf", "#caller", "blank or '#'" },
 		{ "leaf:12 x", "caller", "':' and a number" },
+		{ ":leaf", "caller", "starts with a blank or ':'" },
 	};
 	(void)state;
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {

@@ -137,6 +137,7 @@ static void test_errors(void **state)
 	static const char no_period[] = "1/1 1.000000: cpu-clock:\n\t1234 f (/bin/true)\n";
 	static const char bad_frame[] = "1/1 1.000000: 1 cpu-clock:\n\tzz (/bin/true)\n";
 	static const char ok[] = "1/1 1.000000: 1 cpu-clock:\n\t1234 f (/nonexistent)\n";
+	static const char far_time[] = "1/1 177777777777777777777.0: 1 cpu-clock:\n\t1234 f (/x)\n";
 	static const char empty_ev[] = "1/1 1.0: 1 :\n\t1234 f (/nonexistent)\n"
 				       "1/1 2.0: 1 :\n\t1234 f (/nonexistent)\n";
 	(void)state;
@@ -156,6 +157,10 @@ static void test_errors(void **state)
 	assert_int_equal(cpgo_perf_import_script(&p, empty_ev, sizeof(empty_ev) - 1, "e", NULL, &st),
 			 -1);
 	assert_non_null(strstr(cpgo_last_error(), "e:1: an empty event name"));
+	/* A time stamp past 64-bit nanoseconds was converted with undefined behavior. */
+	assert_int_equal(cpgo_perf_import_script(&p, far_time, sizeof(far_time) - 1, "t", NULL, &st),
+			 -1);
+	assert_non_null(strstr(cpgo_last_error(), "t:1: a sample time out of range"));
 	/* A binary that is gone keeps perf's symbol name. */
 	if (cpgo_perf_import_script(&p, ok, sizeof(ok) - 1, "o", NULL, &st) < 0)
 		fail_msg("%s", cpgo_last_error());
