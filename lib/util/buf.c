@@ -179,6 +179,20 @@ int cpgo_write_all(int fd, const void *data, size_t len)
 	return 0;
 }
 
+/* Best effort: a file system that cannot fsync a directory has nothing to flush. */
+static void fsync_parent(const char *path)
+{
+	const char *slash = strrchr(path, '/');
+	char *dir = slash ? strndup(path, slash == path ? 1 : (size_t)(slash - path)) : NULL;
+	int fd = open(dir ? dir : ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+
+	if (fd >= 0) {
+		fsync(fd);
+		close(fd);
+	}
+	free(dir);
+}
+
 int cpgo_write_file_atomic(const char *path, const void *data, size_t len)
 {
 	struct cpgo_buf tmp = CPGO_BUF_INIT;
@@ -234,6 +248,9 @@ int cpgo_write_file_atomic(const char *path, const void *data, size_t len)
 		error_errno("%s: cannot rename temporary file into place", path);
 		goto cleanup;
 	}
+	tmp.len = 0; /* renamed: nothing to unlink */
+	/* The rename itself survives a power cut only once its directory is on disk. */
+	fsync_parent(path);
 	ret = 0;
 cleanup:
 	if (fd >= 0)
