@@ -110,7 +110,7 @@ units: $(UNIT_BINS)
 FUZZ_SECONDS ?= 10
 FUZZ_TARGETS := $(patsubst tests/fuzz/fuzz_%.c,%,$(wildcard tests/fuzz/fuzz_*.c))
 FUZZ_SAN := -fsanitize=address,undefined -fno-sanitize-recover=undefined
-FUZZ_CFLAGS := -g -O1 $(FUZZ_SAN) -std=gnu11 -D_GNU_SOURCE -Iinclude -Ilib -Iruntime -I$(B)/gen
+FUZZ_CFLAGS := -g -O1 $(FUZZ_SAN) -MMD -MP -std=gnu11 -D_GNU_SOURCE -Iinclude -Ilib -Iruntime -I$(B)/gen
 FUZZ_OBJS := $(LIB_SRCS:%.c=$(B)/fuzz/obj/%.o) $(B)/fuzz/obj/gen/pprof/profile.pb-c.o
 # The HTTP target needs the router of the endpoint, not the profiler.
 FUZZ_RT_OBJS := $(B)/fuzz/obj/runtime/rthttp_route.o $(B)/fuzz/obj/runtime/rtenv.o

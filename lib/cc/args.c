@@ -155,6 +155,8 @@ int cpgo_cc_classify(struct cpgo_cc_cmd *cmd)
 			preprocess = 1;
 		} else if (!strcmp(a, "-MP")) {
 			cmd->has_mp = 1;
+		} else if (!strcmp(a, "-MD") || !strncmp(a, "-Wp,-MD,", 8)) {
+			cmd->has_md = 1;
 		} else if (!strcmp(a, "-fomit-frame-pointer") ||
 			   !strcmp(a, "-fno-omit-frame-pointer")) {
 			cmd->has_frame_pointer = 1;

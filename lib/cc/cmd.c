@@ -2,11 +2,14 @@
  * The `cpgo cc` command line: cpgo's -pgo options, the compiler, and the
  * compiler's arguments. See cmd.h.
  */
+#include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "cc/args.h"
 #include "cc/cmd.h"
+#include "util/buf.h"
 #include "util/error.h"
 
 #define FRAME_POINTERS_FLAG "-pgo-frame-pointers"
@@ -18,6 +21,7 @@ void cpgo_cc_cmd_init(struct cpgo_cc_cmd *cmd)
 	memset(cmd, 0, sizeof(*cmd));
 	cpgo_strvec_init(&cmd->compiler);
 	cpgo_strvec_init(&cmd->args);
+	cpgo_strvec_init(&cmd->unexpanded);
 	cmd->output_arg = -1;
 	cmd->frame_pointers = CPGO_CC_FRAME_POINTERS_DEFAULT;
 	cmd->layout = CPGO_CC_LAYOUT_DEFAULT;
@@ -28,6 +32,7 @@ void cpgo_cc_cmd_release(struct cpgo_cc_cmd *cmd)
 {
 	cpgo_strvec_release(&cmd->compiler);
 	cpgo_strvec_release(&cmd->args);
+	cpgo_strvec_release(&cmd->unexpanded);
 	free(cmd->inputs);
 	cpgo_cc_cmd_init(cmd);
 }
@@ -146,6 +151,101 @@ static int split_words(struct cpgo_strvec *sv, const char *words)
 	return ret;
 }
 
+/* Response files past these are left to the compiler (which refuses a loop itself). */
+#define RSP_MAX_FILES 64
+#define RSP_MAX_BYTES ((size_t)1 << 22)
+
+/* libiberty's buildargv: blanks separate, quotes group, a backslash takes the next byte. */
+static int split_rsp(const char *s, size_t len, struct cpgo_strvec *out)
+{
+	struct cpgo_buf w = CPGO_BUF_INIT;
+	int sq = 0, dq = 0, bs = 0, in_word = 0, ret = -1;
+
+	for (size_t i = 0; i <= len; i++) {
+		int c = i < len ? (unsigned char)s[i] : -1;
+
+		if (c < 0 || (!sq && !dq && !bs && isspace(c))) {
+			if (in_word && cpgo_strvec_push(out, w.buf ? w.buf : "") < 0)
+				goto cleanup;
+			cpgo_buf_reset(&w);
+			in_word = 0;
+			continue;
+		}
+		in_word = 1;
+		if (bs)
+			bs = 0;
+		else if (c == '\\') {
+			bs = 1;
+			continue;
+		} else if (sq) {
+			if (c == '\'') {
+				sq = 0;
+				continue;
+			}
+		} else if (dq) {
+			if (c == '"') {
+				dq = 0;
+				continue;
+			}
+		} else if (c == '\'') {
+			sq = 1;
+			continue;
+		} else if (c == '"') {
+			dq = 1;
+			continue;
+		}
+		if (cpgo_buf_add(&w, (const char *)&s[i], 1) < 0)
+			goto cleanup;
+	}
+	ret = 0;
+cleanup:
+	cpgo_buf_release(&w);
+	return ret;
+}
+
+/*
+ * Expands @FILE arguments in place, nested ones too, as the compiler will:
+ * an unreadable FILE stays as the argument it is.
+ */
+static int expand_response_files(struct cpgo_cc_cmd *cmd)
+{
+	struct cpgo_buf data = CPGO_BUF_INIT;
+	struct cpgo_strvec next;
+	size_t files = 0, i = 0;
+	int ret = -1;
+
+	cpgo_strvec_init(&next);
+	while (i < cmd->args.n) {
+		const char *a = cmd->args.v[i];
+
+		struct stat st;
+
+		cpgo_buf_reset(&data);
+		/* Only a regular file: reading a FIFO or /dev/stdin would take the compiler's input. */
+		if (a[0] != '@' || files >= RSP_MAX_FILES || stat(a + 1, &st) < 0 ||
+		    !S_ISREG(st.st_mode) || cpgo_read_file(a + 1, &data, RSP_MAX_BYTES) < 0) {
+			cpgo_clear_error();
+			i++;
+			continue;
+		}
+		if (!files++ && cpgo_strvec_pushv(&cmd->unexpanded, cmd->args.v, cmd->args.n) < 0)
+			goto cleanup;
+		/* Its words take its place, and are looked at in turn (nested @FILE). */
+		if (cpgo_strvec_pushv(&next, cmd->args.v, i) < 0 ||
+		    split_rsp(data.buf ? data.buf : "", data.len, &next) < 0 ||
+		    cpgo_strvec_pushv(&next, cmd->args.v + i + 1, cmd->args.n - i - 1) < 0)
+			goto cleanup;
+		cpgo_strvec_release(&cmd->args);
+		cmd->args = next;
+		cpgo_strvec_init(&next);
+	}
+	ret = 0;
+cleanup:
+	cpgo_strvec_release(&next);
+	cpgo_buf_release(&data);
+	return ret;
+}
+
 int cpgo_cc_parse(struct cpgo_cc_cmd *cmd, int argc, char **argv, const struct cpgo_cc_env *env)
 {
 	static const struct cpgo_cc_env no_env;
@@ -194,5 +294,7 @@ int cpgo_cc_parse(struct cpgo_cc_cmd *cmd, int argc, char **argv, const struct c
 			return error("CPGO_CC is blank: set it to a compiler such as clang-19");
 	}
 	cmd->family = cpgo_cc_detect_family(cmd->compiler.v, cmd->compiler.n);
+	if (expand_response_files(cmd) < 0)
+		return -1;
 	return cpgo_cc_classify(cmd);
 }

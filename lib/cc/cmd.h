@@ -72,8 +72,14 @@ struct cpgo_cc_input {
 struct cpgo_cc_cmd {
 	/* The compiler and its own leading words (CPGO_CC="ccache clang-19"). */
 	struct cpgo_strvec compiler;
-	/* The user's arguments, cpgo's -pgo options removed. */
+	/*
+	 * The user's arguments, cpgo's -pgo options removed, with response
+	 * files (@FILE) expanded as gcc and clang expand them, so that inputs
+	 * and options inside them are classified.
+	 */
 	struct cpgo_strvec args;
+	/* The same before expansion; n == 0 when there was no response file. */
+	struct cpgo_strvec unexpanded;
 
 	enum cpgo_cc_mode mode;
 	const char *pgo_file; /* CPGO_CC_PGO_FILE */
@@ -91,6 +97,7 @@ struct cpgo_cc_cmd {
 	int has_debug_level;  /* a -g option that sets the level (-g, -g0, -ggdb, -gdwarf-4 ...) */
 	int has_frame_pointer;/* -f[no-]omit-frame-pointer */
 	int has_mp;           /* -MP: safe to add the profile to the depfile */
+	int has_md;           /* -MD (or -Wp,-MD,FILE): the depfile lists system headers too */
 };
 
 /* What the environment says; any may be NULL. */

@@ -80,11 +80,19 @@ int cpgo_cc_push_back_flags(const struct cpgo_cc_cmd *cmd, const struct cpgo_cc_
 	    cpgo_strvec_push(a, "-include") < 0 || cpgo_strvec_push(a, pp->note_hdr.buf) < 0)
 		return -1;
 	/*
+	 * -MD (unlike -MMD) lists system headers, so the note header in the
+	 * cache lands in the depfile: without -MP, make would stop with "No rule
+	 * to make target" once the cache is cleaned. -MP makes a vanished
+	 * header harmless, as it makes a vanished profile.
+	 */
+	if (cmd->has_md && !cmd->has_mp && cpgo_strvec_push(a, "-MP") < 0)
+		return -1;
+	/*
 	 * With -MP a vanished entry is harmless, so make rebuilds when the
 	 * profile changes (gcc has no such flag: builtin/cc.c appends the entry
 	 * to gcc's depfile after the compile).
 	 */
-	if (cmd->family == CPGO_CC_CLANG && cmd->has_mp && profile_abs &&
+	if (cmd->family == CPGO_CC_CLANG && (cmd->has_mp || cmd->has_md) && profile_abs &&
 	    (cpgo_strvec_push(a, "-Xclang") < 0 ||
 	     cpgo_strvec_pushf(a, "-fdepfile-entry=%s", profile_abs) < 0))
 		return -1;

@@ -270,7 +270,12 @@ static int whole_command(const struct cpgo_cc_cmd *cmd, struct cpgo_cc_plan *pla
 		return -1;
 	if (compile && cpgo_cc_push_front_flags(cmd, pp, a) < 0)
 		return -1;
-	for (size_t i = 0; i < cmd->args.n; i++) {
+	if (!only_group && cmd->unexpanded.n) {
+		/* The compiler reads the response files itself, as it would without cpgo. */
+		if (cpgo_strvec_pushv(a, cmd->unexpanded.v, cmd->unexpanded.n) < 0)
+			return -1;
+	}
+	for (size_t i = 0; i < cmd->args.n && !(!only_group && cmd->unexpanded.n); i++) {
 		const struct cpgo_cc_input *in = only_group ? input_at(cmd, i) : NULL;
 
 		/* Other groups' sources; inputs without a group go with the first. */

@@ -43,24 +43,36 @@ static int is_front_flag(const char *s)
 	return 0;
 }
 
-/* Strips cpgo's back flags from the end of v[0..*n); returns how many. */
-static size_t strip_back(char **v, size_t *n)
+static int is_note(char **v, size_t k)
 {
-	size_t k = *n, taken = 0;
+	return k >= 4 && !strcmp(v[k - 4], "-isystem") && !strcmp(v[k - 3], NOTE_DIR) &&
+	       !strcmp(v[k - 2], "-include") && !strcmp(v[k - 1], NOTE_HDR);
+}
+
+/*
+ * Strips cpgo's back flags from the end of v[0..*n): the note header, then
+ * -MP (when the user's -MD lists system headers), then the profile's
+ * depfile entry.
+ */
+static void strip_back(char **v, size_t *n)
+{
+	size_t k = *n;
+	int dep = 0, mp = 0;
 
 	if (k >= 2 && !strcmp(v[k - 2], "-Xclang") && !strncmp(v[k - 1], "-fdepfile-entry=", 16)) {
 		k -= 2;
-		taken += 2;
+		dep = 1;
 	}
-	if (k >= 4 && !strcmp(v[k - 4], "-isystem") && !strcmp(v[k - 3], NOTE_DIR) &&
-	    !strcmp(v[k - 2], "-include") && !strcmp(v[k - 1], NOTE_HDR)) {
-		k -= 4;
-		taken += 4;
-	} else if (taken) {
-		die("a depfile entry without the note header");
+	if (k >= 1 && !strcmp(v[k - 1], "-MP") && is_note(v, k - 1)) {
+		k--;
+		mp = 1;
 	}
-	*n = k;
-	return taken;
+	if (!is_note(v, k)) {
+		if (dep || mp)
+			die("a depfile entry or -MP without the note header");
+		return;
+	}
+	*n = k - 4;
 }
 
 static int is_input(const struct cpgo_cc_cmd *cmd, size_t arg)
@@ -84,6 +96,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	static const char *const compilers[] = { "clang-19", "gcc-12", "ccache", "cc" };
 	struct cpgo_cc_cmd cmd;
 	struct cpgo_cc_plan plan;
+	const struct cpgo_strvec *kept;
 	struct cpgo_cc_env env = { NULL, "/nonexistent/fuzz.pgo", NULL };
 	char **argv = NULL, *copy = NULL, **user = NULL;
 	size_t argc = 0, n_user = 0, n_comp;
@@ -122,10 +135,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			die("refused a command line without a -pgo option");
 		goto cleanup;
 	}
-	if (cmd.compiler.n != n_comp || cmd.args.n != n_user)
+	/* Response files are expanded for classifying; the unexpanded list is what runs. */
+	kept = cmd.unexpanded.n ? &cmd.unexpanded : &cmd.args;
+	if (cmd.compiler.n != n_comp || kept->n != n_user)
 		die("the compiler or the user's arguments were not kept");
 	for (size_t i = 0; i < n_user; i++)
-		if (strcmp(cmd.args.v[i], user[i]))
+		if (strcmp(kept->v[i], user[i]))
 			die("a user argument was changed or moved");
 	if (cpgo_cc_plan_groups(&cmd, (ctl >> 3) & 1, &plan) < 0)
 		goto cleanup;
