@@ -192,7 +192,8 @@ static inline const char *cpgo_profile_str(const struct cpgo_profile *p, int64_t
 
 static inline const int64_t *cpgo_sample_values(const struct cpgo_profile *p, size_t i)
 {
-	return p->values + i * p->n_sample_type;
+	/* No sample types: no values, and the pool may be NULL (no arithmetic on it). */
+	return p->n_sample_type ? p->values + i * p->n_sample_type : p->values;
 }
 
 /*

@@ -22,6 +22,7 @@
 
 #include "cc/args.h"
 #include "cc/cmd.h"
+#include "cc/flags.h"
 #include "cc/plan.h"
 #include "util/buf.h"
 
@@ -73,6 +74,33 @@ static void strip_back(char **v, size_t *n)
 		return;
 	}
 	*n = k - 4;
+}
+
+/*
+ * Where the user's arguments start in command `a` of group g: after the
+ * compiler and exactly the front flags cpgo adds for that group, each of
+ * them one of cpgo's own.
+ */
+static size_t skip_front(const struct cpgo_cc_cmd *cmd, const struct cpgo_cc_plan *plan, int g,
+			 const struct cpgo_strvec *a, size_t n_comp)
+{
+	const struct cpgo_cc_prepared *pp = NULL;
+	struct cpgo_strvec f;
+	size_t k = n_comp;
+
+	if (g >= 0 && (size_t)g < plan->n_groups && plan->groups[g].prepared)
+		pp = &plan->groups[g].pp;
+	cpgo_strvec_init(&f);
+	if (cpgo_cc_push_front_flags(cmd, pp, &f) < 0)
+		die("out of memory");
+	for (size_t i = 0; i < f.n; i++, k++) {
+		if (!is_front_flag(f.v[i]))
+			die("a flag that is not one of cpgo's");
+		if (k >= a->n || strcmp(a->v[k], f.v[i]))
+			die("a compile does not start with cpgo's flags");
+	}
+	cpgo_strvec_release(&f);
+	return k;
 }
 
 static int is_input(const struct cpgo_cc_cmd *cmd, size_t arg)
@@ -175,9 +203,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 				die("a command that compiles nothing is not passed through");
 	} else if (plan.n_cmds == 1) {
 		struct cpgo_strvec *a = &plan.cmds[0];
-		size_t k = n_comp, n = a->n;
-		while (k < n && is_front_flag(a->v[k]) && (n - k) > n_user)
-			k++;
+		size_t n = a->n;
+		size_t k = skip_front(&cmd, &plan, plan.n_groups <= 1 ? 0 : -1, a, n_comp);
 		strip_back(a->v, &n);
 		if (n - k != n_user)
 			die("a compile is not the plain command plus cpgo's flags");
@@ -204,9 +231,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			 */
 			for (size_t c = 0; c < plan.n_cmds; c++) {
 				struct cpgo_strvec *a = &plan.cmds[c];
-				size_t k = n_comp, n = a->n, u = 0;
-				while (k < n && is_front_flag(a->v[k]))
-					k++;
+				size_t n = a->n, u = 0;
+				size_t k = skip_front(&cmd, &plan, (int)c, a, n_comp);
 				strip_back(a->v, &n);
 				for (; k < n; k++, u++) {
 					while (u < n_user && strcmp(a->v[k], user[u]) && is_input(&cmd, u))
