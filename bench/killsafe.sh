@@ -58,6 +58,8 @@ run_us() {
 }
 
 # Starts CMD, kills it with SIGKILL after a random part of SPAN_US, reaps it.
+# CMD must be a program, not a shell function: a function runs in a forked
+# shell, and killing that shell would leave the program running.
 kill_during() { # SPAN_US CMD...
 	local span=$1 pid d
 	shift
@@ -83,17 +85,15 @@ op_file() { # OP: merge or convert, over an existing output
 	merge) out=out.pprof ref=ref.pprof ;;
 	convert) out=out.prof ref=ref.prof ;;
 	esac
-	cmd() { # OUT
-		if [ $op = merge ]; then "$CPGO" merge -o "$1" a.pprof b.pprof
-		else "$CPGO" convert -o "$1" a.pprof; fi
-	}
-	cmd "$ref" >/dev/null 2>&1 || bench_die "$op does not run"
-	cmd "$ref.again" >/dev/null 2>&1 && cmp -s "$ref" "$ref.again" ||
+	local -a args
+	if [ $op = merge ]; then args=(merge a.pprof b.pprof -o); else args=(convert a.pprof -o); fi
+	"$CPGO" "${args[@]}" "$ref" >/dev/null 2>&1 || bench_die "$op does not run"
+	"$CPGO" "${args[@]}" "$ref.again" >/dev/null 2>&1 && cmp -s "$ref" "$ref.again" ||
 		bench_die "$op's output is not deterministic: cannot tell new from partial"
-	span=$(run_us cmd "$ref.again")
+	span=$(run_us "$CPGO" "${args[@]}" "$ref.again")
 	for ((i = 0; i < iters; i++)); do
 		cp old.pprof "$out"
-		kill_during "$span" cmd "$out"
+		kill_during "$span" "$CPGO" "${args[@]}" "$out"
 		if cmp -s "$out" old.pprof; then old=$((old + 1))
 		elif cmp -s "$out" "$ref"; then new=$((new + 1))
 		else bad=$((bad + 1)); cp "$out" "bad-$op-$i"; fi
@@ -104,14 +104,14 @@ op_file() { # OP: merge or convert, over an existing output
 
 op_cc() {
 	local span old=0 new=0 bad=0 i f ok
-	cc_build() { "$CPGO" cc -pgo=a.pprof -c t.c -o "$1"; }
-	rm -rf cache && cc_build ref.o >/dev/null 2>&1 || bench_die "cpgo cc does not build"
+	local -a build=("$CPGO" cc -pgo=a.pprof -c t.c -o)
+	rm -rf cache && "${build[@]}" ref.o >/dev/null 2>&1 || bench_die "cpgo cc does not build"
 	cp -r cache refcache
 	rm -rf cache
-	span=$(run_us cc_build t.o)
+	span=$(run_us "${build[@]}" t.o)
 	for ((i = 0; i < iters; i++)); do
 		rm -rf cache t.o
-		kill_during "$span" cc_build t.o
+		kill_during "$span" "${build[@]}" t.o
 		ok=1
 		# Every entry in the cache is whole: the same bytes as a clean fill's.
 		for f in $(cd refcache && find . -type f); do
@@ -122,8 +122,10 @@ op_cc() {
 		else old=$((old + 1)); fi
 		# The next build over what the kill left gives the clean build's object.
 		rm -f t.o
-		cc_build t.o >/dev/null 2>&1 && cmp -s t.o ref.o || ok=0
-		[ $ok = 1 ] || { bad=$((bad + 1)); cp -r cache "bad-cc-$i"; }
+		"${build[@]}" t.o >"cc-$i.log" 2>&1 && cmp -s t.o ref.o || ok=0
+		[ $ok = 1 ] || { bad=$((bad + 1)); mkdir -p "bad-cc-$i" && cp "cc-$i.log" "bad-cc-$i/" &&
+			{ [ ! -e cache ] || cp -r cache "bad-cc-$i/"; }; }
+		rm -f "cc-$i.log"
 	done
 	report cc "$iters" $old $new $bad "$(tmp_count cache)"
 }
@@ -132,7 +134,7 @@ op_program() {
 	local span old=0 new=0 bad=0 i prog
 	# CPGO_LIB: an uninstrumented libcpgo.so when $B is a sanitized build.
 	export LD_PRELOAD=${CPGO_LIB:-$B/libcpgo.so} CPGO_HZ=1000
-	prog=(./spin 40)
+	prog=(./spin 400)
 	CPGO_PROFILE=fresh.pprof "${prog[@]}" >/dev/null 2>&1
 	"$CPGO" top fresh.pprof >/dev/null 2>&1 || { unset LD_PRELOAD; bench_die "the profiled program writes no valid profile"; }
 	span=$(CPGO_PROFILE=span.pprof run_us "${prog[@]}")
