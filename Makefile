@@ -39,7 +39,7 @@ UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(B)/tests/%)
 WORKLOAD_SRCS := $(wildcard tests/workloads/*.c)
 
-all: $(B)/cpgo $(B)/libcpgo.so $(B)/libcpgo.a $(B)/link-libs $(B)/cpgo.pc
+all: $(B)/cpgo $(B)/cpgo-cc $(B)/libcpgo.so $(B)/libcpgo.a $(B)/link-libs $(B)/cpgo.pc
 
 # The link line for scripts (tests, bench) and the pkg-config file for users.
 $(B)/link-libs: mk/libs.mk
@@ -91,6 +91,10 @@ $(B)/libcpgo.so: $(RT_OBJS) $(B)/libcpgo-core.a runtime/libcpgo.map
 
 $(B)/cpgo: $(CMD_OBJS) $(B)/libcpgo-core.a
 	$(CC) $(ALL_LDFLAGS) -Wl,--as-needed -o $@ $(CMD_OBJS) $(B)/libcpgo-core.a $(LDLIBS)
+
+# `cpgo cc` under one name, for CCACHE_PREFIX=cpgo-cc and the like.
+$(B)/cpgo-cc: $(B)/cpgo
+	ln -sf cpgo $@
 
 # Unit tests (cmocka) link against the core library and the runtime objects
 # (unlocalized, so tests can reach internals).
@@ -153,6 +157,7 @@ install: all
 		$(DESTDIR)$(PREFIX)/lib/pkgconfig
 	install -m 644 $(B)/cpgo.pc $(DESTDIR)$(PREFIX)/lib/pkgconfig/cpgo.pc
 	install -m 755 $(B)/cpgo $(DESTDIR)$(PREFIX)/bin/cpgo
+	ln -sf cpgo $(DESTDIR)$(PREFIX)/bin/cpgo-cc
 	install -m 644 $(B)/libcpgo.so $(B)/libcpgo.a $(DESTDIR)$(PREFIX)/lib/
 	install -m 644 include/cpgo.h $(DESTDIR)$(PREFIX)/include/cpgo.h
 

@@ -68,7 +68,17 @@ int cmd_help(int argc, char **argv)
 int main(int argc, char **argv)
 {
 	const struct cmd_struct *c;
+	const char *self = strrchr(argv[0], '/') ? strrchr(argv[0], '/') + 1 : argv[0];
 
+	/*
+	 * Installed as cpgo-cc (a link to cpgo), it is `cpgo cc`: for tools that
+	 * take one program, such as ccache's CCACHE_PREFIX, which looks each of
+	 * its words up on PATH and so would turn "cpgo cc" into cpgo /usr/bin/cc.
+	 */
+	if (!strcmp(self, "cpgo-cc")) {
+		argv[0] = "cc";
+		return find_command("cc")->fn(argc, argv);
+	}
 	if (argc < 2) {
 		list_commands(stderr);
 		return 2;
