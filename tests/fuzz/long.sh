@@ -8,8 +8,10 @@ B=${B:-build}
 secs=$1
 shift
 for t in "$@"; do
-	d=$B/fuzz/long/$t
+	# FUZZ_INSTANCE=N: a second run of a target beside the first, starting from its corpus.
+	d=$B/fuzz/long${FUZZ_INSTANCE:+-$FUZZ_INSTANCE}/$t
 	mkdir -p "$d/corpus" "$d/artifacts"
+	[ -n "${FUZZ_INSTANCE:-}" ] && [ -d "$B/fuzz/long/$t/corpus" ] && cp -n "$B/fuzz/long/$t/corpus/"* "$d/corpus/" 2>/dev/null
 	"$B/fuzz/gen_seeds" "$t" "$d/corpus"
 	start=$(awk '{print $14 + $15}' /proc/self/stat)
 	TIMEFORMAT="%U %S"
