@@ -8,7 +8,8 @@
 #            (CPGO_PROFILE=prof/%p.pprof, every process), merged into default.pgo
 #   cpgo     cpgo cc with that default.pgo at the top of the tree (-pgo=auto)
 # and compares the suites' results (exit status, counts of passed/failed
-# tests) of plain and cpgo, and how many compiles used the profile.
+# tests) of plain and cpgo, and how many translation units the profile had
+# samples for (the converted profiles in a fresh cache).
 # usage: bench/packages.sh [--packages=bzip2,popt,jansson] [--work=DIR]
 set -u -o pipefail
 
@@ -76,10 +77,11 @@ for pkg in ${pkgs//,/ }; do
 		cpgo) cc="cpgo cc"; "$CPGO" merge -o "$dir/default.pgo" "$work/$pkg-prof"/*.pprof \
 			>"$dir.merge.log" 2>&1 || bench_die "$pkg: merging the training profiles failed" ;;
 		esac
-		if [ $route = cpgo ]; then export CPGO_DEBUG=1; fi
+		# A fresh cache per build: its entries tell how many sources got samples.
+		# (Not CPGO_DEBUG: libtool takes any compiler stderr for a failed probe.)
+		rm -rf "$XDG_CACHE_HOME"
 		build "$pkg" "$dir" "$cc" >"$dir.build.log" 2>&1
 		brc=$?
-		unset CPGO_DEBUG
 		if [ $route = train ]; then
 			rm -rf "$work/$pkg-prof" && mkdir -p "$work/$pkg-prof"
 			LD_PRELOAD=$B/libcpgo.so CPGO_HZ=1000 CPGO_PROFILE=$work/$pkg-prof/%p.pprof \
@@ -92,7 +94,7 @@ for pkg in ${pkgs//,/ }; do
 		check "$pkg" "$dir" "$cc" >"$dir.check.log" 2>&1
 		crc=$?
 		extra=
-		[ $route = cpgo ] && extra=" | with profile: $(grep -c -- '-fprofile-sample-use=' "$dir.build.log") commands"
+		[ $route = cpgo ] && extra=" | sources with samples: $(find "$XDG_CACHE_HOME/cpgo/llvm" -name '*.prof' -size +0 | wc -l) of $(find "$XDG_CACHE_HOME/cpgo/llvm" -name '*.prof' | wc -l) converted"
 		printf '%-8s %-6s %-6s %-9s %s\n' "$pkg" "$route" $brc $crc "$(summary "$pkg" "$dir.check.log")$extra"
 	done
 done

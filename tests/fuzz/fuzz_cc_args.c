@@ -119,6 +119,8 @@ static int is_source(const struct cpgo_cc_cmd *cmd, size_t arg)
 	return 0;
 }
 
+static int tmp_ready;
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static const char *const compilers[] = { "clang-19", "gcc-12", "ccache", "cc" };
@@ -183,7 +185,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		grp->pp.empty = (ctl >> 4) & 1;
 		grp->prepared = 1;
 	}
-	setenv("TMPDIR", "/tmp", 1);
+	/* Split compiles make a temporary directory: ours, not the machine's /tmp. */
+	if (!tmp_ready) {
+		char tmpl[] = "/tmp/fuzz-cc-args.XXXXXX";
+		if (!mkdtemp(tmpl))
+			die("mkdtemp");
+		setenv("TMPDIR", tmpl, 1);
+		tmp_ready = 1;
+	}
 	if (cpgo_cc_plan_commands(&cmd, &plan) < 0)
 		die("no commands planned for a parsed command line");
 	if (!plan.n_cmds)
