@@ -520,16 +520,16 @@ static void read_binary(const unsigned char *buf, size_t len, struct tree *t)
 	free(nt.v);
 }
 
-static const enum llvmprof_line_counts line_counts[] = { LLVMPROF_LINES_DEFAULT,
-							 LLVMPROF_LINES_MAX, LLVMPROF_LINES_SUM };
-static const enum llvmprof_line0 line0[] = { LLVMPROF_LINE0_DEFAULT, LLVMPROF_LINE0_DROP,
-					      LLVMPROF_LINE0_CALLS, LLVMPROF_LINE0_ALL };
+static const enum sprof_line_counts line_counts[] = { SPROF_LINES_DEFAULT, SPROF_LINES_MAX,
+						      SPROF_LINES_SUM };
+static const enum sprof_line0 line0[] = { SPROF_LINE0_DEFAULT, SPROF_LINE0_DROP,
+					   SPROF_LINE0_CALLS, SPROF_LINE0_ALL };
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct cpgo_read_opts o = { 1 << 20, 8 << 20 };
 	struct llvmprof_opts lo;
-	struct llvmprof_stats st;
+	struct sprof_stats st;
 	struct cpgo_profile p, q;
 	struct cpgo_buf text = CPGO_BUF_INIT, bin = CPGO_BUF_INIT;
 	struct tree tt = { 0 }, tb = { 0 };
@@ -545,11 +545,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (cpgo_profile_parse(&q, data + 1, size - 1, "fuzz", &o) < 0)
 		abort();
 	memset(&lo, 0, sizeof(lo));
-	lo.line_counts = line_counts[ctl % 3];
-	lo.line0 = line0[(ctl >> 2) & 3];
-	lo.source_file = (ctl & 0x10) ? "a.c" : NULL;
-	lo.sample_type = (ctl & 0x20) ? "samples" : NULL;
-	lo.stats = &st;
+	lo.sp.line_counts = line_counts[ctl % 3];
+	lo.sp.line0 = line0[(ctl >> 2) & 3];
+	lo.sp.source_file = (ctl & 0x10) ? "a.c" : NULL;
+	lo.sp.sample_type = (ctl & 0x20) ? "samples" : NULL;
+	lo.sp.stats = &st;
 	lo.text = 1;
 	rt = llvmprof_convert(&p, "fuzz", &lo, &text);
 	/* Only a name the text format cannot hold fails the text writer alone. */
