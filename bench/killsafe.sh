@@ -131,21 +131,23 @@ op_cc() {
 }
 
 op_program() {
-	local span old=0 new=0 bad=0 i prog
+	local span old=0 new=0 bad=0 i lib=${CPGO_LIB:-$B/libcpgo.so}
+	# The environment goes to the program alone (env execs it: the kill reaches
+	# it); exported, it would make sleep, cp and cmp write the profile too.
 	# CPGO_LIB: an uninstrumented libcpgo.so when $B is a sanitized build.
-	export LD_PRELOAD=${CPGO_LIB:-$B/libcpgo.so} CPGO_HZ=1000
-	prog=(./spin 400)
-	CPGO_PROFILE=fresh.pprof "${prog[@]}" >/dev/null 2>&1
-	"$CPGO" top fresh.pprof >/dev/null 2>&1 || { unset LD_PRELOAD; bench_die "the profiled program writes no valid profile"; }
-	span=$(CPGO_PROFILE=span.pprof run_us "${prog[@]}")
+	prog() { # OUT: the command line of a profiled run writing OUT
+		echo env LD_PRELOAD="$lib" CPGO_HZ=1000 CPGO_PROFILE="$1" ./spin 400
+	}
+	$(prog fresh.pprof) >/dev/null 2>&1
+	"$CPGO" top fresh.pprof >/dev/null 2>&1 || bench_die "the profiled program writes no valid profile"
+	span=$(run_us $(prog span.pprof))
 	for ((i = 0; i < iters; i++)); do
 		cp old.pprof prog.pprof
-		CPGO_PROFILE=prog.pprof kill_during "$span" "${prog[@]}"
+		kill_during "$span" $(prog prog.pprof)
 		if cmp -s prog.pprof old.pprof; then old=$((old + 1))
-		elif LD_PRELOAD= "$CPGO" top prog.pprof >/dev/null 2>&1; then new=$((new + 1))
+		elif "$CPGO" top prog.pprof >/dev/null 2>&1; then new=$((new + 1))
 		else bad=$((bad + 1)); cp prog.pprof "bad-program-$i"; fi
 	done
-	unset LD_PRELOAD
 	report program "$iters" $old $new $bad "$(tmp_count .)"
 }
 
