@@ -10,18 +10,21 @@
 # and compares the suites' results (exit status, counts of passed/failed
 # tests) of plain and cpgo, and how many translation units the profile had
 # samples for (the converted profiles in a fresh cache).
-# usage: bench/packages.sh [--packages=bzip2,popt,jansson] [--work=DIR]
+# usage: bench/packages.sh [--packages=bzip2,popt,jansson] [--hz=N] [--work=DIR]
+#   --hz   the training profiler's rate (default 1000; test processes that run
+#          for milliseconds need more to leave samples in the package's code)
 set -u -o pipefail
 
 BENCH=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 ROOT=$(cd "$BENCH/.." && pwd)
 . "$BENCH/lib.sh"
 
-pkgs=bzip2,popt,jansson work=$BENCH/work/packages
+pkgs=bzip2,popt,jansson work=$BENCH/work/packages hz=1000
 for a in "$@"; do
 	case $a in
 	--packages=*) pkgs=${a#*=} ;;
 	--work=*) work=${a#*=} ;;
+	--hz=*) hz=${a#*=} ;;
 	*) bench_die "unknown option $a (see the header of $0)" ;;
 	esac
 done
@@ -84,7 +87,7 @@ for pkg in ${pkgs//,/ }; do
 		brc=$?
 		if [ $route = train ]; then
 			rm -rf "$work/$pkg-prof" && mkdir -p "$work/$pkg-prof"
-			LD_PRELOAD=$B/libcpgo.so CPGO_HZ=1000 CPGO_PROFILE=$work/$pkg-prof/%p.pprof \
+			LD_PRELOAD=$B/libcpgo.so CPGO_HZ=$hz CPGO_PROFILE=$work/$pkg-prof/%p.pprof \
 				check "$pkg" "$dir" "$cc" >"$dir.check.log" 2>&1
 			crc=$?
 			printf '%-8s %-6s %-6s %-9s %s\n' "$pkg" "$route" $brc $crc \
