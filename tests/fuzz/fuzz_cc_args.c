@@ -37,7 +37,8 @@ static int is_front_flag(const char *s)
 	static const char *const f[] = { "-gline-tables-only", "-g1", "-fno-omit-frame-pointer",
 					 "-fdebug-info-for-profiling",
 					 "-fprofile-sample-use=" CACHED,
-					 "-fsample-profile-use-profi", NULL };
+					 "-fsample-profile-use-profi", "-fauto-profile=" CACHED,
+					 "-ffunction-sections", "-fsplit-machine-functions", NULL };
 	for (const char *const *p = f; *p; p++)
 		if (!strcmp(s, *p))
 			return 1;
