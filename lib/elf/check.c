@@ -456,22 +456,37 @@ static int fill(struct cpgo_check_report *r, struct check_priv *pv)
 	return 0;
 }
 
-int cpgo_check_binary(struct cpgo_profile *p, int vi, const char *binary,
-		      const char *debug_dir, struct cpgo_check_report *out)
+/* The report's start, common to both sources of functions: NULL on error. */
+static struct check_priv *report_start(struct cpgo_profile *p, int vi, const char *fns,
+				       struct cpgo_check_report *out)
 {
 	struct check_priv *pv;
 
 	memset(out, 0, sizeof(*out));
-	if (vi < 0 || (size_t)vi >= p->n_sample_type)
-		return error("no such sample type (index %d)", vi);
+	if (vi < 0 || (size_t)vi >= p->n_sample_type) {
+		error("no such sample type (index %d)", vi);
+		return NULL;
+	}
 	if (cpgo_profile_index(p) < 0)
-		return -1;
+		return NULL;
 	pv = calloc(1, sizeof(*pv));
-	if (!pv)
-		return error("out of memory");
-	cpgo_hashmap_init(&pv->bin.map, "binary functions");
+	if (!pv) {
+		error("out of memory");
+		return NULL;
+	}
+	cpgo_hashmap_init(&pv->bin.map, fns);
 	cpgo_hashmap_init(&pv->prof.map, "profile functions");
 	out->priv = pv;
+	return pv;
+}
+
+int cpgo_check_binary(struct cpgo_profile *p, int vi, const char *binary,
+		      const char *debug_dir, struct cpgo_check_report *out)
+{
+	struct check_priv *pv = report_start(p, vi, "binary functions", out);
+
+	if (!pv)
+		return -1;
 	if (sym_dso_open(&out->dso, binary, debug_dir) < 0 ||
 	    load_binary(&pv->bin, out->dso, binary) < 0 ||
 	    account(out, pv, p, vi, binary) < 0 || fill(out, pv) < 0) {
@@ -484,19 +499,10 @@ int cpgo_check_binary(struct cpgo_profile *p, int vi, const char *binary,
 int cpgo_check_objects(struct cpgo_profile *p, int vi, const char *const *objects, size_t n,
 		       struct cpgo_check_report *out)
 {
-	struct check_priv *pv;
+	struct check_priv *pv = report_start(p, vi, "source functions", out);
 
-	memset(out, 0, sizeof(*out));
-	if (vi < 0 || (size_t)vi >= p->n_sample_type)
-		return error("no such sample type (index %d)", vi);
-	if (cpgo_profile_index(p) < 0)
-		return -1;
-	pv = calloc(1, sizeof(*pv));
 	if (!pv)
-		return error("out of memory");
-	cpgo_hashmap_init(&pv->bin.map, "source functions");
-	cpgo_hashmap_init(&pv->prof.map, "profile functions");
-	out->priv = pv;
+		return -1;
 	if (load_objects(pv, objects, n) < 0 || account(out, pv, p, vi, NULL) < 0 ||
 	    fill(out, pv) < 0) {
 		cpgo_check_release(out);
