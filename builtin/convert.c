@@ -15,7 +15,7 @@
 static const char convert_usage[] =
 	"usage: cpgo convert [--to=llvm] [--text] [--binary BIN | --no-binary]\n"
 	"                    [--[no-]zero-lines] [--[no-]skid] [--line-counts=max|sum]\n"
-	"                    [--line0=all|calls|drop] [--sample-type TYPE]\n"
+	"                    [--line0=all|calls|drop] [--no-context] [--sample-type TYPE]\n"
 	"                    [--source-file FILE] [--stats] [-o OUT] PROFILE\n"
 	"\n"
 	"Turns a pprof CPU profile into an LLVM sample profile for\n"
@@ -38,6 +38,10 @@ static const char convert_usage[] =
 	"                       (default: keyed at the nearest preceding line of the\n"
 	"                       same inline instance, so merged calls keep their call\n"
 	"                       targets), calls (call sites only) or drop\n"
+	"  --no-context         with the binary, hot calls the profiled binary did not\n"
+	"                       inline become inline instances (context from the\n"
+	"                       stacks, chosen top-down within a size budget, so\n"
+	"                       clang inlines them); this turns that off\n"
 	"  --sample-type TYPE   sample type to use (e.g. samples, cpu; default: the\n"
 	"                       profile's default, else samples/count, else cpu)\n"
 	"  --source-file FILE   the profile for compiling FILE only: same-named static\n"
@@ -79,6 +83,10 @@ static void print_stats(const struct sprof_stats *st)
 	share("  samples just after them", st->skid_samples, all);
 	fprintf(stderr, "line-0 frames remapped to a nearby line: %zu\n", st->line0_remapped);
 	share("  samples with a call target through them", st->line0_call_samples, all);
+	fprintf(stderr, "calls inlined from stack contexts: %zu (hot threshold %" PRIu64 ")\n"
+		"  their inline instances: %zu\n",
+		st->ctx_inlined, st->ctx_hot, st->ctx_instances);
+	share("  samples in them", st->ctx_samples, all);
 	fprintf(stderr, "symbol list: %zu\nother files' functions left out: %zu\n"
 		"ambiguous names left out: %zu\n",
 		st->symbol_list, st->other_tu_dropped, st->ambiguous_dropped);
@@ -97,6 +105,8 @@ int cmd_convert(int argc, char **argv)
 		{ "no-skid", no_argument, NULL, 'K' },
 		{ "line-counts", required_argument, NULL, 'l' },
 		{ "line0", required_argument, NULL, '0' },
+		{ "context", no_argument, NULL, 'c' },
+		{ "no-context", no_argument, NULL, 'C' },
 		{ "sample-type", required_argument, NULL, 's' },
 		{ "source-file", required_argument, NULL, 'f' },
 		{ "stats", no_argument, NULL, 'S' },
@@ -152,6 +162,12 @@ int cmd_convert(int argc, char **argv)
 				o.sp.line0 = SPROF_LINE0_DROP;
 			else
 				return usage_error(cmd, "--line0 is all, calls or drop, not '%s'", optarg);
+			break;
+		case 'c':
+			o.sp.context = SPROF_ON;
+			break;
+		case 'C':
+			o.sp.context = SPROF_OFF;
 			break;
 		case 'T':
 			to = optarg;

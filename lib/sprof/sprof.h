@@ -53,6 +53,11 @@ struct sprof_stats {
 	uint64_t line0_call_samples; /* samples with a call target kept through a remapped frame */
 	size_t skid_protected;     /* lines left without a zero: a sample skidded past them */
 	uint64_t skid_samples;     /* samples at the addresses that protected them */
+	/* Contexts from stacks (the pre-inliner, sprof_preinline.c). */
+	size_t ctx_inlined;        /* physical calls written as inline instances (decisions) */
+	size_t ctx_instances;      /* such instances in the model (after nesting) */
+	uint64_t ctx_samples;      /* leaf samples that landed in them */
+	uint64_t ctx_hot;          /* the hot count threshold the decisions used */
 };
 
 /* How a line's count is made from the counts of its addresses. */
@@ -96,6 +101,15 @@ struct sprof_opts {
 	int skid;
 	enum sprof_line_counts line_counts;
 	enum sprof_line0 line0;
+	/*
+	 * With the binary: context from whole stacks. A hot physical call that
+	 * the profiled binary did not inline becomes an inline instance of the
+	 * callee at that call site (its samples under that caller only), so
+	 * clang's sample loader inlines it; the decisions are made top-down
+	 * with a size budget per function, like llvm-profgen's CS pre-inliner,
+	 * and the samples of calls left alone stay in the callee's own profile.
+	 */
+	int context;
 	const char *sample_type; /* which sample type to use, e.g. "samples" or "cpu";
 				    NULL = cpgo_profile_cpu_index() */
 	/*
