@@ -15,7 +15,8 @@
 static const char convert_usage[] =
 	"usage: cpgo convert [--to=llvm] [--text] [--binary BIN | --no-binary]\n"
 	"                    [--[no-]zero-lines] [--[no-]skid] [--line-counts=max|sum]\n"
-	"                    [--line0=all|calls|drop] [--no-context] [--sample-type TYPE]\n"
+	"                    [--line0=all|calls|drop] [--no-context] [--[no-]preinlined]\n"
+	"                    [--sample-type TYPE]\n"
 	"                    [--source-file FILE] [--stats] [-o OUT] PROFILE\n"
 	"\n"
 	"Turns a pprof CPU profile into an LLVM sample profile for\n"
@@ -42,6 +43,9 @@ static const char convert_usage[] =
 	"                       inline become inline instances (context from the\n"
 	"                       stacks, chosen top-down within a size budget, so\n"
 	"                       clang inlines them); this turns that off\n"
+	"  --preinlined         with contexts, flag the ext-binary profile pre-inlined:\n"
+	"                       clang inlines every instance the profile marks,\n"
+	"                       whatever its own cost threshold\n"
 	"  --sample-type TYPE   sample type to use (e.g. samples, cpu; default: the\n"
 	"                       profile's default, else samples/count, else cpu)\n"
 	"  --source-file FILE   the profile for compiling FILE only: same-named static\n"
@@ -107,6 +111,8 @@ int cmd_convert(int argc, char **argv)
 		{ "line0", required_argument, NULL, '0' },
 		{ "context", no_argument, NULL, 'c' },
 		{ "no-context", no_argument, NULL, 'C' },
+		{ "preinlined", no_argument, NULL, 'p' },
+		{ "no-preinlined", no_argument, NULL, 'P' },
 		{ "sample-type", required_argument, NULL, 's' },
 		{ "source-file", required_argument, NULL, 'f' },
 		{ "stats", no_argument, NULL, 'S' },
@@ -168,6 +174,12 @@ int cmd_convert(int argc, char **argv)
 			break;
 		case 'C':
 			o.sp.context = SPROF_OFF;
+			break;
+		case 'p':
+			o.sp.preinlined = SPROF_ON;
+			break;
+		case 'P':
+			o.sp.preinlined = SPROF_OFF;
 			break;
 		case 'T':
 			to = optarg;

@@ -110,6 +110,12 @@ struct sprof_opts {
 	 * and the samples of calls left alone stay in the callee's own profile.
 	 */
 	int context;
+	/*
+	 * With contexts: flag the profile pre-inlined (SecFlagIsPreInlined), so
+	 * that clang's sample loader inlines every instance marked for it
+	 * (-sample-profile-use-preinliner) whatever its own cost threshold says.
+	 */
+	int preinlined;
 	const char *sample_type; /* which sample type to use, e.g. "samples" or "cpu";
 				    NULL = cpgo_profile_cpu_index() */
 	/*
@@ -140,7 +146,12 @@ struct sprof_fs {
 	uint64_t total, head;
 	size_t rec_first, n_rec, child_first, n_child; /* into the sorted orders */
 	const char *file; /* pprof file of a top-level function, for zero lines */
+	uint32_t attr;    /* LLVM's ContextAttributeMask (SPROF_CTX_*), for pre-inlined profiles */
 };
+
+/* LLVM's ContextAttributeMask (SampleProf.h). */
+#define SPROF_CTX_WAS_INLINED 0x1    /* the profiled binary inlined it */
+#define SPROF_CTX_SHOULD_INLINE 0x2  /* the pre-inliner decided to inline it */
 
 /* One body line: SampleRecord at LineLocation(off, disc). */
 struct sprof_rec {
@@ -171,6 +182,7 @@ struct sprof_model {
 	size_t n_tgt, alloc_tgt;
 	struct cpgo_hashmap fs_map, rec_map, tgt_map;
 
+	int preinlined; /* the instances carry the pre-inliner's decisions (attr) */
 	char **psl; /* profile symbol list: functions of the binary never sampled */
 	size_t n_psl, alloc_psl;
 

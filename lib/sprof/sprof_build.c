@@ -378,6 +378,10 @@ static int ctx_alloc(struct sp_ctx *c)
  * 1.054; + line 0 remapped for call sites 1.122 / 0.976 / 1.054, for body
  * samples too 1.134 / 0.998 / 1.049.
  */
+#ifndef SPROF_PREINLINED_DEFAULT
+#define SPROF_PREINLINED_DEFAULT 0
+#endif
+
 static void resolve_defaults(struct sp_ctx *c)
 {
 	c->zero = c->o->zero_lines != SPROF_OFF;
@@ -385,6 +389,8 @@ static void resolve_defaults(struct sp_ctx *c)
 	c->max = c->o->line_counts != SPROF_LINES_SUM;
 	c->line0 = c->o->line0 ? c->o->line0 : SPROF_LINE0_ALL;
 	c->ctx = c->o->context != SPROF_OFF;
+	c->preinlined = c->o->preinlined == SPROF_ON ||
+			(!c->o->preinlined && SPROF_PREINLINED_DEFAULT);
 }
 
 static void ctx_release(struct sp_ctx *c)
@@ -451,6 +457,23 @@ static int entry_heads(struct sp_ctx *c)
 	}
 	free(entry);
 	return 0;
+}
+
+/*
+ * A pre-inlined profile tells clang to inline exactly the instances marked
+ * for it: those the pre-inliner made and those the profiled binary had
+ * (CSPreInliner keeps the binary's when they fit; they did fit the binary).
+ */
+static void mark_preinlined(struct sp_ctx *c)
+{
+	for (size_t i = 0; i < c->m->n_fs; i++) {
+		if (c->m->fs[i].parent == SPROF_NO_PARENT)
+			continue;
+		c->m->fs[i].attr = SPROF_CTX_SHOULD_INLINE;
+		if (i >= c->alloc_fs_ctx || !c->fs_ctx[i])
+			c->m->fs[i].attr |= SPROF_CTX_WAS_INLINED;
+	}
+	c->m->preinlined = 1;
 }
 
 int sprof_build(struct cpgo_profile *p, const char *name, const struct sprof_opts *o,
@@ -550,6 +573,8 @@ int sprof_build(struct cpgo_profile *p, const char *name, const struct sprof_opt
 		goto cleanup;
 	if (c.dso && c.o->symbol_list && sp_build_psl(&c) < 0)
 		goto cleanup;
+	if (c.ctx && c.preinlined)
+		mark_preinlined(&c);
 	if (sprof_model_order(c.m) < 0)
 		goto cleanup;
 	c.st.functions = c.m->n_top;
