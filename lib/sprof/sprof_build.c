@@ -460,18 +460,20 @@ static int entry_heads(struct sp_ctx *c)
 }
 
 /*
- * A pre-inlined profile tells clang to inline exactly the instances marked
- * for it: those the pre-inliner made and those the profiled binary had
- * (CSPreInliner keeps the binary's when they fit; they did fit the binary).
+ * A pre-inlined profile tells clang to inline the instances marked for it:
+ * those the pre-inliner made. The profiled binary's own are only marked as
+ * such and go through clang's usual hotness and cost checks: forcing them
+ * all (cold ones too) cost sqlite 1.4% of its instructions.
  */
 static void mark_preinlined(struct sp_ctx *c)
 {
 	for (size_t i = 0; i < c->m->n_fs; i++) {
 		if (c->m->fs[i].parent == SPROF_NO_PARENT)
 			continue;
-		c->m->fs[i].attr = SPROF_CTX_SHOULD_INLINE;
-		if (i >= c->alloc_fs_ctx || !c->fs_ctx[i])
-			c->m->fs[i].attr |= SPROF_CTX_WAS_INLINED;
+		if (i < c->alloc_fs_ctx && c->fs_ctx[i])
+			c->m->fs[i].attr = SPROF_CTX_SHOULD_INLINE;
+		else
+			c->m->fs[i].attr = SPROF_CTX_WAS_INLINED;
 	}
 	c->m->preinlined = 1;
 }

@@ -32,6 +32,9 @@
  *    with a hot instance): a direct call to another function means frames
  *    are missing (a tail call), and an instance there would be matched to
  *    nothing;
+ *  - the call's line is its own (not a line 0 keyed at a nearby line:
+ *    clang looks an instance up at the call instruction's line, and an
+ *    instance it cannot find takes its samples from the callee's profile);
  *  - the callee can be compiled in the caller's translation unit: defined
  *    in the same file as the context's top-level function, or in a header
  *    (without LTO a call into another .c file cannot be inlined, and its
@@ -483,6 +486,8 @@ static int candidate(const struct pi *pi, size_t si, size_t k, const struct sp_f
 	int r = 1;
 	if (!pi->size[callee->name] || in_context(pi, pi->node[si], (uint32_t)callee->name))
 		r = 0;
+	else if (c->line_remapped[loc->line_off])
+		r = -3; /* a call at line 0 keyed at a nearby line: clang would look elsewhere */
 	else if (strcmp(callee->file, base->file) && (has_ext(callee->file, ".c") || !*callee->file))
 		r = -1;
 	else if (!call_reaches(pi, c->loc_ret[loc - c->p->locations], (uint32_t)callee->name))
