@@ -48,7 +48,6 @@
 #include "pprof/profile.h"
 
 #include <fcntl.h>
-#include <stdio.h>
 #include <gelf.h>
 #include <libelf.h>
 #include <stdlib.h>
@@ -483,22 +482,14 @@ static int candidate(const struct pi *pi, size_t si, size_t k, const struct sp_f
 	const struct cpgo_location *loc = stack_loc(pi, si, k);
 	const struct sp_fn *base = outer_fn(pi, stack_loc(pi, si, pi->top[si]));
 
-	int r = 1;
 	if (!pi->size[callee->name] || in_context(pi, pi->node[si], (uint32_t)callee->name))
-		r = 0;
-	else if (c->line_remapped[loc->line_off])
-		r = -3; /* a call at line 0 keyed at a nearby line: clang would look elsewhere */
-	else if (strcmp(callee->file, base->file) && (has_ext(callee->file, ".c") || !*callee->file))
-		r = -1;
-	else if (!call_reaches(pi, c->loc_ret[loc - c->p->locations], (uint32_t)callee->name))
-		r = -2;
-#ifdef PI_DEBUG
-	if (r <= 0 && getenv("PI_WHY") && strstr(c->m->names[callee->name], getenv("PI_WHY")))
-		fprintf(stderr, "pi-why: %s in %s: %d size %lu addr %lx loc %lx\n", c->m->names[callee->name],
-			c->m->names[base->name], r, (unsigned long)pi->size[callee->name],
-			(unsigned long)pi->addr[callee->name], (unsigned long)c->loc_ret[loc - c->p->locations]);
-#endif
-	return r > 0;
+		return 0;
+	/* A call at line 0 keyed at a nearby line: clang would look the instance up elsewhere. */
+	if (c->line_remapped[loc->line_off])
+		return 0;
+	if (strcmp(callee->file, base->file) && (has_ext(callee->file, ".c") || !*callee->file))
+		return 0;
+	return call_reaches(pi, c->loc_ret[loc - c->p->locations], (uint32_t)callee->name);
 }
 
 static int move_to_callee(struct pi *pi, size_t si);
@@ -600,12 +591,6 @@ static int process(struct pi *pi, uint32_t f)
 			cost = 0, most = UINT64_MAX;
 		take = g.count >= pi->hot && pi->size[g.callee] <= most && size + cost <= limit;
 
-#ifdef PI_DEBUG
-		fprintf(stderr, "pi: %s: %s -> %s count %lu cost %lu size %lu limit %lu %s\n",
-			pi->c->m->names[f], pi->c->m->names[pi->t->fs[g.node].name], pi->c->m->names[g.callee],
-			(unsigned long)g.count, (unsigned long)cost, (unsigned long)size, (unsigned long)limit,
-			take ? "INLINE" : "no");
-#endif
 		if (take) {
 			int64_t child = sprof_fs_get(pi->t, (uint64_t)g.node, g.off, g.disc, g.callee, 1);
 			if (child < 0)
