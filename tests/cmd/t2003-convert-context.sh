@@ -60,6 +60,18 @@ test_expect_success 'the hot call becomes an inline instance of classify in main
 	cpgo convert -o ctx.prof prof.pprof && llvm-profdata-19 show --sample ctx.prof >/dev/null
 '
 
+test_expect_success 'ext-binary: flagged pre-inlined, the pre-inliner'"'"'s instance marked' '
+	llvm-profdata-19 show --sample --show-sec-info-only ctx.prof >sec &&
+	grep -q "ProfileSummarySection.*preInlined" sec && grep -q "FunctionMetadata.*attr" sec &&
+	llvm-profdata-19 merge --sample --text -o back.txt ctx.prof &&
+	awk "/^main:/ { on = 1; next } /^[^ ]/ { on = 0 } on && /: classify:/ { c = 1; next } c && /!Attributes: 2/ { f = 1 } END { exit !f }" back.txt &&
+	cpgo convert --no-preinlined -o plain.prof prof.pprof &&
+	llvm-profdata-19 show --sample --show-sec-info-only plain.prof >sec2 &&
+	! grep -q preInlined sec2 &&
+	cpgo convert --no-context -o flat2.prof prof.pprof &&
+	llvm-profdata-19 show --sample --show-sec-info-only flat2.prof >sec3 && ! grep -q preInlined sec3
+'
+
 test_expect_success 'clang-19 inlines it to match the profiling context; fewer instructions' '
 	cpgo cc -pgo=prof.pprof -O2 -Rpass=sample-profile-inline -o pgo prog.c 2>remarks &&
 	grep "classify.*inlined into.*main.*to match profiling context" remarks &&
