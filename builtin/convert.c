@@ -18,10 +18,9 @@
 static const char convert_usage[] =
 	"usage: cpgo convert [--to=llvm|gcc] [--text] [--binary BIN | --no-binary]\n"
 	"                    [--[no-]zero-lines] [--[no-]skid] [--line-counts=max|sum]\n"
-	"                    [--line0=all|calls|drop] [--discriminators=MODE]\n"
-	"                    [--no-call-instances] [--sample-type TYPE]\n"
-	"                    [--source-file FILE] [--stats]\n"
-	"                    [-o OUT] PROFILE\n"
+	"                    [--line0=all|calls|drop] [--no-context] [--[no-]preinlined]\n"
+	"                    [--discriminators=MODE] [--sample-type TYPE]\n"
+	"                    [--source-file FILE] [--stats] [-o OUT] PROFILE\n"
 	"       cpgo convert --show-gcc AFDO\n"
 	"\n"
 	"Turns a pprof CPU profile into an LLVM sample profile for\n"
@@ -53,9 +52,14 @@ static const char convert_usage[] =
 	"                       (default: keyed at the nearest preceding line of the\n"
 	"                       same inline instance, so merged calls keep their call\n"
 	"                       targets), calls (call sites only) or drop\n"
-	"  --no-call-instances  (gcc) a sample in a function called out of line is\n"
-	"                       also keyed under its call site, as if inlined there,\n"
-	"                       so gcc inlines hot calls early; this turns that off\n"
+	"  --no-context         with the binary, hot calls the profiled binary did not\n"
+	"                       inline become inline instances (context from the\n"
+	"                       stacks, chosen top-down within a size budget, so\n"
+	"                       clang inlines them); this turns that off\n"
+	"  --no-preinlined      with contexts, the ext-binary profile is flagged\n"
+	"                       pre-inlined (clang inlines every instance the\n"
+	"                       profile marks, whatever its own cost threshold);\n"
+	"                       this leaves the decisions to clang\n"
 	"  --sample-type TYPE   sample type to use (e.g. samples, cpu; default: the\n"
 	"                       profile's default, else samples/count, else cpu)\n"
 	"  --source-file FILE   the profile for compiling FILE only: same-named static\n"
@@ -97,6 +101,10 @@ static void print_stats(const struct sprof_stats *st)
 	share("  samples just after them", st->skid_samples, all);
 	fprintf(stderr, "line-0 frames remapped to a nearby line: %zu\n", st->line0_remapped);
 	share("  samples with a call target through them", st->line0_call_samples, all);
+	fprintf(stderr, "calls inlined from stack contexts: %zu (hot threshold %" PRIu64 ")\n"
+		"  their inline instances: %zu\n",
+		st->ctx_inlined, st->ctx_hot, st->ctx_instances);
+	share("  samples in them", st->ctx_samples, all);
 	fprintf(stderr, "symbol list: %zu\nother files' functions left out: %zu\n"
 		"ambiguous names left out: %zu\n",
 		st->symbol_list, st->other_tu_dropped, st->ambiguous_dropped);
@@ -141,11 +149,13 @@ int cmd_convert(int argc, char **argv)
 		{ "no-skid", no_argument, NULL, 'K' },
 		{ "line-counts", required_argument, NULL, 'l' },
 		{ "line0", required_argument, NULL, '0' },
+		{ "context", no_argument, NULL, 'c' },
+		{ "no-context", no_argument, NULL, 'C' },
+		{ "preinlined", no_argument, NULL, 'p' },
+		{ "no-preinlined", no_argument, NULL, 'P' },
 		{ "sample-type", required_argument, NULL, 's' },
 		{ "discriminators", required_argument, NULL, 'd' },
 		{ "show-gcc", required_argument, NULL, 'G' },
-		{ "call-instances", no_argument, NULL, 'I' },
-		{ "no-call-instances", no_argument, NULL, 'J' },
 		{ "source-file", required_argument, NULL, 'f' },
 		{ "stats", no_argument, NULL, 'S' },
 		{ "output", required_argument, NULL, 'o' },
@@ -201,6 +211,18 @@ int cmd_convert(int argc, char **argv)
 			else
 				return usage_error(cmd, "--line0 is all, calls or drop, not '%s'", optarg);
 			break;
+		case 'c':
+			o.sp.context = SPROF_ON;
+			break;
+		case 'C':
+			o.sp.context = SPROF_OFF;
+			break;
+		case 'p':
+			o.sp.preinlined = SPROF_ON;
+			break;
+		case 'P':
+			o.sp.preinlined = SPROF_OFF;
+			break;
 		case 'T':
 			to = optarg;
 			break;
@@ -217,12 +239,6 @@ int cmd_convert(int argc, char **argv)
 			break;
 		case 'G':
 			show = optarg;
-			break;
-		case 'I':
-			o.sp.call_instances = SPROF_ON;
-			break;
-		case 'J':
-			o.sp.call_instances = SPROF_OFF;
 			break;
 		case 'b':
 			o.sp.binary = optarg;

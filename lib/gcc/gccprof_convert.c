@@ -20,11 +20,6 @@ int gccprof_convert(struct cpgo_profile *p, const char *name, const struct gccpr
 	so.symbol_list = 0;
 	if (!so.discriminators)
 		so.discriminators = SPROF_DISC_NONE;
-	/*
-	 * On unless turned off: callgrind instructions against gcc -O2, same
-	 * profile, bzip2 1.017 -> 1.019, sqlite 1.021 -> 1.028.
-	 */
-	so.call_instances = so.call_instances != SPROF_OFF;
 	sprof_model_init(&m, name ? name : "profile");
 	if (sprof_build(p, name, &so, &m) < 0 || gccprof_write(&m, out) < 0)
 		goto cleanup;

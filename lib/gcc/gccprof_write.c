@@ -45,11 +45,6 @@ static int end_section(struct cpgo_buf *out, size_t len_at)
 	return 0;
 }
 
-/* Call instances too small to be worth an inline are left out (gcc inlines every one it gets). */
-static int written(const struct sprof_model *m, size_t fi)
-{
-	return !m->fs[fi].call_instance || m->fs[fi].total >= m->call_instance_min;
-}
 
 static void use_name(struct gw *w, uint32_t name)
 {
@@ -69,8 +64,7 @@ static void collect_names(struct gw *w, size_t fi)
 			use_name(w, m->tgt[m->tgt_order[r->tgt_first + t]].name);
 	}
 	for (size_t i = 0; i < f->n_child; i++)
-		if (written(m, m->child_order[f->child_first + i]))
-			collect_names(w, m->child_order[f->child_first + i]);
+		collect_names(w, m->child_order[f->child_first + i]);
 }
 
 static uint32_t position(uint32_t off, uint32_t disc)
@@ -83,10 +77,8 @@ static int write_instance(struct gw *w, size_t fi)
 	const struct sprof_model *m = w->m;
 	const struct sprof_fs *f = &m->fs[fi];
 	struct cpgo_buf *out = w->out;
-	size_t n_child = 0;
+	size_t n_child = f->n_child;
 
-	for (size_t i = 0; i < f->n_child; i++)
-		n_child += written(m, m->child_order[f->child_first + i]);
 	if (put_u32(out, (uint32_t)w->index[f->name]) < 0 || put_u32(out, (uint32_t)f->n_rec) < 0 ||
 	    put_u32(out, (uint32_t)n_child) < 0)
 		return -1;
@@ -104,8 +96,6 @@ static int write_instance(struct gw *w, size_t fi)
 	}
 	for (size_t i = 0; i < f->n_child; i++) {
 		size_t ci = m->child_order[f->child_first + i];
-		if (!written(m, ci))
-			continue;
 		if (put_u32(out, position(m->fs[ci].off, m->fs[ci].disc)) < 0 || write_instance(w, ci) < 0)
 			return -1;
 	}

@@ -20,6 +20,9 @@
 #define SEC_CS_NAME_TABLE 6
 #define SEC_LBR_PROFILE 32
 #define SEC_FLAG_UNIQ_SUFFIX (1 << 2)
+/* Section-specific flags live in the upper 32 bits (addSecFlag). */
+#define SEC_FLAG_IS_PREINLINED ((uint64_t)(1 << 4) << 32) /* SecProfSummaryFlags */
+#define SEC_FLAG_HAS_ATTRIBUTE ((uint64_t)(1 << 1) << 32) /* SecFuncMetadataFlags */
 
 /* ProfileSummaryBuilder::DefaultCutoffs */
 static const uint32_t summary_cutoffs[] = {
@@ -131,6 +134,27 @@ static int write_bin_body(const struct sprof_model *c, size_t fi, const uint32_t
 	return 0;
 }
 
+/*
+ * SampleProfileWriterExtBinaryBase::writeFuncMetadata for a non-CS,
+ * non-probe profile with attributes: the context's attributes, then every
+ * inline instance's call site, name and metadata, recursively.
+ */
+static int write_meta(const struct sprof_model *c, size_t fi, const uint32_t *idx,
+		      struct cpgo_buf *b)
+{
+	const struct sprof_fs *f = &c->fs[fi];
+
+	if (uleb(b, f->attr) < 0 || uleb(b, f->n_child) < 0)
+		return -1;
+	for (size_t i = 0; i < f->n_child; i++) {
+		size_t ci = c->child_order[f->child_first + i];
+		if (uleb(b, c->fs[ci].off) < 0 || uleb(b, c->fs[ci].disc) < 0 ||
+		    uleb(b, idx[c->fs[ci].name]) < 0 || write_meta(c, ci, idx, b) < 0)
+			return -1;
+	}
+	return 0;
+}
+
 static int cmp_name_id(const void *a, const void *b, void *arg)
 {
 	const struct sprof_model *c = arg;
@@ -189,6 +213,14 @@ int lp_write_ext_binary(const struct sprof_model *c, struct cpgo_buf *out)
 		    uleb(&sec[S_OFFSETS], sec[S_LBR].len) < 0 || uleb(&sec[S_LBR], c->fs[fi].head) < 0 ||
 		    write_bin_body(c, fi, idx, &sec[S_LBR]) < 0)
 			goto cleanup;
+	}
+	if (c->preinlined) {
+		flags[S_SUMMARY] |= SEC_FLAG_IS_PREINLINED;
+		flags[S_META] |= SEC_FLAG_HAS_ATTRIBUTE;
+		for (size_t i = 0; i < c->n_top; i++)
+			if (uleb(&sec[S_META], idx[c->fs[c->top_order[i]].name]) < 0 ||
+			    write_meta(c, c->top_order[i], idx, &sec[S_META]) < 0)
+				goto cleanup;
 	}
 	for (size_t i = 0; i < c->n_psl; i++)
 		if (cpgo_buf_add(&sec[S_PSL], c->psl[i], strlen(c->psl[i]) + 1) < 0)

@@ -53,6 +53,11 @@ struct sprof_stats {
 	uint64_t line0_call_samples; /* samples with a call target kept through a remapped frame */
 	size_t skid_protected;     /* lines left without a zero: a sample skidded past them */
 	uint64_t skid_samples;     /* samples at the addresses that protected them */
+	/* Contexts from stacks (the pre-inliner, sprof_preinline.c). */
+	size_t ctx_inlined;        /* physical calls written as inline instances (decisions) */
+	size_t ctx_instances;      /* such instances in the model (after nesting) */
+	uint64_t ctx_samples;      /* leaf samples that landed in them */
+	uint64_t ctx_hot;          /* the hot count threshold the decisions used */
 };
 
 /* How a line's count is made from the counts of its addresses. */
@@ -111,6 +116,21 @@ struct sprof_opts {
 	enum sprof_line_counts line_counts;
 	enum sprof_line0 line0;
 	enum sprof_discriminators discriminators;
+	/*
+	 * With the binary: context from whole stacks. A hot physical call that
+	 * the profiled binary did not inline becomes an inline instance of the
+	 * callee at that call site (its samples under that caller only), so
+	 * clang's sample loader inlines it; the decisions are made top-down
+	 * with a size budget per function, like llvm-profgen's CS pre-inliner,
+	 * and the samples of calls left alone stay in the callee's own profile.
+	 */
+	int context;
+	/*
+	 * With contexts: flag the profile pre-inlined (SecFlagIsPreInlined), so
+	 * that clang's sample loader inlines every instance marked for it
+	 * (-sample-profile-use-preinliner) whatever its own cost threshold says.
+	 */
+	int preinlined;
 	const char *sample_type; /* which sample type to use, e.g. "samples" or "cpu";
 				    NULL = cpgo_profile_cpu_index() */
 	/*
@@ -126,17 +146,6 @@ struct sprof_opts {
 	 * no profile is better than another file's.
 	 */
 	const char *source_file;
-	/*
-	 * Call instances (for gcc): a sample in a function the profiled binary
-	 * did not inline is also keyed under its call site, as if it had been
-	 * inlined there (the stack says which call it came through). gcc's
-	 * auto-profile inlines a call site early when the profile has a hot
-	 * instance at it; these instances let it inline hot calls that the
-	 * profiled binary left out of line. Marked `call_instance` in the model;
-	 * writers leave out those below m->call_instance_min samples. The gcc
-	 * back end turns them on unless SPROF_OFF.
-	 */
-	int call_instances;
 	struct sprof_stats *stats; /* optional output */
 };
 
@@ -152,8 +161,12 @@ struct sprof_fs {
 	uint64_t total, head;
 	size_t rec_first, n_rec, child_first, n_child; /* into the sorted orders */
 	const char *file; /* pprof file of a top-level function, for zero lines */
-	unsigned call_instance : 1; /* made from a call (opts->call_instances), not an inline */
+	uint32_t attr;    /* LLVM's ContextAttributeMask (SPROF_CTX_*), for pre-inlined profiles */
 };
+
+/* LLVM's ContextAttributeMask (SampleProf.h). */
+#define SPROF_CTX_WAS_INLINED 0x1    /* the profiled binary inlined it */
+#define SPROF_CTX_SHOULD_INLINE 0x2  /* the pre-inliner decided to inline it */
 
 /* One body line: SampleRecord at LineLocation(off, disc). */
 struct sprof_rec {
@@ -184,11 +197,9 @@ struct sprof_model {
 	size_t n_tgt, alloc_tgt;
 	struct cpgo_hashmap fs_map, rec_map, tgt_map;
 
+	int preinlined; /* the instances carry the pre-inliner's decisions (attr) */
 	char **psl; /* profile symbol list: functions of the binary never sampled */
 	size_t n_psl, alloc_psl;
-
-	/* Call instances with fewer samples than this are not written. */
-	uint64_t call_instance_min;
 
 	/* Filled by sprof_model_order. */
 	size_t *rec_order, *child_order, *tgt_order, *top_order;

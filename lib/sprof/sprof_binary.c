@@ -227,6 +227,7 @@ int sp_resolve_discriminators(struct sp_ctx *c)
 		/* The skid rule looks one byte before a sampled instruction, not a return address. */
 		if (at == vaddr)
 			c->loc_vaddr[i] = vaddr;
+		c->loc_ret[i] = vaddr; /* as a caller frame: the pre-inliner reads its call */
 		c->st.locations_with_binary++;
 		if (fr[0].line == 0 && c->line0 != SPROF_LINE0_DROP && remap_line0(c, loc, at, fr, &cn) < 0)
 			goto cleanup;
@@ -316,6 +317,75 @@ cleanup:
 
 
 /*
+ * The explicit zero of the line at the address whose frames are fr[0..n)
+ * (outermost last), in the profile `root` of the outermost function: nested
+ * through the binary's inline chain, unless the line has a record already
+ * or the skid rule protects it.
+ */
+static int zero_line(struct sp_ctx *c, int64_t root, const struct sym_frame *fr, int n,
+		     struct cpgo_buf *cn)
+{
+	int64_t fs = root, nm;
+	uint32_t off, disc;
+	struct sp_skid *sk;
+
+	for (int j = n - 1; j > 0 && fs >= 0; j--) {
+		if (fr[j].line <= 0 || fr[j].start_line <= 0)
+			return 0;
+		if ((nm = frame_name(c, &fr[j - 1], cn, 1)) < 0)
+			return -1;
+		fs = sprof_fs_get(c->m, (uint64_t)fs, sprof_line_offset(fr[j].line, fr[j].start_line),
+				  sp_disc(c, fr[j].discriminator), (uint32_t)nm, 1);
+	}
+	if (fs < 0)
+		return -1;
+	if (fr[0].line <= 0 || fr[0].start_line <= 0)
+		return 0;
+	off = sprof_line_offset(fr[0].line, fr[0].start_line);
+	disc = sp_disc(c, fr[0].discriminator);
+	if (sprof_rec_get(c->m, (size_t)fs, off, disc, 0) >= 0)
+		return 0;
+	if (c->skid && (sk = skid_find(c, (size_t)fs, off, disc))) {
+		if (!sk->used) {
+			sk->used = 1;
+			c->st.skid_protected++;
+			c->st.skid_samples = sprof_sat_add(c->st.skid_samples, sk->samples);
+		}
+		return 0;
+	}
+	if (sprof_rec_get(c->m, (size_t)fs, off, disc, 1) < 0)
+		return -1;
+	c->st.zero_lines++;
+	return 0;
+}
+
+static int cmp_root(const void *a, const void *b, void *arg)
+{
+	const struct sprof_model *m = arg;
+	uint32_t x = m->fs[*(const size_t *)a].name, y = m->fs[*(const size_t *)b].name;
+	return x < y ? -1 : x > y;
+}
+
+/* The context roots of function `name` in roots[0..n) (sorted by name): [*lo, *hi). */
+static void roots_range(const struct sp_ctx *c, const size_t *roots, size_t n, uint32_t name,
+			size_t *lo, size_t *hi)
+{
+	size_t a = 0, b = n;
+
+	while (a < b) {
+		size_t mid = a + (b - a) / 2;
+		if (c->m->fs[roots[mid]].name < name)
+			a = mid + 1;
+		else
+			b = mid;
+	}
+	*lo = a;
+	while (a < n && c->m->fs[roots[a]].name == name)
+		a++;
+	*hi = a;
+}
+
+/*
  * llvm-profgen writes a zero count for every line of a sampled function
  * that got no sample: clang then knows the line is cold, not unknown.
  * Walks the ELF symbols of sampled functions and every address in them.
@@ -327,11 +397,21 @@ int sp_add_zero_lines(struct sp_ctx *c)
 	Elf *elf = NULL;
 	Elf_Scn *scn = NULL;
 	int fd = -1, ret = -1, have_symtab = 0;
+	size_t *roots = NULL, n_roots = 0;
 
 	if (elf_version(EV_CURRENT) == EV_NONE)
 		return 0;
-	if ((fd = open(c->o->binary, O_RDONLY | O_CLOEXEC)) < 0)
+	if (!(roots = malloc((c->m->n_fs + 1) * sizeof(*roots))))
+		return error("%s: out of memory", c->pname);
+	for (size_t i = 0; i < c->m->n_fs && i < c->alloc_fs_ctx; i++)
+		if (c->fs_ctx[i])
+			roots[n_roots++] = i;
+	if (n_roots)
+		qsort_r(roots, n_roots, sizeof(*roots), cmp_root, c->m);
+	if ((fd = open(c->o->binary, O_RDONLY | O_CLOEXEC)) < 0) {
+		free(roots);
 		return 0;
+	}
 	if (!(elf = elf_begin(fd, ELF_C_READ, NULL)))
 		goto done;
 	while ((scn = elf_nextscn(elf, scn))) {
@@ -359,14 +439,19 @@ int sp_add_zero_lines(struct sp_ctx *c)
 				continue;
 			if (sprof_canonical_name(sn, &cn) < 0)
 				goto done;
-			if ((name = sprof_name_find(c->m, cn.buf)) < 0 ||
-			    (top = sprof_fs_get(c->m, SPROF_NO_PARENT, 0, 0, (uint32_t)name, 0)) < 0)
+			size_t lo, hi;
+			const char *file;
+
+			if ((name = sprof_name_find(c->m, cn.buf)) < 0)
 				continue;
+			top = sprof_fs_get(c->m, SPROF_NO_PARENT, 0, 0, (uint32_t)name, 0);
+			/* Also the inline instances the pre-inliner made of this function. */
+			roots_range(c, roots, n_roots, (uint32_t)name, &lo, &hi);
+			if (top < 0 && lo == hi)
+				continue;
+			file = top >= 0 ? c->m->fs[top].file : c->m->fs[roots[lo]].file;
 			for (uint64_t a = sym.st_value; a < sym.st_value + sym.st_size; a++) {
 				int n = sym_dso_lookup(c->dso, a, fr, SPROF_MAX_FRAMES);
-				int64_t fs = top, nm;
-				uint32_t off, disc;
-				struct sp_skid *sk;
 				const struct sym_frame *outer;
 
 				if (n < 0)
@@ -377,38 +462,13 @@ int sp_add_zero_lines(struct sp_ctx *c)
 				if (frame_name(c, outer, &cn, 0) != name)
 					continue;
 				/* Same-named statics of other files have their own symbols. */
-				if (c->m->fs[top].file && *c->m->fs[top].file && *outer->file &&
-				    !sprof_path_suffix_score(c->m->fs[top].file, outer->file))
+				if (file && *file && *outer->file && !sprof_path_suffix_score(file, outer->file))
 					continue;
-				for (int j = n - 1; j > 0 && fs >= 0; j--) {
-					if (fr[j].line <= 0 || fr[j].start_line <= 0)
-						goto skip;
-					if ((nm = frame_name(c, &fr[j - 1], &cn, 1)) < 0)
+				if (top >= 0 && zero_line(c, top, fr, n, &cn) < 0)
+					goto done;
+				for (size_t r = lo; r < hi; r++)
+					if (zero_line(c, (int64_t)roots[r], fr, n, &cn) < 0)
 						goto done;
-					fs = sprof_fs_get(c->m, (uint64_t)fs, sprof_line_offset(fr[j].line, fr[j].start_line),
-						    sp_disc(c, fr[j].discriminator),
-						    (uint32_t)nm, 1);
-				}
-				if (fs < 0)
-					goto done;
-				if (fr[0].line <= 0 || fr[0].start_line <= 0)
-					continue;
-				off = sprof_line_offset(fr[0].line, fr[0].start_line);
-				disc = sp_disc(c, fr[0].discriminator);
-				if (sprof_rec_get(c->m, (size_t)fs, off, disc, 0) >= 0)
-					continue;
-				if (c->skid && (sk = skid_find(c, (size_t)fs, off, disc))) {
-					if (!sk->used) {
-						sk->used = 1;
-						c->st.skid_protected++;
-						c->st.skid_samples = sprof_sat_add(c->st.skid_samples, sk->samples);
-					}
-					continue;
-				}
-				if (sprof_rec_get(c->m, (size_t)fs, off, disc, 1) < 0)
-					goto done;
-				c->st.zero_lines++;
-skip:;
 			}
 		}
 	}
@@ -420,6 +480,7 @@ done:
 		elf_end(elf);
 	if (fd >= 0)
 		close(fd);
+	free(roots);
 	cpgo_buf_release(&cn);
 	return ret;
 }

@@ -25,9 +25,6 @@ struct cpgo_line;
 struct cpgo_location;
 struct sym_dso;
 
-/* Call instances below 1/this of the samples are not written (gcc inlines every hot one). */
-#define SP_CALL_INSTANCE_SHARE 200
-
 /* How far back a line-0 address looks for a real line of its inline instance. */
 #define SP_LINE0_SEARCH_BYTES 64
 
@@ -58,7 +55,7 @@ struct sp_ctx {
 	struct sprof_model *m; /* the caller's */
 
 	/* The options with their defaults resolved (sprof_build.c). */
-	int zero, skid, max;
+	int zero, skid, max, ctx, preinlined;
 	enum sprof_line0 line0;
 
 	struct sp_fn *fn;
@@ -77,10 +74,61 @@ struct sp_ctx {
 	size_t n_skid, alloc_skid;
 	struct cpgo_hashmap skid_map;
 
+	/* Leaf samples per (location, context): see struct sp_leaf. */
+	struct sp_leaf *leaves;
+	size_t n_leaf, alloc_leaf;
+	struct cpgo_hashmap leaf_map;
+	/* Parallel to p->locations: the ELF address of a location the binary confirmed
+	 * (a caller frame's return address, or return address - 1 as libcpgo records it). */
+	uint64_t *loc_ret;
+
+	/*
+	 * Contexts (sprof_preinline.c). ctx_trie holds the decisions: nodes keyed
+	 * like the model's function samples, `head` 1 on a node made by an
+	 * accepted physical call. smp_base: per sample, the stack index where its
+	 * profile starts (SIZE_MAX: no context, every frame at top level).
+	 * fs_ctx: per model fs, 1 when an accepted call made it (a context root).
+	 */
+	struct sprof_model ctx_trie;
+	int have_trie;
+	size_t *smp_base;
+	unsigned char *fs_ctx;
+	size_t alloc_fs_ctx;
+
 	struct sym_dso *dso;
 	char *seen_name; /* per model name: appears in a sampled stack */
 	size_t n_seen;
 };
+
+/* Leaf samples of one location in one context (the parent its frames nest under). */
+struct sp_leaf {
+	size_t loc;
+	uint64_t parent;
+	uint32_t off, disc;
+	uint64_t v;
+};
+
+/* sprof_build.c */
+const struct sp_fn *sp_line_fn(const struct sp_ctx *c, const struct cpgo_line *ln);
+/* 1 when the location's frames can all be keyed (as a leaf when `body`). */
+int sp_loc_usable(const struct sp_ctx *c, const struct cpgo_location *loc, int body);
+/* A sample's value in sample counts (0 = none). */
+uint64_t sp_sample_value(const struct sp_ctx *c, size_t si);
+/*
+ * The fs of the innermost frame of `loc` in model `m`, its outermost
+ * function nested under (parent, off, disc) (top level when parent is
+ * SPROF_NO_PARENT), created as needed; `add` goes to the total of every fs
+ * on the way and of parent's ancestors. *outer gets the outermost one.
+ */
+int64_t sp_loc_chain(struct sp_ctx *c, struct sprof_model *m, const struct cpgo_location *loc,
+		     uint64_t parent, uint32_t off, uint32_t disc, uint64_t add, int64_t *outer);
+/* The call site (line offset, discriminator) of the innermost frame of `loc`. */
+void sp_loc_site(const struct sp_ctx *c, const struct cpgo_location *loc, uint32_t *off,
+		 uint32_t *disc);
+
+/* sprof_preinline.c */
+/* Decides which physical calls become inline instances; fills smp_base and ctx_trie. */
+int sp_preinline(struct sp_ctx *c);
 
 /* sprof_funcs.c */
 int sp_mark_sampled(struct sp_ctx *c);

@@ -2,7 +2,8 @@
 # cpgo convert --binary: the profiled binary supplies discriminators, zero
 # counts for unsampled lines, the symbol list and missing start lines; and
 # clang-19 applies the result (inlining replay, indirect-call promotion,
-# cold unsampled functions).
+# cold unsampled functions). Without contexts (--no-context), so that op_hot keeps
+# a profile of its own; t2003 tests the contexts.
 . "$(dirname "$0")/lib.sh"
 
 base=0x555555554000 # where the PIE "was loaded" in the made-up profile
@@ -86,9 +87,9 @@ test_expect_success 'setup: a program with an indirect call, an inline helper, a
 '
 
 test_expect_success 'unsymbolized profile + --binary: inline instance, targets, zero lines' '
-	cpgo convert --text --stats --no-zero-lines --binary prog prof.pb.gz >nz.txt 2>nzstats &&
+	cpgo convert --text --stats --no-context --no-zero-lines --binary prog prof.pb.gz >nz.txt 2>nzstats &&
 	grep -q "zero-count lines: 0" nzstats && ! grep -Eq "^ [0-9]+(\.[0-9]+)?: 0$" nz.txt &&
-	cpgo convert --text --stats --zero-lines --binary prog prof.pb.gz >p.txt 2>stats &&
+	cpgo convert --text --stats --no-context --zero-lines --binary prog prof.pb.gz >p.txt 2>stats &&
 	cat p.txt stats &&
 	grep -q "^op_hot:[0-9]*:[1-9]" p.txt &&
 	grep -q "^ 2: mix:[1-9]" p.txt &&
@@ -117,7 +118,7 @@ test_expect_success 'discriminators from the line table reach the profile' '
 '
 
 test_expect_success 'ext-binary carries the symbol list of never-sampled functions' '
-	cpgo convert --zero-lines --binary prog -o p.prof prof.pb.gz &&
+	cpgo convert --no-context --zero-lines --binary prog -o p.prof prof.pb.gz &&
 	llvm-profdata-19 show --sample --show-prof-sym-list p.prof >show &&
 	grep -q "never_called" show &&
 	! grep -A100 "profile symbol list" show | grep -qx "op_hot" &&
