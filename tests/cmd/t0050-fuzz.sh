@@ -24,7 +24,7 @@ test_expect_success 'fuzz targets and seed generator are built' '
 '
 
 test_expect_success 'there is a target for every parser and writer of the issue' '
-	for t in profile merge llvm perf_script gperf http cc_args; do
+	for t in profile merge llvm gcc perf_script gperf http cc_args; do
 		echo "$TARGETS" | grep -qx "$t" || { echo "no fuzz target $t"; return 1; }
 	done
 '

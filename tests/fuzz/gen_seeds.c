@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "util/error.h"
+#include "gcc/gccprof.h"
 #include "pprof/profile.h"
 
 static int write_seed(const char *dir, const char *name, const void *data, size_t len)
@@ -88,6 +89,28 @@ static int seeds_profile(const char *dir, int ctl_byte)
 			return -1;
 	}
 	return 0;
+}
+
+/* An AutoFDO file cpgo writes, behind an odd control byte (the reader's half of fuzz_gcc). */
+static int seeds_gcc(const char *dir)
+{
+	struct cpgo_buf pb = CPGO_BUF_INIT, out = CPGO_BUF_INIT;
+	struct gccprof_opts go = { 0 };
+	struct cpgo_profile p;
+	int ret = -1;
+
+	memset(&p, 0, sizeof(p));
+	if (cpgo_buf_add(&out, "\1", 1) < 0 || encode(0, 0, &pb) < 0 ||
+	    cpgo_profile_parse(&p, pb.buf, pb.len, "seed", NULL) < 0 ||
+	    gccprof_convert(&p, "seed", &go, &out) < 0 ||
+	    write_seed(dir, "seed.afdo", out.buf, out.len) < 0)
+		goto cleanup;
+	ret = 0;
+cleanup:
+	cpgo_profile_release(&p);
+	cpgo_buf_release(&pb);
+	cpgo_buf_release(&out);
+	return ret;
 }
 
 static int seeds_merge(const char *dir)
@@ -183,6 +206,8 @@ int main(int argc, char **argv)
 		ret = seeds_profile(dir, -1);
 	else if (!strcmp(what, "llvm"))
 		ret = seeds_profile(dir, 0x10);
+	else if (!strcmp(what, "gcc"))
+		ret = seeds_profile(dir, 0x20) < 0 || seeds_gcc(dir) < 0 ? -1 : 0;
 	else if (!strcmp(what, "merge"))
 		ret = seeds_merge(dir);
 	else if (!strcmp(what, "perf_script"))
