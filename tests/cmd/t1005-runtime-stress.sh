@@ -19,11 +19,15 @@ for mode in auto signal; do
 		go tool pprof -raw fork-$mode.pprof >fork.raw && test \"\$(pprof_meta fork.raw samples)\" -gt 0 &&
 		test \"\$(ls fork-$mode.pprof* | wc -l)\" = 1
 	"
+	# Most of a short thread's life is the kernel making and unmaking it (clone,
+	# mmap, munmap), booked to [kernel] in ring mode, often with no user frame
+	# yet: 80-85% here, on old and new libcpgo alike. The threads' own work must
+	# still be sampled (15-18% here); none of them may fail to get a sampler.
 	test_expect_success "$mode mode: 1000 short-lived threads are all sampled" "
 		CPGO_MODE=$mode CPGO_HZ=5000 CPGO_PROFILE=thr-$mode.pprof LD_PRELOAD=\$LIB ./stress threads 1000 &&
 		go tool pprof -raw thr-$mode.pprof >thr.raw &&
 		test -z \"\$(pprof_meta thr.raw threads_failed)\" &&
-		test \"\$(pprof_pct thr-$mode.pprof cum short_thread | cut -d. -f1)\" -ge 50
+		test \"\$(pprof_pct thr-$mode.pprof cum short_thread | cut -d. -f1)\" -ge 8
 	"
 done
 
