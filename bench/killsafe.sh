@@ -37,7 +37,10 @@ export XDG_CACHE_HOME=$work/cache
 
 # Inputs: profiles large enough that a run lasts long enough to be cut
 # anywhere, made by the test generator, and a workload for libcpgo.
-cc -O1 -I"$ROOT/lib" -I"$B/gen" -o bigprof "$ROOT/tests/helper/bigprof.c" \
+# A sanitized build's library needs the sanitizer runtimes at link time.
+san=
+case $(nm "$B/libcpgo-core.a" 2>/dev/null | grep -c __asan_) in 0) ;; *) san="-fsanitize=address,undefined" ;; esac
+cc -O1 $san -I"$ROOT/lib" -I"$B/gen" -o bigprof "$ROOT/tests/helper/bigprof.c" \
 	"$B/libcpgo-core.a" $(cat "$B/link-libs") || bench_die "cannot build bigprof"
 ./bigprof funcs 60000 a.pprof && ./bigprof funcs 40000 b.pprof && ./bigprof deep 300 old.pprof ||
 	bench_die "cannot make the input profiles"
