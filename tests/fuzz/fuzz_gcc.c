@@ -37,9 +37,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		return 0;
 	ctl = data[0];
 	if (ctl & 1) {
-		/* Any outcome but a crash is fine; a success must have rendered something. */
-		if (gccprof_read(data + 1, size - 1, "fuzz", &text) == 0 && size > 13 && !text.len)
-			die("a file read as valid rendered nothing");
+		/* Any outcome but a crash or a sanitizer report is fine (a valid file may be empty). */
+		gccprof_read(data + 1, size - 1, "fuzz", &text);
 		cpgo_buf_release(&text);
 		return 0;
 	}
