@@ -8,6 +8,8 @@
 #include <string.h>
 #include <cmocka.h>
 
+#include "../helper/test_prog.h"
+
 #include "util/error.h"
 #include "llvm/llvmprof.h"
 #include "pprof/profile.h"
@@ -365,28 +367,17 @@ static const char prog_src[] =
 	"}\n";
 
 struct prog {
-	char dir[64], bin[128];
+	struct test_prog t;
 	struct sym_dso *dso;
 };
 
 static int prog_setup(void **state)
 {
 	static struct prog pr;
-	char cmd[512];
-	FILE *f;
 
-	strcpy(pr.dir, "/tmp/cpgo-test-llvmprof.XXXXXX");
-	assert_non_null(mkdtemp(pr.dir));
-	snprintf(pr.bin, sizeof(pr.bin), "%s/prog", pr.dir);
-	snprintf(cmd, sizeof(cmd), "%s/prog.c", pr.dir);
-	assert_non_null(f = fopen(cmd, "w"));
-	fputs(prog_src, f);
-	assert_int_equal(fclose(f), 0);
 	/* Non-PIE: runtime addresses are the ELF addresses, so the test can use either. */
-	snprintf(cmd, sizeof(cmd),
-		 "clang-19 -O2 -g -fdebug-info-for-profiling -no-pie -o %s %s/prog.c", pr.bin, pr.dir);
-	assert_int_equal(system(cmd), 0);
-	assert_int_equal(sym_dso_open(&pr.dso, pr.bin, NULL), 0);
+	test_prog_build(&pr.t, "llvmprof", prog_src, "-O2 -g -fdebug-info-for-profiling -no-pie");
+	assert_int_equal(sym_dso_open(&pr.dso, pr.t.bin, NULL), 0);
 	*state = &pr;
 	return 0;
 }
@@ -394,11 +385,9 @@ static int prog_setup(void **state)
 static int prog_teardown(void **state)
 {
 	struct prog *pr = *state;
-	char cmd[160];
 
 	sym_dso_close(pr->dso);
-	snprintf(cmd, sizeof(cmd), "rm -rf %s", pr->dir);
-	return system(cmd) == 0 ? 0 : -1;
+	return test_prog_remove(&pr->t);
 }
 
 /* The ELF symbol `name`'s address and size (nm -S). */
@@ -409,7 +398,7 @@ static uint64_t sym_range(const struct prog *pr, const char *name, uint64_t *siz
 	FILE *f;
 	uint64_t found = 0;
 
-	snprintf(cmd, sizeof(cmd), "nm -S %s", pr->bin);
+	snprintf(cmd, sizeof(cmd), "nm -S %s", pr->t.bin);
 	assert_non_null(f = popen(cmd, "r"));
 	while (fgets(line, sizeof(line), f))
 		if (sscanf(line, "%llx %llx %c %127s", &a, &sz, &type, nm) == 4 && !strcmp(nm, name)) {
@@ -439,7 +428,7 @@ static void init_bin_profile(struct cpgo_profile *p, const struct prog *pr)
 	m.memory_start = 0x400000;
 	m.memory_limit = 0x800000;
 	m.file_offset = 0;
-	m.filename = cpgo_profile_intern(p, pr->bin);
+	m.filename = cpgo_profile_intern(p, pr->t.bin);
 	assert_true(cpgo_profile_add_mapping(p, &m) != 0);
 }
 
@@ -460,11 +449,11 @@ static char *convert_bin(struct cpgo_profile *p, const struct prog *pr, struct l
 	struct cpgo_buf out = CPGO_BUF_INIT;
 	char path[128], cmd[300];
 
-	o.sp.binary = pr->bin;
+	o.sp.binary = pr->t.bin;
 	o.sp.stats = st;
 	o.text = 0;
 	assert_int_equal(llvmprof_convert(p, "test.pprof", &o, &out), 0);
-	snprintf(path, sizeof(path), "%s/out.prof", pr->dir);
+	snprintf(path, sizeof(path), "%s/out.prof", pr->t.dir);
 	assert_int_equal(cpgo_write_file_atomic(path, out.buf, out.len), 0);
 	snprintf(cmd, sizeof(cmd), "llvm-profdata-19 show --sample %s >/dev/null", path);
 	assert_int_equal(system(cmd), 0);

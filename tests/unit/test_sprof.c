@@ -14,6 +14,8 @@
 #include <string.h>
 #include <cmocka.h>
 
+#include "../helper/test_prog.h"
+
 #include "util/buf.h"
 #include "util/error.h"
 #include "llvm/llvmprof.h"
@@ -58,28 +60,17 @@ static const char prog_src[] =
 	"}\n";
 
 struct prog {
-	char dir[64], bin[128];
+	struct test_prog t;
 };
 
 static int prog_setup(void **state)
 {
 	static struct prog pr;
-	char cmd[512];
-	FILE *f;
 
-	strcpy(pr.dir, "/tmp/cpgo-test-sprof.XXXXXX");
-	assert_non_null(mkdtemp(pr.dir));
-	snprintf(pr.bin, sizeof(pr.bin), "%s/prog", pr.dir);
-	snprintf(cmd, sizeof(cmd), "%s/prog.c", pr.dir);
-	assert_non_null(f = fopen(cmd, "w"));
-	fputs(prog_src, f);
-	assert_int_equal(fclose(f), 0);
 	/* Non-PIE: runtime addresses are the ELF addresses. */
-	snprintf(cmd, sizeof(cmd),
-		 "clang-19 -O2 -g -fdebug-info-for-profiling -fno-omit-frame-pointer -no-pie "
-		 "-fno-optimize-sibling-calls -o %s %s/prog.c",
-		 pr.bin, pr.dir);
-	assert_int_equal(system(cmd), 0);
+	test_prog_build(&pr.t, "sprof", prog_src,
+			"-O2 -g -fdebug-info-for-profiling -fno-omit-frame-pointer -no-pie "
+			"-fno-optimize-sibling-calls");
 	*state = &pr;
 	return 0;
 }
@@ -87,10 +78,8 @@ static int prog_setup(void **state)
 static int prog_teardown(void **state)
 {
 	struct prog *pr = *state;
-	char cmd[160];
 
-	snprintf(cmd, sizeof(cmd), "rm -rf %s", pr->dir);
-	return system(cmd) == 0 ? 0 : -1;
+	return test_prog_remove(&pr->t);
 }
 
 /*
@@ -104,7 +93,7 @@ static uint64_t insn(const struct prog *pr, const char *fn, const char *callee, 
 	int on = 0, i = 0, after = 0;
 	uint64_t found = 0;
 
-	snprintf(cmd, sizeof(cmd), "llvm-objdump-19 -d --no-show-raw-insn %s", pr->bin);
+	snprintf(cmd, sizeof(cmd), "llvm-objdump-19 -d --no-show-raw-insn %s", pr->t.bin);
 	snprintf(want, sizeof(want), "<%s>:", fn);
 	assert_non_null(f = popen(cmd, "r"));
 	while (fgets(line, sizeof(line), f)) {
@@ -147,7 +136,7 @@ static void init_profile(struct cpgo_profile *p, const struct prog *pr)
 	assert_int_equal(cpgo_profile_add_sample_type(p, "samples", "count"), 0);
 	m.memory_start = 0x400000;
 	m.memory_limit = 0x800000;
-	m.filename = cpgo_profile_intern(p, pr->bin);
+	m.filename = cpgo_profile_intern(p, pr->t.bin);
 	assert_true(cpgo_profile_add_mapping(p, &m) != 0);
 }
 
@@ -170,11 +159,11 @@ static char *convert(struct cpgo_profile *p, const struct prog *pr, int context,
 	struct cpgo_buf out = CPGO_BUF_INIT;
 	char path[128], cmd[300];
 
-	o.sp.binary = pr->bin;
+	o.sp.binary = pr->t.bin;
 	o.sp.context = context;
 	o.sp.stats = st;
 	assert_int_equal(llvmprof_convert(p, "test.pprof", &o, &out), 0);
-	snprintf(path, sizeof(path), "%s/out.txt", pr->dir);
+	snprintf(path, sizeof(path), "%s/out.txt", pr->t.dir);
 	assert_int_equal(cpgo_write_file_atomic(path, out.buf, out.len), 0);
 	snprintf(cmd, sizeof(cmd), "llvm-profdata-19 show --sample %s >/dev/null", path);
 	assert_int_equal(system(cmd), 0);
