@@ -5,6 +5,7 @@
  * libdw reports, the few rules an x86-64 stack walk can follow.
  */
 #include "cfi.h"
+#include "elfinspect.h"
 
 #include "util/buf.h"
 #include "util/error.h"
@@ -340,24 +341,14 @@ cleanup:
 
 int cpgo_cfi_build(struct cpgo_cfi_table *t, const char *path)
 {
-	Elf *elf = NULL;
-	int fd, ret = -1;
+	Elf *elf;
+	int fd, ret;
 
 	cpgo_cfi_init(t);
-	if (elf_version(EV_CURRENT) == EV_NONE)
-		return error("libelf: %s", elf_errmsg(-1));
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return error_errno("%s: cannot open", path);
-	elf = elf_begin(fd, ELF_C_READ_MMAP, NULL);
-	if (!elf || elf_kind(elf) != ELF_K_ELF) {
-		error("%s: not an ELF file", path);
-		goto cleanup;
-	}
+	if (cpgo_elf_open(path, &fd, &elf) < 0)
+		return -1;
 	ret = cpgo_cfi_build_elf(t, elf, path);
-cleanup:
-	if (elf)
-		elf_end(elf);
+	elf_end(elf);
 	close(fd);
 	return ret;
 }

@@ -13,6 +13,26 @@
 #include <string.h>
 #include <unistd.h>
 
+int cpgo_elf_open(const char *path, int *fd, Elf **elf)
+{
+	if (elf_version(EV_CURRENT) == EV_NONE)
+		return error("%s: libelf is out of date", path);
+	*fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (*fd < 0)
+		return error_errno("%s: cannot open", path);
+	*elf = elf_begin(*fd, ELF_C_READ_MMAP, NULL);
+	if (!*elf || elf_kind(*elf) != ELF_K_ELF) {
+		error("%s: not an ELF file", path);
+		if (*elf)
+			elf_end(*elf);
+		*elf = NULL;
+		close(*fd);
+		*fd = -1;
+		return -1;
+	}
+	return 0;
+}
+
 int cpgo_elf_inspect(const char *path, struct cpgo_elf_info *info)
 {
 	Elf *elf = NULL;
@@ -22,16 +42,8 @@ int cpgo_elf_inspect(const char *path, struct cpgo_elf_info *info)
 	int fd, ret = -1;
 
 	memset(info, 0, sizeof(*info));
-	if (elf_version(EV_CURRENT) == EV_NONE)
-		return error("%s: libelf is out of date", path);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return error_errno("%s: cannot open", path);
-	elf = elf_begin(fd, ELF_C_READ_MMAP, NULL);
-	if (!elf || elf_kind(elf) != ELF_K_ELF) {
-		error("%s: not an ELF file", path);
-		goto cleanup;
-	}
+	if (cpgo_elf_open(path, &fd, &elf) < 0)
+		return -1;
 	info->elf_class = gelf_getclass(elf);
 	if (info->elf_class == ELFCLASSNONE || elf_getphdrnum(elf, &n) < 0) {
 		error("%s: bad or truncated ELF header: %s", path, elf_errmsg(-1));

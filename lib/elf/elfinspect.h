@@ -21,4 +21,12 @@ struct cpgo_elf_info {
  */
 int cpgo_elf_inspect(const char *path, struct cpgo_elf_info *info);
 
+typedef struct Elf Elf;
+/*
+ * Opens the ELF file `path` read-only (mmap): *fd and *elf for the caller to
+ * elf_end and close. Returns 0, or -1 with an error naming the file (cannot
+ * open, not an ELF file) and nothing left open.
+ */
+int cpgo_elf_open(const char *path, int *fd, Elf **elf);
+
 #endif
