@@ -19,8 +19,8 @@
 #define SEC_FUNC_METADATA 5
 #define SEC_CS_NAME_TABLE 6
 #define SEC_LBR_PROFILE 32
-#define SEC_FLAG_UNIQ_SUFFIX (1 << 2)
 /* Section-specific flags live in the upper 32 bits (addSecFlag). */
+#define SEC_FLAG_UNIQ_SUFFIX ((uint64_t)(1 << 2) << 32) /* SecNameTableFlags */
 #define SEC_FLAG_IS_PREINLINED ((uint64_t)(1 << 4) << 32) /* SecProfSummaryFlags */
 #define SEC_FLAG_HAS_ATTRIBUTE ((uint64_t)(1 << 1) << 32) /* SecFuncMetadataFlags */
 

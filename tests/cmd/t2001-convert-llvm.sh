@@ -68,6 +68,29 @@ test_expect_success 'ext-binary (default) is byte-identical to llvm-profdata-19 
 	diff -u p.txt back.txt
 '
 
+# A name with clang's .__uniq. suffix sets the name table's flag, which
+# (like every section-specific flag) sits in the upper 32 bits.
+test_expect_success 'a .__uniq. name: name table flagged as llvm-profdata-19 does it' '
+	cat >uspec <<-\EOS &&
+	type samples count
+	type cpu nanoseconds
+	period cpu nanoseconds 10000000
+	fn 1 main main.c 10
+	fn 2 helper.__uniq.1234 a.c 20
+	loc 1 0 0x1000 1:12
+	loc 2 0 0x2000 2:22
+	sample 5 50000000 @ 1
+	sample 3 30000000 @ 2 1
+	EOS
+	./mkprof u.pb.gz <uspec &&
+	cpgo convert --text -o u.txt u.pb.gz &&
+	cpgo convert -o u.prof u.pb.gz &&
+	llvm-profdata-19 merge --sample --extbinary u.txt -o uref.prof &&
+	cmp u.prof uref.prof &&
+	llvm-profdata-19 show --sample --show-sec-info-only u.prof >sec &&
+	grep "NameTableSection" sec | grep -q "Flags: {uniq}"
+'
+
 test_expect_success '--sample-type cpu scales nanoseconds back to samples' '
 	cpgo convert --text --sample-type cpu p.pb.gz >cpu.txt &&
 	diff -u p.txt cpu.txt &&
