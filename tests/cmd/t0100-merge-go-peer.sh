@@ -84,7 +84,10 @@ test_expect_success 'top -n 3 shows three rows; --cum sorts by cum' '
 	cpgo top -n 3 m.pprof >out3 &&
 	test $(sed -n "/flat%/,\$p" out3 | wc -l) -eq 4 &&
 	cpgo top --cum -n 0 m.pprof | sed -n "/flat%/,\$p" | sed 1d >cum &&
-	head -1 cum | grep -E "100% +(runtime\.main|main\.main|main\.run) " &&
+	# The main goroutine holds nearly all of it; a GC or scheduler sample
+	# can keep it just under 100% (seen in CI: 99.28%).
+	head -1 cum | grep -E "% +(runtime\.main|main\.main|main\.run) " &&
+	head -1 cum | awk "{ sub(\"%\", \"\", \$5); exit !(\$5 + 0 >= 95) }" &&
 	awk "{print \$5}" cum | tr -d % >cumpct &&
 	sort -rn cumpct | diff - cumpct
 '
