@@ -50,6 +50,47 @@ build_test_tool() { # OUT SRC
 		"$CPGO_BUILD/libcpgo-core.a" $(cat "$CPGO_BUILD/link-libs")
 }
 
+# tests/helper/stackprof.c as ./gen: a pprof profile from lines
+# "COUNT FUNC:FILE:START:LINE ...".
+make_gen() { build_test_tool gen "$CPGO_ROOT/tests/helper/stackprof.c"; }
+
+sha() { sha256sum <"$1" | cut -c1-64; }
+
+# For the cpgo cc tests: repo/prog, a program of eight files (main, a hot
+# loop in work.c, f1.c-f6.c) with its default.pgo and a Makefile that
+# builds with $(CC); repo/lib/libfn.c, a library outside it with no profile.
+cc_test_repo() {
+	make_gen &&
+	mkdir -p repo/.git repo/prog repo/lib &&
+	cat >repo/prog/work.c <<-\EOC &&
+	int work(int n)
+	{
+		int s = 0;
+		for (int i = 0; i < n; i++)
+			s += i * 3;
+		return s;
+	}
+	EOC
+	for i in 1 2 3 4 5 6; do
+		printf "int f$i(int x)\n{\n\treturn x * $i;\n}\n" >repo/prog/f$i.c || return 1
+	done &&
+	cat >repo/prog/main.c <<-\EOC &&
+	int work(int n);
+	int libfn(void);
+	int main(void)
+	{
+		return (work(1000) + libfn()) & 1;
+	}
+	EOC
+	echo "int libfn(void) { return 2; }" >repo/lib/libfn.c &&
+	printf "900 work:work.c:1:5 main:main.c:3:5\n100 main:main.c:3:5\n40 f3:f3.c:1:3\n" |
+		./gen repo/prog/default.pgo &&
+	printf "%s\n" "OBJS = main.o work.o f1.o f2.o f3.o f4.o f5.o f6.o ../lib/libfn.o" \
+		"prog: \$(OBJS)" "	\$(CC) -o \$@ \$(OBJS)" \
+		"%.o: %.c" "	\$(CC) -O2 -MMD -MP -c -o \$@ \$<" \
+		"-include \$(OBJS:.o=.d)" >repo/prog/Makefile
+}
+
 # For tests that need real profiles from `cpgo record`: a sanitized
 # libcpgo.so cannot be preloaded into an uninstrumented program, so under a
 # sanitized build record uses the plain build's library. Returns 1 when

@@ -12,7 +12,6 @@ if ! command -v clang-19 >/dev/null || ! command -v gcc >/dev/null ||
 	exit 0
 fi
 
-make_gen() { build_test_tool gen "$CPGO_ROOT/tests/helper/stackprof.c"; }
 
 test_expect_success 'setup: sources whose functions the compilers rename' '
 	make_gen &&

@@ -3,8 +3,6 @@
 # The compilers here are scripts that record their argv; t3001 builds for real.
 . "$(dirname "$0")/lib.sh"
 
-# A pprof profile from lines "COUNT FUNC:FILE:START:LINE ..." (tests/helper/stackprof.c).
-make_gen() { build_test_tool gen "$CPGO_ROOT/tests/helper/stackprof.c"; }
 
 # A compiler that records its arguments, one per line, in $TRASH/argv.
 fake() {

@@ -9,41 +9,7 @@ if ! command -v clang-19 >/dev/null; then
 	exit 0
 fi
 
-make_gen() { build_test_tool gen "$CPGO_ROOT/tests/helper/stackprof.c"; }
-
-sha() { sha256sum <"$1" | cut -c1-64; }
-
-test_expect_success 'setup: a program of eight files with a profile, a library without' '
-	make_gen &&
-	mkdir -p repo/.git repo/prog repo/lib &&
-	cat >repo/prog/work.c <<-\EOC &&
-	int work(int n)
-	{
-		int s = 0;
-		for (int i = 0; i < n; i++)
-			s += i * 3;
-		return s;
-	}
-	EOC
-	for i in 1 2 3 4 5 6; do
-		printf "int f$i(int x)\n{\n\treturn x * $i;\n}\n" >repo/prog/f$i.c || return 1
-	done &&
-	cat >repo/prog/main.c <<-\EOC &&
-	int work(int n);
-	int libfn(void);
-	int main(void)
-	{
-		return (work(1000) + libfn()) & 1;
-	}
-	EOC
-	echo "int libfn(void) { return 2; }" >repo/lib/libfn.c &&
-	printf "900 work:work.c:1:5 main:main.c:3:5\n100 main:main.c:3:5\n40 f3:f3.c:1:3\n" |
-		./gen repo/prog/default.pgo &&
-	printf "%s\n" "OBJS = main.o work.o f1.o f2.o f3.o f4.o f5.o f6.o ../lib/libfn.o" \
-		"prog: \$(OBJS)" "	\$(CC) -o \$@ \$(OBJS)" \
-		"%.o: %.c" "	\$(CC) -O2 -MMD -MP -c -o \$@ \$<" \
-		"-include \$(OBJS:.o=.d)" >repo/prog/Makefile
-'
+test_expect_success 'setup: a program of eight files with a profile, a library without' 'cc_test_repo'
 
 test_expect_success 'the profile reaches clang: sample-profile remarks, the note in the object' '
 	cd repo/prog &&

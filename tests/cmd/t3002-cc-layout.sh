@@ -12,7 +12,6 @@ if ! command -v clang-19 >/dev/null || ! command -v ld.lld-19 >/dev/null; then
 	exit 0
 fi
 
-make_gen() { build_test_tool gen "$CPGO_ROOT/tests/helper/stackprof.c"; }
 # The commands cpgo cc ran (CPGO_DEBUG's trace), one a line.
 runs() { sed -n "s/^cpgo cc: run: //p" "$1"; }
 link_line() { runs "$1" | grep -v -- " -c " | tail -1; }

@@ -14,7 +14,7 @@ fi
 export CPGO_CC=clang-19
 
 test_expect_success 'setup: two sources, assembler, a profile at the top' '
-	build_test_tool gen "$CPGO_ROOT/tests/helper/stackprof.c" &&
+	make_gen &&
 	mkdir -p repo/.git && cd repo &&
 	printf "%s\n" "#include <stdio.h>" "int work(int n);" \
 		"int main(int argc, char **argv)" "{" "	(void)argv;" \

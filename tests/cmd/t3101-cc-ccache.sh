@@ -17,7 +17,7 @@ export CPGO_CC=clang-19 CCACHE_DIR=$TRASH/ccache CCACHE_NOHASHDIR=1
 hits() { ccache --print-stats | awk '$1 == "direct_cache_hit" || $1 == "preprocessed_cache_hit" { n += $2 } END { print n + 0 }'; }
 
 test_expect_success 'setup: a source and two profiles of it' '
-	build_test_tool gen "$CPGO_ROOT/tests/helper/stackprof.c" &&
+	make_gen &&
 	mkdir -p repo/.git && cd repo &&
 	printf "%s\n" "int work(int n)" "{" "	int s = 0;" "	for (int i = 0; i < n; i++)" \
 		"		s += i * 3;" "	return s;" "}" "int cold(int x)" "{" "	return x + 1;" "}" >work.c &&

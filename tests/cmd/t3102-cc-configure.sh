@@ -13,7 +13,7 @@ fi
 export CPGO_CC=clang-19
 
 test_expect_success 'setup: a profile at the top of the tree' '
-	build_test_tool gen "$CPGO_ROOT/tests/helper/stackprof.c" &&
+	make_gen &&
 	mkdir -p .git && printf "900 main:conftest.c:1:2\n" | ./gen default.pgo
 '
 
