@@ -10,8 +10,11 @@
 #include "util/run-command.h"
 #include "pprof/profile.h"
 #include "pprof/meta.h"
+#include "pprof/merge.h"
+#include "pprof/source.h"
 #include "elf/elfinspect.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
@@ -28,7 +31,7 @@
 #define CPGO_RECORD_MAX_HZ 100000
 
 static const char record_usage[] =
-	"usage: cpgo record [-o FILE] [-F HZ] [--] COMMAND [ARGS...]\n"
+	"usage: cpgo record [-o FILE] [-F HZ] [--children] [--] COMMAND [ARGS...]\n"
 	"\n"
 	"Runs COMMAND with libcpgo preloaded and writes its CPU profile (pprof).\n"
 	"\n"
@@ -36,11 +39,13 @@ static const char record_usage[] =
 	"  -F HZ     samples per CPU second of each thread (default: $CPGO_HZ or 100);\n"
 	"            for PGO training use -F 10000 or more: clang's sample PGO wants\n"
 	"            hundreds of thousands of samples\n"
+	"  --children  profile every process COMMAND starts too (a script, make,\n"
+	"            a test runner, forked workers) and merge them into FILE\n"
 	"\n"
 	"COMMAND must be dynamically linked and not setuid (LD_PRELOAD does not\n"
 	"reach other programs); link those with -lcpgo and set CPGO_PROFILE.\n"
-	"Only COMMAND's process is profiled (also across exec); the profile is\n"
-	"written when it exits normally. libcpgo.so is looked up in $CPGO_LIB, next\n"
+	"Without --children only COMMAND's process is profiled (also across exec);\n"
+	"a profile is written when its process exits normally. libcpgo.so is looked up in $CPGO_LIB, next\n"
 	"to the cpgo binary, then in ../lib. The exit status is COMMAND's.\n";
 
 /* Finds libcpgo.so: $CPGO_LIB, next to this binary, ../lib of it. */
@@ -191,8 +196,87 @@ cleanup:
 	return ret;
 }
 
+/* The runtime's name for a finished profile in the --children directory: PID.pprof. */
+static int is_process_profile(const char *name)
+{
+	const char *p = name;
+
+	while (*p >= '0' && *p <= '9')
+		p++;
+	return p != name && !strcmp(p, ".pprof");
+}
+
+/* What the processes left in the --children directory is ours to remove, merged or not. */
+static void remove_dir(const char *dir)
+{
+	struct cpgo_buf path = CPGO_BUF_INIT;
+	struct dirent *e;
+	DIR *d = opendir(dir);
+
+	while (d && (e = readdir(d))) {
+		if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
+			continue;
+		cpgo_buf_reset(&path);
+		if (cpgo_buf_addf(&path, "%s/%s", dir, e->d_name) == 0)
+			unlink(path.buf);
+	}
+	if (d)
+		closedir(d);
+	rmdir(dir);
+	cpgo_buf_release(&path);
+}
+
+/*
+ * --children: merges the profiles the processes wrote into `dir` into the
+ * file `to` and removes them. Returns how many there were (0: none, and no
+ * file), -1 on error.
+ */
+static int merge_dir(const char *dir, const char *to)
+{
+	struct cpgo_merge_opts opts = { 0 };
+	struct cpgo_profile out = { 0 };
+	struct cpgo_merge *m = NULL;
+	struct cpgo_buf path = CPGO_BUF_INIT;
+	struct dirent *e;
+	DIR *d = opendir(dir);
+	int n = 0, ret = -1;
+
+	if (!d)
+		return error_errno("%s", dir);
+	if (cpgo_profile_init(&out) < 0 || cpgo_merge_begin(&m, &out, &opts) < 0)
+		goto cleanup;
+	while ((e = readdir(d))) {
+		struct cpgo_profile in;
+		int r;
+
+		if (!is_process_profile(e->d_name))
+			continue;
+		cpgo_buf_reset(&path);
+		if (cpgo_buf_addf(&path, "%s/%s", dir, e->d_name) < 0)
+			goto cleanup;
+		if (cpgo_source_read(&in, path.buf, NULL) < 0)
+			goto cleanup;
+		r = cpgo_merge_add(m, &in, path.buf, 1.0);
+		cpgo_profile_release(&in);
+		if (r < 0)
+			goto cleanup;
+		n++;
+	}
+	if (n && (cpgo_merge_finish(m) < 0 || cpgo_profile_write(&out, to) < 0))
+		goto cleanup;
+	ret = n;
+cleanup:
+	closedir(d);
+	remove_dir(dir);
+	cpgo_merge_free(m);
+	if (out.priv)
+		cpgo_profile_release(&out);
+	cpgo_buf_release(&path);
+	return ret;
+}
+
 /* Prints where the profile went and what it holds. */
-static void summarize(const char *out)
+static void summarize(const char *out, int processes)
 {
 	struct cpgo_profile p;
 	struct cpgo_meta meta;
@@ -211,8 +295,10 @@ static void summarize(const char *out)
 			"memory: %lld)\n", (long long)meta.lost, (long long)meta.lost_buffer_full,
 			(long long)meta.lost_out_of_memory);
 	cpgo_meta_summary(&meta, &rate);
-	fprintf(stderr, "cpgo record: wrote %s: %lld samples; %s\n", out, samples,
-		rate.len ? rate.buf : "rate unknown");
+	fprintf(stderr, "cpgo record: wrote %s: %lld samples", out, samples);
+	if (processes)
+		fprintf(stderr, " from %d process%s", processes, processes == 1 ? "" : "es");
+	fprintf(stderr, "; %s\n", rate.len ? rate.buf : "rate unknown");
 	cpgo_buf_release(&rate);
 	if (samples < 100000)
 		fprintf(stderr, "cpgo record: hint: PGO works best with 100k+ samples; use -F 10000 "
@@ -224,15 +310,16 @@ int cmd_record(int argc, char **argv)
 {
 	const char *out = "cpgo.pprof", *hz = NULL;
 	struct cpgo_buf lib = CPGO_BUF_INIT, cmd = CPGO_BUF_INIT, abs_out = CPGO_BUF_INIT,
-			tmp = CPGO_BUF_INIT;
+			tmp = CPGO_BUF_INIT, dir = CPGO_BUF_INIT;
 	static const struct option longopts[] = {
 		{ "output", required_argument, NULL, 'o' },
 		{ "freq", required_argument, NULL, 'F' },
+		{ "children", no_argument, NULL, 'C' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct cpgo_child child = CPGO_CHILD_INIT;
-	int i, ret = 1, v, c;
+	int i, ret = 1, v, c, children = 0, processes = 0;
 
 	/* '+': the options end at COMMAND; what follows is COMMAND's. */
 	optind = 0;
@@ -251,6 +338,9 @@ int cmd_record(int argc, char **argv)
 						   "second", hz, CPGO_RECORD_MAX_HZ);
 			break;
 		}
+		case 'C':
+			children = 1;
+			break;
 		case 'h':
 			return usage_help(record_usage);
 		default:
@@ -293,12 +383,24 @@ int cmd_record(int argc, char **argv)
 	child.file = cmd.buf;
 	/* Like system(): ^C and ^\ are for the program; we wait for it. */
 	child.ignore_int_quit = 1;
-	/* The runtime profiles our child (and what it exec()s), not the grandchildren. */
 	if (cpgo_strvec_pushv(&child.args, argv + i, (size_t)(argc - i)) < 0 ||
 	    env_prepend(&child.env, "LD_PRELOAD", lib.buf, ':') < 0 ||
-	    cpgo_strvec_pushf(&child.env, "CPGO_PROFILE=%s", tmp.buf) < 0 ||
-	    cpgo_strvec_pushf(&child.env, "CPGO_PROFILE_PPID=%d", (int)getpid()) < 0 ||
 	    (hz && cpgo_strvec_pushf(&child.env, "CPGO_HZ=%s", hz) < 0)) {
+		ret = die_lib("record");
+		goto cleanup;
+	}
+	if (children) {
+		/* Each process writes PID.pprof into a directory of ours; forked ones too. */
+		if (cpgo_buf_addf(&dir, "%s.d", tmp.buf) < 0 ||
+		    (mkdir(dir.buf, 0700) < 0 && error_errno("%s: cannot create", dir.buf)) ||
+		    cpgo_strvec_pushf(&child.env, "CPGO_PROFILE=%s/%%p.pprof", dir.buf) < 0 ||
+		    cpgo_strvec_pushf(&child.env, "CPGO_FORK=1") < 0) {
+			ret = die_lib("record");
+			goto cleanup;
+		}
+	} else if (cpgo_strvec_pushf(&child.env, "CPGO_PROFILE=%s", tmp.buf) < 0 ||
+		   /* The runtime profiles our child (and what it exec()s), not the grandchildren. */
+		   cpgo_strvec_pushf(&child.env, "CPGO_PROFILE_PPID=%d", (int)getpid()) < 0) {
 		ret = die_lib("record");
 		goto cleanup;
 	}
@@ -311,6 +413,18 @@ int cmd_record(int argc, char **argv)
 	if (child.signal)
 		report("record", "%s was killed by signal %d (%s)", argv[i], child.signal,
 		       strsignal(child.signal));
+	if (children) {
+		processes = merge_dir(dir.buf, tmp.buf);
+		cpgo_buf_reset(&dir);
+		if (processes < 0) {
+			report("record", "merging the processes' profiles: %s; %s left as it was",
+			       cpgo_last_error(), out);
+			unlink(tmp.buf);
+			if (ret == 0)
+				ret = 1;
+			goto cleanup;
+		}
+	}
 	if (access(tmp.buf, F_OK) < 0) {
 		report("record", "%s wrote no profile (it must exit normally: exit() or return from "
 		       "main, not _exit() or a signal); %s left as it was", argv[i], out);
@@ -328,12 +442,15 @@ int cmd_record(int argc, char **argv)
 	}
 	if (is_special(abs_out.buf))
 		goto cleanup; /* /dev/null, a pipe: nothing to read back */
-	summarize(out);
+	summarize(out, processes);
 cleanup:
+	if (dir.len)
+		remove_dir(dir.buf); /* left before merging */
 	cpgo_buf_release(&lib);
 	cpgo_buf_release(&cmd);
 	cpgo_buf_release(&abs_out);
 	cpgo_buf_release(&tmp);
+	cpgo_buf_release(&dir);
 	cpgo_child_release(&child);
 	return ret;
 }

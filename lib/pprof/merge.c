@@ -71,6 +71,8 @@ fail:
 static int merge_header(struct cpgo_merge *m, const struct cpgo_profile *in, const char *name)
 {
 	struct cpgo_profile *out = m->out;
+	struct cpgo_meta im;
+	int found;
 
 	if (m->n_input == 0) {
 		for (size_t i = 0; i < in->n_sample_type; i++)
@@ -96,9 +98,24 @@ static int merge_header(struct cpgo_merge *m, const struct cpgo_profile *in, con
 	if (!out->default_sample_type && in->default_sample_type &&
 	    (out->default_sample_type = cpgo_merge_str(m, in, in->default_sample_type)) < 0)
 		return -1;
+	/*
+	 * A run without cpgo's metadata (a Go profile) reads as all unknown, so
+	 * the facts it does not share become unknown too.
+	 */
+	found = cpgo_meta_read(in, &im);
+	if (!m->n_input) {
+		m->meta = im;
+		m->have_meta = found > 0;
+	} else if (found > 0 || m->have_meta) {
+		cpgo_meta_merge(&m->meta, &im);
+		m->have_meta = 1;
+	}
 	for (size_t i = 0; i < in->n_comment; i++) {
-		int64_t c = cpgo_merge_str(m, in, in->comments[i]);
+		int64_t c;
 		int seen = 0;
+		if (cpgo_meta_is_key(cpgo_profile_str(in, in->comments[i])))
+			continue;
+		c = cpgo_merge_str(m, in, in->comments[i]);
 		if (c < 0)
 			return -1;
 		for (size_t j = 0; j < out->n_comment && !seen; j++)
@@ -382,6 +399,8 @@ int cpgo_merge_finish(struct cpgo_merge *m)
 	}
 	out->duration_nanos = (int64_t)llround(dur);
 	out->time_nanos = m->time_nanos;
+	if (m->have_meta && cpgo_meta_write(out, &m->meta) < 0)
+		goto cleanup;
 
 	keep = malloc(out->n_sample ? out->n_sample : 1);
 	if (!keep) {

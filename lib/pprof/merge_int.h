@@ -11,6 +11,7 @@
  */
 
 #include "pprof/merge.h"
+#include "pprof/meta.h"
 #include "util/hashmap.h"
 
 /* Per input mapping: its output mapping and how to move its addresses. */
@@ -31,6 +32,10 @@ struct cpgo_merge {
 	double weight_sum;
 	int64_t time_nanos;
 	int have_period;
+
+	/* cpgo's collection facts (pprof/meta.h), combined instead of listed per run. */
+	struct cpgo_meta meta;
+	int have_meta;
 
 	/* Scaled contributions, parallel to out->values, once use_dacc. */
 	double *dacc;

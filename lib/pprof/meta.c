@@ -31,7 +31,7 @@ static const struct meta_key keys[] = {
 	INT_KEY(requested_hz),
 	REAL_KEY(achieved_hz, "%.1f"),
 	INT_KEY(samples),
-	REAL_KEY(cpu_seconds, "%.3f"),
+	REAL_KEY(cpu_seconds, "%.6f"),
 	INT_KEY(lost),
 	INT_KEY(lost_buffer_full),
 	INT_KEY(lost_out_of_memory),
@@ -152,6 +152,72 @@ int cpgo_meta_read(const struct cpgo_profile *p, struct cpgo_meta *m)
 		}
 	}
 	return found;
+}
+
+int cpgo_meta_is_key(const char *c)
+{
+	const size_t plen = strlen(CPGO_META_PREFIX);
+	const char *eq;
+
+	if (strncmp(c, CPGO_META_PREFIX, plen) || !(eq = strchr(c + plen, '=')))
+		return 0;
+	for (size_t k = 0; k < N_KEYS; k++)
+		if (strlen(keys[k].name) == (size_t)(eq - (c + plen)) &&
+		    !memcmp(keys[k].name, c + plen, (size_t)(eq - (c + plen))))
+			return 1;
+	return 0;
+}
+
+/* A total is unknown once one of its parts is: a sum of the known parts would understate it. */
+static void add_int(int64_t *a, int64_t b)
+{
+	*a = *a < 0 || b < 0 ? -1 : *a + b;
+}
+
+/* A count the runtime writes only when it has something to say: unknown reads as none. */
+static void add_optional(int64_t *a, int64_t b)
+{
+	if (b >= 0)
+		*a = (*a < 0 ? 0 : *a) + b;
+}
+
+static void same_str(char *a, const char *b, size_t size)
+{
+	if (strcmp(a, b))
+		snprintf(a, size, "%s", "mixed");
+}
+
+void cpgo_meta_merge(struct cpgo_meta *acc, const struct cpgo_meta *in)
+{
+	int64_t samples = acc->samples;
+
+	if (acc->requested_hz != in->requested_hz)
+		acc->requested_hz = -1;
+	add_int(&acc->samples, in->samples);
+	acc->cpu_seconds = acc->cpu_seconds < 0 || in->cpu_seconds < 0 ?
+				   -1 : acc->cpu_seconds + in->cpu_seconds;
+	acc->achieved_hz = acc->samples >= 0 && acc->cpu_seconds > 0 ?
+				   (double)acc->samples / acc->cpu_seconds : -1;
+	if (acc->kernel_share >= 0 && in->kernel_share >= 0 && acc->samples > 0)
+		acc->kernel_share = (acc->kernel_share * (double)samples +
+				     in->kernel_share * (double)in->samples) / (double)acc->samples;
+	else
+		acc->kernel_share = -1;
+	add_int(&acc->lost, in->lost);
+	add_int(&acc->lost_buffer_full, in->lost_buffer_full);
+	add_int(&acc->lost_out_of_memory, in->lost_out_of_memory);
+	same_str(acc->mode, in->mode, sizeof(acc->mode));
+	same_str(acc->timer, in->timer, sizeof(acc->timer));
+	same_str(acc->signal, in->signal, sizeof(acc->signal));
+	same_str(acc->unwinder, in->unwinder, sizeof(acc->unwinder));
+	add_optional(&acc->libunwind_samples, in->libunwind_samples);
+	add_optional(&acc->threads_blocked, in->threads_blocked);
+	add_optional(&acc->threads_failed, in->threads_failed);
+	if (in->handler_replaced > acc->handler_replaced)
+		acc->handler_replaced = in->handler_replaced;
+	if (!*acc->symbolize_error)
+		snprintf(acc->symbolize_error, sizeof(acc->symbolize_error), "%s",
+			 in->symbolize_error);
 }
 
 int cpgo_meta_summary(const struct cpgo_meta *m, struct cpgo_buf *out)

@@ -59,6 +59,18 @@ int cpgo_meta_write(struct cpgo_profile *p, const struct cpgo_meta *m);
  * skipped (newer writers). Returns how many keys were found.
  */
 int cpgo_meta_read(const struct cpgo_profile *p, struct cpgo_meta *m);
+/* Whether a comment is one of the keys above (merge combines those itself). */
+int cpgo_meta_is_key(const char *comment);
+/*
+ * Folds the facts of one more run into `acc` (both as cpgo_meta_read gives
+ * them; `acc` holds the first run's to start): samples, CPU time and lost
+ * samples add up, the rate is recomputed from the sums, the kernel share is
+ * weighted by samples, and a setting the runs disagree on becomes unknown
+ * (a string "mixed"), so a merged profile never states a rate or a mode
+ * that none of its runs had. Merge weights do not apply: these are facts of
+ * the collection, not sample values.
+ */
+void cpgo_meta_merge(struct cpgo_meta *acc, const struct cpgo_meta *in);
 /* Adds a one-line summary: "requested 1000 Hz, achieved 998.4 Hz (1234 samples in 1.236 CPU seconds)". */
 int cpgo_meta_summary(const struct cpgo_meta *m, struct cpgo_buf *out);
 

@@ -67,4 +67,24 @@ test_expect_success 'only the recorded process writes: grandchildren do not over
 	if test -e tree.pprof; then ! go tool pprof -top tree.pprof | grep -q burn_a; fi
 '
 
+test_expect_success '--children: every process of a script, merged into one profile' '
+	cpgo record --children -F 1000 -o tree2.pprof -- sh -c "./three; ./burn 0.3; true" 2>err &&
+	cat err &&
+	grep -q "wrote tree2.pprof: [0-9]* samples from [2-9] processes; requested 1000 Hz" err &&
+	! test -e tree2.pprof.cpgo-record.* &&
+	go tool pprof -top tree2.pprof >top &&
+	grep -q burn_a top && grep -q " main$" top &&
+	go tool pprof -raw tree2.pprof >raw &&
+	test $(grep -c "^Comment: cpgo.samples=" raw) = 1 &&
+	n=$(sed -n "s/^Comment: cpgo.samples=//p" raw) &&
+	sum=$(awk "/^Samples:/ { on = 1; next } on && /^ *[0-9]+ +[0-9]+:/ { s += \$1 } /^Locations/ { on = 0 } END { print s }" raw) &&
+	echo "meta $n, samples $sum" && test "$n" = "$sum"
+'
+
+test_expect_success '--children: a command whose processes write nothing leaves no file' '
+	test_must_fail cpgo record --children -o none.pprof -- sh -c "exec ./static" 2>err &&
+	grep -q "wrote no profile" err &&
+	! test -e none.pprof && ! test -e none.pprof.cpgo-record.*
+'
+
 test_done

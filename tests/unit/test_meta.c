@@ -113,12 +113,58 @@ static void test_summary(void **state)
 	cpgo_buf_release(&s);
 }
 
+/* Two runs' facts: sums, the rate from the sums, settings they disagree on unknown. */
+static void test_merge(void **state)
+{
+	struct cpgo_meta a, b, none;
+
+	(void)state;
+	cpgo_meta_init(&a);
+	a.requested_hz = 20000;
+	a.achieved_hz = 19000;
+	a.samples = 1900;
+	a.cpu_seconds = 0.1;
+	a.lost = 10;
+	a.kernel_share = 0.5;
+	strcpy(a.mode, "perf-ring");
+	strcpy(a.unwinder, "cfi");
+	b = a;
+	b.achieved_hz = 18000;
+	b.samples = 5400;
+	b.cpu_seconds = 0.3;
+	b.lost = 0;
+	b.kernel_share = 0.1;
+	b.threads_failed = 2;
+	strcpy(b.unwinder, "kernel-fp");
+	cpgo_meta_merge(&a, &b);
+	assert_int_equal(a.requested_hz, 20000);
+	assert_int_equal(a.samples, 7300);
+	assert_true(a.cpu_seconds > 0.3999 && a.cpu_seconds < 0.4001);
+	/* 7300 samples in 0.4 s, not the mean of the two rates */
+	assert_true(a.achieved_hz > 18249 && a.achieved_hz < 18251);
+	assert_int_equal(a.lost, 10);
+	/* (0.5 * 1900 + 0.1 * 5400) / 7300 */
+	assert_true(a.kernel_share > 0.2041 && a.kernel_share < 0.2042);
+	assert_string_equal(a.mode, "perf-ring");
+	assert_string_equal(a.unwinder, "mixed");
+	assert_int_equal(a.threads_failed, 2);
+	/* A run without metadata leaves nothing it did not share. */
+	cpgo_meta_init(&none);
+	cpgo_meta_merge(&a, &none);
+	assert_int_equal(a.requested_hz, -1);
+	assert_int_equal(a.samples, -1);
+	assert_true(a.achieved_hz < 0 && a.cpu_seconds < 0 && a.kernel_share < 0);
+	assert_string_equal(a.mode, "mixed");
+	assert_int_equal(a.threads_failed, 2);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_round_trip),
 		cmocka_unit_test(test_read_skips_foreign_and_malformed),
 		cmocka_unit_test(test_summary),
+		cmocka_unit_test(test_merge),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
