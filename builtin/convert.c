@@ -106,8 +106,9 @@ static void print_stats(const struct sprof_stats *st)
 		st->ctx_inlined, st->ctx_hot, st->ctx_instances);
 	share("  samples in them", st->ctx_samples, all);
 	fprintf(stderr, "symbol list: %zu\nother files' functions left out: %zu\n"
+		"other files' functions kept (no other file defines the name): %zu\n"
 		"ambiguous names left out: %zu\n",
-		st->symbol_list, st->other_tu_dropped, st->ambiguous_dropped);
+		st->symbol_list, st->other_tu_dropped, st->moved_kept, st->ambiguous_dropped);
 }
 
 static int convert_gcc(const char *in, const char *out, const struct llvmprof_opts *lo)

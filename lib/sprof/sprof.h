@@ -43,6 +43,7 @@ struct sprof_stats {
 	size_t symbol_list;        /* names in the profile symbol list */
 	size_t other_tu_dropped;   /* top-level functions of other source files (source_file) */
 	size_t ambiguous_dropped;  /* same-named functions of several files left out */
+	size_t moved_kept;         /* other files' functions kept: no other file defines the name */
 	/* Leaf samples dropped, by reason (they add up to samples_dropped). */
 	uint64_t dropped_unknown;  /* no function or name */
 	uint64_t dropped_line0;    /* a frame at line 0 that no nearby line could stand for */
@@ -140,8 +141,11 @@ struct sprof_opts {
 	 * in several files keeps only the function of the file that best
 	 * matches source_file (most trailing path components in common), and
 	 * top-level profiles of functions defined in other .c files are left
-	 * out (clang only uses the profiles of functions the TU defines; inline
-	 * instances nested in this TU's functions are kept whatever their file).
+	 * out unless no other file defines that name (in the profile and, when
+	 * it is at hand, the profiled binary): such a function may have moved
+	 * to this TU since it was profiled (clang only uses the profiles of
+	 * functions the TU defines; inline instances nested in this TU's
+	 * functions are kept whatever their file).
 	 * Without it, names defined in several files are left out entirely:
 	 * no profile is better than another file's.
 	 */
