@@ -97,6 +97,8 @@ static void print_stats(const struct sprof_stats *st)
 		"zero-count lines: %zu\n",
 		st->start_lines_repaired, st->start_lines_missing, st->binary_found ? "yes" : "no",
 		st->locations_with_binary, st->zero_lines);
+	fprintf(stderr, "thin profiles left out: %zu (inline instances without zeros: %zu)\n",
+		st->thin_dropped, st->thin_instances);
 	fprintf(stderr, "skid-protected lines (no zero): %zu\n", st->skid_protected);
 	share("  samples just after them", st->skid_samples, all);
 	fprintf(stderr, "line-0 frames remapped to a nearby line: %zu\n", st->line0_remapped);
@@ -165,6 +167,7 @@ int cmd_convert(int argc, char **argv)
 	};
 	const char *cmd = "convert", *to = "llvm", *out = "-", *in = NULL, *show = NULL;
 	struct sprof_stats st;
+	struct cpgo_strvec defined = CPGO_STRVEC_INIT;
 	struct llvmprof_opts o;
 	int stats = 0, no_binary = 0, gcc, c;
 
@@ -278,8 +281,14 @@ int cmd_convert(int argc, char **argv)
 	if (stats)
 		o.sp.stats = &st;
 	o.sp.find_binary = !no_binary && !o.sp.binary;
-	if ((gcc ? convert_gcc(in, out, &o) : llvmprof_convert_file(in, out, &o)) < 0)
+	if (o.sp.source_file && sprof_source_file_functions(o.sp.source_file, &defined) < 0)
 		return die_lib(cmd);
+	o.sp.tu_functions = &defined;
+	if ((gcc ? convert_gcc(in, out, &o) : llvmprof_convert_file(in, out, &o)) < 0) {
+		cpgo_strvec_release(&defined);
+		return die_lib(cmd);
+	}
+	cpgo_strvec_release(&defined);
 	if (stats)
 		print_stats(&st);
 	return 0;

@@ -171,6 +171,18 @@ static int def_files_fill(struct sp_ctx *c, struct sp_def_files *d)
 	return 0;
 }
 
+static int cmp_strp(const void *key, const void *elem)
+{
+	return strcmp(key, *(char *const *)elem);
+}
+
+/* Does the source being compiled define function `name` (sprof_opts.tu_functions)? */
+static int tu_defines(const struct sp_ctx *c, int64_t name)
+{
+	const struct cpgo_strvec *f = c->o->tu_functions;
+	return f && f->n && bsearch(c->m->names[name], f->v, f->n, sizeof(*f->v), cmp_strp);
+}
+
 /*
  * Decides which sampled functions get a top-level profile: LLVM keys by
  * name, so one name must stand for one function of one file.
@@ -216,19 +228,21 @@ int sp_choose_tops(struct sp_ctx *c)
 				files++;
 		if (files == 1) {
 			/*
-			 * Another file's function: a name only that file defines
-			 * is the same function wherever it is compiled now (it was
-			 * moved to this TU; elsewhere clang ignores it). A name
-			 * other files define too may be this TU's own static, which
+			 * Another file's function: of no use to this TU, unless the
+			 * TU defines it now and no other file defines that name
+			 * (then it is the same function, moved here). A name other
+			 * files define too may be this TU's own static, which
 			 * another file's samples would shadow.
 			 */
 			if (src && *v[i].file && is_source_ext(v[i].file) &&
 			    !sprof_path_suffix_score(v[i].file, src)) {
-				if (!defs.file && def_files_fill(c, &defs) < 0)
-					goto cleanup;
-				if (!defs.multi[v[i].name]) {
-					c->st.moved_kept++;
-					continue;
+				if (tu_defines(c, v[i].name)) {
+					if (!defs.file && def_files_fill(c, &defs) < 0)
+						goto cleanup;
+					if (!defs.multi[v[i].name]) {
+						c->st.moved_kept++;
+						continue;
+					}
 				}
 				for (size_t k = i; k < j; k++)
 					c->fn[v[k].fn].keep_top = 0;
