@@ -26,7 +26,9 @@ struct cpgo_location;
 struct sym_dso;
 
 /* Samples per line range a profile needs to be more than thin (enough_samples). */
+#ifndef SP_THIN_PER_RANGE
 #define SP_THIN_PER_RANGE 3.0
+#endif
 
 /* How far back a line-0 address looks for a real line of its inline instance. */
 #define SP_LINE0_SEARCH_BYTES 64
