@@ -512,6 +512,11 @@ int sp_add_zero_lines(struct sp_ctx *c)
 			if (top < 0 && lo == hi)
 				continue;
 			file = top >= 0 ? c->m->fs[top].file : c->m->fs[roots[lo]].file;
+			/* A second symbol of a function left out (its .cold part): nothing to add. */
+			if (top >= 0 && c->m->fs[top].dropped)
+				top = -1;
+			if (top < 0 && lo == hi)
+				continue;
 			if (c->thin) {
 				uint64_t ranges;
 				if (line_ranges(c, &sym, name, file, fr, &cn, &ranges) < 0)
