@@ -29,7 +29,9 @@ static const char usage[] =
 	"it: samples whose function BIN still has (by name and source file),\n"
 	"whose line offset from the function's start line lands on a line with\n"
 	"code in it, and whose function's start line moved (harmless as long as\n"
-	"the offsets still land). Then per function, the hot functions gone from\n"
+	"the offsets still land). With SOURCE, also the samples at calls whose line\n"
+	"moved inside the function (the calls column: how far the heaviest moved\n"
+	"call moved, \"ok\" none). Then per function, the hot functions gone from\n"
 	"BIN, and BIN's functions the profile has no samples for. BIN needs DWARF\n"
 	"(-g). Samples in other binaries (libc) are counted apart.\n"
 	"\n"
@@ -54,16 +56,28 @@ static void print_report(const struct cpgo_check_report *r, size_t limit, const 
 	       "inside it %.1f%%; start line moved for %.1f%%)\n",
 	       pct(r->in_range, r->total), pct(r->found, r->total), pct(r->in_range, r->total),
 	       pct(r->moved, r->total));
+	if (r->site_total)
+		printf("Call sites: %.1f%% of the samples at calls sit at a line that moved inside "
+		       "its function (%zu function%s: lines inserted or removed above the call)\n",
+		       pct(r->site_moved, r->site_total), r->site_fns, r->site_fns == 1 ? "" : "s");
 	if (r->other)
 		printf("Other binaries: %.1f%% of all samples, not checked\n",
 		       pct(r->other, r->total + r->other));
 	n = limit && limit < r->n_fn ? limit : r->n_fn;
-	printf("\n%7s %7s %7s  %-16s %s\n", "flat%", "cum%", "lines%", "start line", "function");
+	printf("\n%7s %7s %7s %6s  %-16s %s\n", "flat%", "cum%", "lines%", "calls", "start line",
+	       "function");
 	for (size_t i = 0; i < r->n_fn && shown < n; i++) {
 		const struct cpgo_check_fn *f = &r->fns[i];
-		char start[48];
+		char start[48], calls[32];
 		if (!f->flat && !f->cum)
 			continue;
+		/* The shift of its heaviest moved call, "ok" when none moved. */
+		if (!f->site_total)
+			snprintf(calls, sizeof(calls), "-");
+		else if (!f->site_moved)
+			snprintf(calls, sizeof(calls), "ok");
+		else
+			snprintf(calls, sizeof(calls), "%+lld", (long long)f->site_shift);
 		shown++;
 		if (!f->found)
 			snprintf(start, sizeof(start), "gone");
@@ -77,7 +91,7 @@ static void print_report(const struct cpgo_check_report *r, size_t limit, const 
 			       pct(f->flat_in_range, f->flat));
 		else
 			printf("%6.2f%% %6.2f%% %7s", 0.0, pct(f->cum, r->total), "-");
-		printf("  %-16s %s  %s\n", start, f->name, f->file);
+		printf(" %6s  %-16s %s  %s\n", calls, start, f->name, f->file);
 	}
 	shown = 0;
 	for (size_t i = 0; i < r->n_fn; i++) {
@@ -172,6 +186,8 @@ static int compile_sources(const struct cpgo_strvec *cc, char **srcs, size_t n, 
 			    cpgo_strvec_pushv(&c->args, cc->v, cc->n) < 0 ||
 			    cpgo_strvec_push(&c->args, "-g") < 0 ||
 			    cpgo_strvec_push(&c->args, "-O0") < 0 ||
+			    /* A call into its own section has a relocation naming the callee. */
+			    cpgo_strvec_push(&c->args, "-ffunction-sections") < 0 ||
 			    cpgo_strvec_push(&c->args, "-w") < 0 ||
 			    cpgo_strvec_pushv(&c->args, cflags, n_cflags) < 0 ||
 			    cpgo_strvec_push(&c->args, "-c") < 0 ||

@@ -97,6 +97,8 @@ static void print_stats(const struct sprof_stats *st)
 		"zero-count lines: %zu\n",
 		st->start_lines_repaired, st->start_lines_missing, st->binary_found ? "yes" : "no",
 		st->locations_with_binary, st->zero_lines);
+	fprintf(stderr, "thin profiles left out: %zu (inline instances without zeros: %zu)\n",
+		st->thin_dropped, st->thin_instances);
 	fprintf(stderr, "skid-protected lines (no zero): %zu\n", st->skid_protected);
 	share("  samples just after them", st->skid_samples, all);
 	fprintf(stderr, "line-0 frames remapped to a nearby line: %zu\n", st->line0_remapped);
@@ -106,8 +108,9 @@ static void print_stats(const struct sprof_stats *st)
 		st->ctx_inlined, st->ctx_hot, st->ctx_instances);
 	share("  samples in them", st->ctx_samples, all);
 	fprintf(stderr, "symbol list: %zu\nother files' functions left out: %zu\n"
+		"other files' functions kept (no other file defines the name): %zu\n"
 		"ambiguous names left out: %zu\n",
-		st->symbol_list, st->other_tu_dropped, st->ambiguous_dropped);
+		st->symbol_list, st->other_tu_dropped, st->moved_kept, st->ambiguous_dropped);
 }
 
 static int convert_gcc(const char *in, const char *out, const struct llvmprof_opts *lo)
@@ -164,6 +167,7 @@ int cmd_convert(int argc, char **argv)
 	};
 	const char *cmd = "convert", *to = "llvm", *out = "-", *in = NULL, *show = NULL;
 	struct sprof_stats st;
+	struct cpgo_strvec defined = CPGO_STRVEC_INIT;
 	struct llvmprof_opts o;
 	int stats = 0, no_binary = 0, gcc, c;
 
@@ -277,8 +281,14 @@ int cmd_convert(int argc, char **argv)
 	if (stats)
 		o.sp.stats = &st;
 	o.sp.find_binary = !no_binary && !o.sp.binary;
-	if ((gcc ? convert_gcc(in, out, &o) : llvmprof_convert_file(in, out, &o)) < 0)
+	if (o.sp.source_file && sprof_source_file_functions(o.sp.source_file, &defined) < 0)
 		return die_lib(cmd);
+	o.sp.tu_functions = &defined;
+	if ((gcc ? convert_gcc(in, out, &o) : llvmprof_convert_file(in, out, &o)) < 0) {
+		cpgo_strvec_release(&defined);
+		return die_lib(cmd);
+	}
+	cpgo_strvec_release(&defined);
 	if (stats)
 		print_stats(&st);
 	return 0;

@@ -112,6 +112,7 @@ static int convert_for_cc(const void *data, size_t len, const char *name, const 
 	struct cpgo_profile p;
 	struct sprof_opts so;
 	struct sprof_stats st;
+	struct cpgo_strvec defined = CPGO_STRVEC_INIT;
 	size_t start = out->len;
 	int ret = -1, r;
 
@@ -119,11 +120,17 @@ static int convert_for_cc(const void *data, size_t len, const char *name, const 
 	memset(&st, 0, sizeof(st));
 	/* Keeps same-named static functions of other files out of this TU's profile. */
 	so.source_file = source;
+	/* And finds the functions moved into it (the cache key has their names). */
+	if (source && sprof_source_file_functions(source, &defined) < 0)
+		return -1;
+	so.tu_functions = &defined;
 	so.stats = &st;
 	/* Discriminators, zero counts and the symbol list when the profiled binary is here. */
 	so.find_binary = 1;
-	if (cpgo_profile_parse(&p, data, len, name, NULL) < 0)
+	if (cpgo_profile_parse(&p, data, len, name, NULL) < 0) {
+		cpgo_strvec_release(&defined);
 		return -1;
+	}
 	if (gcc) {
 		struct gccprof_opts o = { .sp = so };
 		r = gccprof_convert(&p, name, &o, out);
@@ -140,6 +147,7 @@ static int convert_for_cc(const void *data, size_t len, const char *name, const 
 	ret = 0;
 cleanup:
 	cpgo_profile_release(&p);
+	cpgo_strvec_release(&defined);
 	return ret;
 }
 
@@ -297,8 +305,17 @@ int cpgo_cc_prepare(const char *profile, const char *source, const char *cache_d
 	/* Key: converter and options, the translation unit when it matters, the content. */
 	cpgo_sha256_init(&s);
 	cpgo_sha256_update(&s, conv->id, strlen(conv->id) + 1);
-	if (conv->per_source && source)
+	if (conv->per_source && source) {
+		/* The functions it defines decide which other files' functions it gets. */
+		struct cpgo_strvec defined = CPGO_STRVEC_INIT;
+
 		cpgo_sha256_update(&s, source, strlen(source) + 1);
+		if (sprof_source_file_functions(source, &defined) < 0)
+			goto cleanup;
+		for (size_t i = 0; i < defined.n; i++)
+			cpgo_sha256_update(&s, defined.v[i], strlen(defined.v[i]) + 1);
+		cpgo_strvec_release(&defined);
+	}
 	cpgo_sha256_update(&s, sha, sizeof(sha));
 	cpgo_sha256_final(&s, key);
 	cpgo_hex(key, 32, key_hex);

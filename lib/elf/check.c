@@ -26,7 +26,10 @@ struct tab_fn {
 	int64_t *lines; /* BIN: its code lines, sorted, unique */
 	size_t n_lines, alloc_lines;
 	int64_t flat, cum, flat_in_range;
+	int64_t site_total, site_moved, site_shift, site_shift_v;
 	size_t last_sample; /* sample index + 1 that last added to cum */
+	const struct cpgo_objcall **calls; /* BIN from objects: its calls */
+	size_t n_calls, alloc_calls;
 	long peer;          /* profile side: the BIN function, -1 none */
 	unsigned looked : 1; /* profile side: peer is known */
 	unsigned used : 1;   /* BIN side: some profile function matched it */
@@ -38,8 +41,18 @@ struct tab {
 	struct cpgo_hashmap map;
 };
 
+/* Samples at one call of a profile function: callee and the call's line offset. */
+struct site {
+	long pf;
+	const char *callee;
+	int64_t off, v;
+};
+
 struct check_priv {
 	struct tab bin, prof;
+	struct site *sites;
+	size_t n_sites, alloc_sites;
+	int have_calls; /* the BIN side knows its calls */
 	struct cpgo_objfuncs *objs; /* own the strings of bin when checking objects */
 	size_t n_objs;
 };
@@ -107,8 +120,10 @@ static long tab_get(struct tab *t, const char *name, const char *file, int64_t s
 
 static void tab_release(struct tab *t)
 {
-	for (size_t i = 0; i < t->n; i++)
+	for (size_t i = 0; i < t->n; i++) {
 		free(t->fns[i].lines);
+		free(t->fns[i].calls);
+	}
 	free(t->fns);
 	cpgo_hashmap_release(&t->map);
 	memset(t, 0, sizeof(*t));
@@ -266,8 +281,13 @@ static int load_objects(struct check_priv *pv, const char *const *objects, size_
 			if (of->n_lines)
 				memcpy(fn->lines + fn->n_lines, of->lines, of->n_lines * sizeof(*of->lines));
 			fn->n_lines += of->n_lines;
+			if (CPGO_GROW(fn->calls, fn->alloc_calls, fn->n_calls + of->n_calls) < 0)
+				return -1;
+			for (size_t k = 0; k < of->n_calls; k++)
+				fn->calls[fn->n_calls++] = &of->calls[k];
 		}
 	}
+	pv->have_calls = 1;
 	for (size_t i = 0; i < pv->bin.n; i++)
 		sort_lines(&pv->bin.fns[i]);
 	return 0;
@@ -320,6 +340,107 @@ static long prof_fn(struct check_priv *pv, const struct cpgo_profile *p, uint64_
 	return i;
 }
 
+/* Notes v samples at the call of `callee_id` from line `ln` of its caller. */
+static int add_site(struct check_priv *pv, const struct cpgo_profile *p, const struct cpgo_line *ln,
+		    uint64_t callee_id, int64_t v)
+{
+	const struct cpgo_function *caller = cpgo_profile_function(p, ln->function_id);
+	const struct cpgo_function *callee = cpgo_profile_function(p, callee_id);
+	long f;
+
+	if (!pv->have_calls || !caller || !callee || ln->line <= 0 || caller->start_line <= 0)
+		return 0;
+	if ((f = prof_fn(pv, p, ln->function_id)) < 0)
+		return f == -1 ? -1 : 0;
+	if (pv->prof.fns[f].peer < 0 || !*cpgo_profile_str(p, callee->name))
+		return 0;
+	if (CPGO_GROW(pv->sites, pv->alloc_sites, pv->n_sites + 1) < 0)
+		return -1;
+	pv->sites[pv->n_sites++] = (struct site){ f, cpgo_profile_str(p, callee->name),
+						  ln->line - caller->start_line, v };
+	return 0;
+}
+
+/* The calls of a sample's stack: inline frames of one location, and physical calls between them. */
+static int add_sites(struct check_priv *pv, const struct cpgo_profile *p,
+		     const struct cpgo_sample *s, int64_t v, const char *binary)
+{
+	const struct cpgo_location *below = NULL;
+
+	for (size_t j = 0; j < s->n_loc; j++) {
+		const struct cpgo_location *l = cpgo_profile_location(p, p->sample_locs[s->loc_off + j]);
+		if (!l || !l->n_line || !in_program(p, l, binary)) {
+			below = NULL;
+			continue;
+		}
+		for (size_t k = 1; k < l->n_line; k++)
+			if (add_site(pv, p, &p->lines[l->line_off + k],
+				     p->lines[l->line_off + k - 1].function_id, v) < 0)
+				return -1;
+		if (below && add_site(pv, p, &p->lines[l->line_off],
+				      p->lines[below->line_off + below->n_line - 1].function_id, v) < 0)
+			return -1;
+		below = l;
+	}
+	return 0;
+}
+
+static int cmp_site(const void *pa, const void *pb)
+{
+	const struct site *a = pa, *b = pb;
+	int c;
+	if (a->pf != b->pf)
+		return a->pf < b->pf ? -1 : 1;
+	if ((c = strcmp(a->callee, b->callee)))
+		return c;
+	return a->off < b->off ? -1 : a->off > b->off;
+}
+
+/*
+ * Each call site of the profile against the calls of the same callee the
+ * function's code makes: a call at an offset the code has no call of that
+ * callee at moved (the nearest one tells by how much). A callee the code no
+ * longer calls from there says nothing about lines.
+ */
+static void judge_sites(struct cpgo_check_report *r, struct check_priv *pv)
+{
+	if (pv->n_sites)
+		qsort(pv->sites, pv->n_sites, sizeof(*pv->sites), cmp_site);
+	for (size_t i = 0, j; i < pv->n_sites; i = j) {
+		const struct site *st = &pv->sites[i];
+		struct tab_fn *pf = &pv->prof.fns[st->pf];
+		const struct tab_fn *bf = &pv->bin.fns[pf->peer];
+		int64_t v = 0, best = 0;
+		int any = 0, here = 0;
+
+		for (j = i; j < pv->n_sites && !cmp_site(&pv->sites[j], st); j++)
+			v = cpgo_sat_add_i64(v, pv->sites[j].v);
+		for (size_t k = 0; k < bf->n_calls; k++) {
+			int64_t off = bf->calls[k]->line - bf->start, d = off - st->off;
+			if (strcmp(bf->calls[k]->callee, st->callee))
+				continue;
+			if (!d)
+				here = 1;
+			if (!any++ || (d < 0 ? -d : d) < (best < 0 ? -best : best))
+				best = d;
+		}
+		if (!any || !bf->start)
+			continue;
+		pf->site_total = cpgo_sat_add_i64(pf->site_total, v);
+		r->site_total = cpgo_sat_add_i64(r->site_total, v);
+		if (here)
+			continue;
+		if (!pf->site_moved)
+			r->site_fns++;
+		pf->site_moved = cpgo_sat_add_i64(pf->site_moved, v);
+		r->site_moved = cpgo_sat_add_i64(r->site_moved, v);
+		if (v > pf->site_shift_v) {
+			pf->site_shift_v = v;
+			pf->site_shift = best;
+		}
+	}
+}
+
 static int account(struct cpgo_check_report *r, struct check_priv *pv, struct cpgo_profile *p,
 		   int vi, const char *binary)
 {
@@ -340,6 +461,8 @@ static int account(struct cpgo_check_report *r, struct check_priv *pv, struct cp
 			continue;
 		}
 		r->total = cpgo_sat_add_i64(r->total, v);
+		if (add_sites(pv, p, s, v, binary) < 0)
+			return -1;
 		for (size_t j = 0; j < s->n_loc; j++) {
 			const struct cpgo_location *l =
 				cpgo_profile_location(p, p->sample_locs[s->loc_off + j]);
@@ -380,6 +503,7 @@ static int account(struct cpgo_check_report *r, struct check_priv *pv, struct cp
 			pf->flat_in_range = cpgo_sat_add_i64(pf->flat_in_range, v);
 		}
 	}
+	judge_sites(r, pv);
 	return 0;
 }
 
@@ -429,6 +553,9 @@ static int fill(struct cpgo_check_report *r, struct check_priv *pv)
 		o->flat = pf->flat;
 		o->cum = pf->cum;
 		o->flat_in_range = pf->flat_in_range;
+		o->site_total = pf->site_total;
+		o->site_moved = pf->site_moved;
+		o->site_shift = pf->site_shift;
 		o->found = pf->peer >= 0;
 		o->bin_start = pf->peer >= 0 ? pv->bin.fns[pf->peer].start : 0;
 		if (!o->found && pf->cum)
@@ -517,6 +644,7 @@ void cpgo_check_release(struct cpgo_check_report *r)
 	if (pv) {
 		tab_release(&pv->bin);
 		tab_release(&pv->prof);
+		free(pv->sites);
 		for (size_t i = 0; i < pv->n_objs; i++)
 			cpgo_objfuncs_release(&pv->objs[i]);
 		free(pv->objs);

@@ -31,6 +31,14 @@ struct cpgo_check_fn {
 	int64_t bin_start;       /* start line in the binary, 0 when the function is gone */
 	int64_t flat, cum;       /* value as leaf / anywhere in the stack (once a sample) */
 	int64_t flat_in_range;   /* flat whose line offset lands on a code line of it in BIN */
+	/*
+	 * Call sites (from the sources only): samples at calls of this function
+	 * whose callee the code still calls from it, and of those, the samples
+	 * whose call's line offset is not one the code calls that callee at:
+	 * lines were inserted or removed above the call inside the function.
+	 * site_shift: how far the heaviest such call moved (code - profile).
+	 */
+	int64_t site_total, site_moved, site_shift;
 	unsigned found : 1;
 };
 
@@ -45,6 +53,8 @@ struct cpgo_check_report {
 	int64_t found;    /* of total, leaf function exists in BIN */
 	int64_t in_range; /* of total, leaf line offset lands on a code line of the function */
 	int64_t moved;    /* of total, leaf function found but its start line differs */
+	int64_t site_total, site_moved; /* the functions' call-site samples added up */
+	size_t site_fns;  /* functions with a call that moved */
 	struct cpgo_check_fn *fns; /* the profile's program functions, by flat, then cum */
 	size_t n_fn, alloc_fn;
 	struct cpgo_check_new *new_fns; /* BIN's functions the profile has no samples for, by name */

@@ -8,6 +8,7 @@
 
 #include <dwarf.h>
 #include <elfutils/libdwfl.h>
+#include <gelf.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -100,11 +101,11 @@ static void sort_fold(struct cpgo_objfuncs *o, size_t first)
 	o->n = k + 1;
 }
 
-/* The function of fns[first..n) in `file` with the greatest start <= line, or NULL. */
-static struct cpgo_objfunc *owner(struct cpgo_objfuncs *o, size_t first, const char *file,
-				  int64_t line)
+/* The function of fns[first..last) in `file` with the greatest start <= line, or NULL. */
+static struct cpgo_objfunc *owner(struct cpgo_objfuncs *o, size_t first, size_t last,
+				  const char *file, int64_t line)
 {
-	size_t lo = first, hi = o->n;
+	size_t lo = first, hi = last;
 	struct cpgo_objfunc *best = NULL;
 
 	/* First function not before (file, line + 1). */
@@ -121,7 +122,42 @@ static struct cpgo_objfunc *owner(struct cpgo_objfuncs *o, size_t first, const c
 	return best;
 }
 
-static int add_lines(struct cpgo_objfuncs *o, size_t first, Dwarf_Die *cudie)
+/* A line-table row: where a line's code starts (line 0: a sequence ends there). */
+struct row {
+	uint64_t addr;
+	const char *file;
+	int line;
+};
+
+struct rows {
+	struct row *v;
+	size_t n, alloc;
+};
+
+static int cmp_row(const void *pa, const void *pb)
+{
+	const struct row *a = pa, *b = pb;
+	if (a->addr != b->addr)
+		return a->addr < b->addr ? -1 : 1;
+	/* A sequence's end before the next one's start at the same address. */
+	return (a->line > 0) - (b->line > 0);
+}
+
+/* The row whose code holds `addr`, or NULL (rows sorted). */
+static const struct row *row_at(const struct rows *r, uint64_t addr)
+{
+	size_t lo = 0, hi = r->n;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (r->v[mid].addr <= addr)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo && r->v[lo - 1].line > 0 ? &r->v[lo - 1] : NULL;
+}
+
+static int add_lines(struct cpgo_objfuncs *o, size_t first, Dwarf_Die *cudie, struct rows *rows)
 {
 	Dwarf_Lines *lines;
 	size_t nl;
@@ -132,13 +168,23 @@ static int add_lines(struct cpgo_objfuncs *o, size_t first, Dwarf_Die *cudie)
 		Dwarf_Line *l = dwarf_onesrcline(lines, i);
 		struct cpgo_objfunc *f;
 		const char *file;
+		Dwarf_Addr addr;
 		bool end = false;
 		int line;
 
-		if (!l || dwarf_lineendsequence(l, &end) != 0 || end || dwarf_lineno(l, &line) != 0 ||
-		    line <= 0 || !(file = dwarf_linesrc(l, NULL, NULL)))
+		if (!l || dwarf_lineendsequence(l, &end) != 0 || dwarf_lineaddr(l, &addr) != 0)
 			continue;
-		f = owner(o, first, file, line);
+		file = NULL;
+		line = 0;
+		if (!end && (dwarf_lineno(l, &line) != 0 || line <= 0 ||
+			     !(file = dwarf_linesrc(l, NULL, NULL))))
+			continue;
+		if (CPGO_GROW(rows->v, rows->alloc, rows->n + 1) < 0)
+			return -1;
+		rows->v[rows->n++] = (struct row){ addr, file, line };
+		if (end)
+			continue;
+		f = owner(o, first, o->n, file, line);
 		if (!f)
 			continue;
 		if (f->n_lines && f->lines[f->n_lines - 1] == line)
@@ -164,6 +210,116 @@ static void finish_lines(struct cpgo_objfunc *f)
 	f->end = f->lines[k - 1];
 }
 
+/* The name of the function symbol at `value` in section `shndx`, or NULL. */
+static const char *func_at(Elf *elf, Elf_Data *syms, size_t n, size_t strtab, size_t shndx,
+			   uint64_t value)
+{
+	for (size_t i = 0; i < n; i++) {
+		GElf_Sym sym;
+		if (gelf_getsym(syms, (int)i, &sym) && GELF_ST_TYPE(sym.st_info) == STT_FUNC &&
+		    sym.st_shndx == shndx && sym.st_value == value)
+			return elf_strptr(elf, strtab, sym.st_name);
+	}
+	return NULL;
+}
+
+/*
+ * The callee of relocation `r` if it is a call's: x86-64's call rel32
+ * (PLT32 or PC32 after an 0xe8 opcode byte; *at = the opcode's offset), or
+ * aarch64's BL (CALL26). A local callee may be named by its section's
+ * symbol plus the addend.
+ */
+static const char *call_target(Elf *elf, int machine, const GElf_Rela *r, Elf_Data *code,
+			       Elf_Data *syms, size_t n_syms, size_t strtab, uint64_t *at)
+{
+	GElf_Sym sym;
+	int64_t bias;
+	unsigned type = GELF_R_TYPE(r->r_info);
+
+	if (machine == EM_X86_64) {
+		if ((type != R_X86_64_PLT32 && type != R_X86_64_PC32) || !r->r_offset ||
+		    !code || !code->d_buf || r->r_offset > code->d_size ||
+		    ((const unsigned char *)code->d_buf)[r->r_offset - 1] != 0xe8)
+			return NULL;
+		*at = r->r_offset - 1;
+		bias = 4; /* the displacement counts from the end of its 4 bytes */
+	} else if (machine == EM_AARCH64) {
+		if (type != R_AARCH64_CALL26)
+			return NULL;
+		*at = r->r_offset;
+		bias = 0;
+	} else {
+		return NULL;
+	}
+	if (!gelf_getsym(syms, (int)GELF_R_SYM(r->r_info), &sym))
+		return NULL;
+	if (GELF_ST_TYPE(sym.st_info) == STT_SECTION)
+		return func_at(elf, syms, n_syms, strtab, sym.st_shndx,
+			       (uint64_t)(r->r_addend + bias));
+	return elf_strptr(elf, strtab, sym.st_name);
+}
+
+/*
+ * Every call of the object, at the line of its call instruction, in the
+ * function that line belongs to (the CUs' ranges of fns, cus[0..n_cu]).
+ */
+static int add_calls(struct cpgo_objfuncs *o, Dwfl_Module *mod, const size_t *cus, size_t n_cu,
+		     struct rows *rows)
+{
+	GElf_Addr bias;
+	Elf *elf = dwfl_module_getelf(mod, &bias);
+	GElf_Ehdr eh;
+
+	if (rows->n)
+		qsort(rows->v, rows->n, sizeof(*rows->v), cmp_row);
+	Elf_Scn *scn = NULL;
+
+	if (!elf || !gelf_getehdr(elf, &eh))
+		return 0;
+	while ((scn = elf_nextscn(elf, scn))) {
+		GElf_Shdr sh, tsh, ssh;
+		Elf_Scn *target, *symscn;
+		Elf_Data *rel, *code, *syms;
+
+		if (!gelf_getshdr(scn, &sh) || sh.sh_type != SHT_RELA || !sh.sh_entsize)
+			continue;
+		if (!(target = elf_getscn(elf, sh.sh_info)) || !gelf_getshdr(target, &tsh) ||
+		    !(tsh.sh_flags & SHF_EXECINSTR))
+			continue;
+		if (!(symscn = elf_getscn(elf, sh.sh_link)) || !gelf_getshdr(symscn, &ssh) ||
+		    !ssh.sh_entsize || !(syms = elf_getdata(symscn, NULL)))
+			continue;
+		if (!(rel = elf_getdata(scn, NULL)))
+			continue;
+		code = elf_getdata(target, NULL);
+		for (size_t i = 0; i < sh.sh_size / sh.sh_entsize; i++) {
+			GElf_Rela r;
+			const char *callee;
+			const struct row *row;
+			uint64_t at;
+			struct cpgo_objfunc *f = NULL;
+
+			if (!gelf_getrela(rel, (int)i, &r))
+				continue;
+			callee = call_target(elf, eh.e_machine, &r, code, syms,
+					     ssh.sh_size / ssh.sh_entsize, ssh.sh_link, &at);
+			if (!callee || !*callee)
+				continue;
+			/* libdwfl laid the sections out: sh_addr is where the line table has them. */
+			if (!(row = row_at(rows, tsh.sh_addr + at)))
+				continue;
+			for (size_t k = 0; k < n_cu && !f; k++)
+				f = owner(o, cus[k], cus[k + 1], row->file, row->line);
+			if (!f)
+				continue;
+			if (CPGO_GROW(f->calls, f->alloc_calls, f->n_calls + 1) < 0)
+				return -1;
+			f->calls[f->n_calls++] = (struct cpgo_objcall){ callee, row->line };
+		}
+	}
+	return 0;
+}
+
 int cpgo_objfuncs_read(const char *path, struct cpgo_objfuncs *out)
 {
 	Dwfl *dwfl;
@@ -174,6 +330,8 @@ int cpgo_objfuncs_read(const char *path, struct cpgo_objfuncs *out)
 	Dwarf_Die cudie;
 	Dwarf_Half version;
 	uint8_t unit_type;
+	size_t *cus = NULL, n_cu = 0, alloc_cu = 0; /* where each CU's functions start */
+	struct rows rows = { NULL, 0, 0 };
 
 	memset(out, 0, sizeof(*out));
 	dwfl = dwfl_begin(&offline_callbacks);
@@ -196,21 +354,35 @@ int cpgo_objfuncs_read(const char *path, struct cpgo_objfuncs *out)
 		if (add_functions(out, &cudie, &added) < 0)
 			goto fail;
 		sort_fold(out, first);
-		if (add_lines(out, first, &cudie) < 0)
+		if (add_lines(out, first, &cudie, &rows) < 0)
+			goto fail;
+		if (CPGO_GROW(cus, alloc_cu, n_cu + 2) < 0)
+			goto fail;
+		cus[n_cu++] = first;
+	}
+	if (n_cu) {
+		cus[n_cu] = out->n;
+		if (add_calls(out, mod, cus, n_cu, &rows) < 0)
 			goto fail;
 	}
 	for (size_t i = 0; i < out->n; i++)
 		finish_lines(&out->fns[i]);
+	free(cus);
+	free(rows.v);
 	return 0;
 fail:
+	free(cus);
+	free(rows.v);
 	cpgo_objfuncs_release(out);
 	return -1;
 }
 
 void cpgo_objfuncs_release(struct cpgo_objfuncs *o)
 {
-	for (size_t i = 0; i < o->n; i++)
+	for (size_t i = 0; i < o->n; i++) {
 		free(o->fns[i].lines);
+		free(o->fns[i].calls);
+	}
 	free(o->fns);
 	if (o->priv)
 		dwfl_end(o->priv);

@@ -19,6 +19,12 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/* A call instruction in a function: the callee's name and the call's line. */
+struct cpgo_objcall {
+	const char *callee;
+	int64_t line;
+};
+
 struct cpgo_objfunc {
 	const char *name;         /* DW_AT_name */
 	const char *linkage_name; /* DW_AT_linkage_name, else the name */
@@ -27,6 +33,10 @@ struct cpgo_objfunc {
 	int64_t end;              /* the last line with code, 0 when it has none */
 	int64_t *lines;           /* lines with code, sorted, unique */
 	size_t n_lines, alloc_lines;
+	/* Calls, from an object's relocations (compiled with -ffunction-sections, so
+	 * that a call to a static function of the same file has one too). */
+	struct cpgo_objcall *calls;
+	size_t n_calls, alloc_calls;
 };
 
 struct cpgo_objfuncs {

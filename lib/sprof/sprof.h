@@ -23,6 +23,7 @@
 
 #include "util/buf.h"
 #include "util/hashmap.h"
+#include "util/strvec.h"
 
 struct cpgo_profile;
 
@@ -40,9 +41,12 @@ struct sprof_stats {
 	size_t entry_lines_floored; /* zero entry lines raised to 1 (see entry_heads) */
 	size_t locations_with_binary; /* locations resolved through the profiled binary */
 	size_t zero_lines;         /* explicit zero-count lines added from the binary */
+	size_t thin_dropped;       /* top-level profiles left out: too few samples for their code */
+	size_t thin_instances;     /* inline instances left without zeros, for the same reason */
 	size_t symbol_list;        /* names in the profile symbol list */
 	size_t other_tu_dropped;   /* top-level functions of other source files (source_file) */
 	size_t ambiguous_dropped;  /* same-named functions of several files left out */
+	size_t moved_kept;         /* other files' functions kept: no other file defines the name */
 	/* Leaf samples dropped, by reason (they add up to samples_dropped). */
 	uint64_t dropped_unknown;  /* no function or name */
 	uint64_t dropped_line0;    /* a frame at line 0 that no nearby line could stand for */
@@ -113,6 +117,13 @@ struct sprof_opts {
 	 * never sampled however hot it is).
 	 */
 	int skid;
+	/*
+	 * With zero lines: a function with fewer samples than 3 per line range
+	 * of its code (its unsampled lines cannot be told cold) gets no profile
+	 * at all, and an inline instance that thin no zeros, so that a profile
+	 * of other inputs does not make code cold that it merely did not see.
+	 */
+	int thin;
 	enum sprof_line_counts line_counts;
 	enum sprof_line0 line0;
 	enum sprof_discriminators discriminators;
@@ -141,11 +152,16 @@ struct sprof_opts {
 	 * matches source_file (most trailing path components in common), and
 	 * top-level profiles of functions defined in other .c files are left
 	 * out (clang only uses the profiles of functions the TU defines; inline
-	 * instances nested in this TU's functions are kept whatever their file).
+	 * instances nested in this TU's functions are kept whatever their file),
+	 * except a function the TU's source defines now (tu_functions) whose
+	 * name no other file defines (in the profile and, when it is at hand,
+	 * the profiled binary): it moved here since it was profiled.
 	 * Without it, names defined in several files are left out entirely:
 	 * no profile is better than another file's.
 	 */
 	const char *source_file;
+	/* With source_file: the functions its text defines (sprof_source_functions), sorted. */
+	const struct cpgo_strvec *tu_functions;
 	struct sprof_stats *stats; /* optional output */
 };
 
@@ -162,6 +178,7 @@ struct sprof_fs {
 	size_t rec_first, n_rec, child_first, n_child; /* into the sorted orders */
 	const char *file; /* pprof file of a top-level function, for zero lines */
 	uint32_t attr;    /* LLVM's ContextAttributeMask (SPROF_CTX_*), for pre-inlined profiles */
+	unsigned dropped : 1; /* a top-level profile left out of the output */
 };
 
 /* LLVM's ContextAttributeMask (SampleProf.h). */
@@ -236,6 +253,15 @@ const char *sprof_pick_name(const char *name, const char *sys);
  */
 int sprof_build(struct cpgo_profile *p, const char *name, const struct sprof_opts *o,
 		struct sprof_model *m);
+
+/*
+ * The names of the functions C source `text` defines at file scope, sorted
+ * and unique, appended to `out` (sprof_srcdefs.c: a scan of the text, no
+ * preprocessor).
+ */
+int sprof_source_functions(const char *text, size_t len, struct cpgo_strvec *out);
+/* The same of the file at `path`; a file that cannot be read gives none (not an error). */
+int sprof_source_file_functions(const char *path, struct cpgo_strvec *out);
 
 /*
  * Decodes the base discriminator out of a DWARF discriminator as LLVM

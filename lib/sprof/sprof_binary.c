@@ -386,6 +386,61 @@ static void roots_range(const struct sp_ctx *c, const size_t *roots, size_t n, u
 }
 
 /*
+ * The code of function `name` in symbol `sym`, as runs of addresses of one
+ * line (of one inline frame): the units a sample can land in. Same checks
+ * as the zero pass itself.
+ */
+static int line_ranges(struct sp_ctx *c, const GElf_Sym *sym, int64_t name, const char *file,
+		       struct sym_frame *fr, struct cpgo_buf *cn, uint64_t *out)
+{
+	const char *prev_name = NULL;
+	int64_t prev_line = -1;
+	uint32_t prev_disc = 0;
+	int prev_n = -1;
+
+	*out = 0;
+	for (uint64_t a = sym->st_value; a < sym->st_value + sym->st_size; a++) {
+		int n = sym_dso_lookup(c->dso, a, fr, SPROF_MAX_FRAMES);
+		const struct sym_frame *outer;
+
+		if (n < 0)
+			return -1;
+		if (n == 0 || fr[0].line <= 0)
+			continue;
+		outer = &fr[n - 1];
+		if (frame_name(c, outer, cn, 0) != name)
+			continue;
+		if (file && *file && *outer->file && !sprof_path_suffix_score(file, outer->file))
+			continue;
+		if (n != prev_n || fr[0].line != prev_line || fr[0].discriminator != prev_disc ||
+		    fr[0].name != prev_name)
+			(*out)++;
+		prev_n = n;
+		prev_line = fr[0].line;
+		prev_disc = fr[0].discriminator;
+		prev_name = fr[0].name;
+	}
+	return 0;
+}
+
+/*
+ * Whether profile `fs` has samples enough to tell its cold lines from its
+ * lukewarm ones. A line that takes a share q of a function's time is missed
+ * by all of its S samples with probability (1 - q)^S ~ e^(-qS), so a line
+ * without samples only has q < 3/S (95% confidence): cold only when that is
+ * well under the average share of the function's L line ranges, 1/L, i.e.
+ * S >= SP_THIN_PER_RANGE * L. Below, a line the training never ran and one
+ * that ran too briefly to be sampled look the same; and clang's profile
+ * inference makes every block without samples cold, zeros or not, so a
+ * function the training barely touched would be compiled as cold code
+ * (not inlined into, optimized for size) on a workload that runs it.
+ */
+static int enough_samples(struct sp_ctx *c, size_t fs, uint64_t ranges)
+{
+	return (double)c->m->fs[fs].total >= SP_THIN_PER_RANGE * (double)ranges;
+}
+
+/*
  * llvm-profgen writes a zero count for every line of a sampled function
  * that got no sample: clang then knows the line is cold, not unknown.
  * Walks the ELF symbols of sampled functions and every address in them.
@@ -398,11 +453,17 @@ int sp_add_zero_lines(struct sp_ctx *c)
 	Elf_Scn *scn = NULL;
 	int fd = -1, ret = -1, have_symtab = 0;
 	size_t *roots = NULL, n_roots = 0;
+	unsigned char *no_zero = NULL;
 
 	if (elf_version(EV_CURRENT) == EV_NONE)
 		return 0;
-	if (!(roots = malloc((c->m->n_fs + 1) * sizeof(*roots))))
+	roots = malloc((c->m->n_fs + 1) * sizeof(*roots));
+	no_zero = calloc(c->m->n_fs + 1, 1);
+	if (!roots || !no_zero) {
+		free(roots);
+		free(no_zero);
 		return error("%s: out of memory", c->pname);
+	}
 	for (size_t i = 0; i < c->m->n_fs && i < c->alloc_fs_ctx; i++)
 		if (c->fs_ctx[i])
 			roots[n_roots++] = i;
@@ -410,6 +471,7 @@ int sp_add_zero_lines(struct sp_ctx *c)
 		qsort_r(roots, n_roots, sizeof(*roots), cmp_root, c->m);
 	if ((fd = open(c->o->binary, O_RDONLY | O_CLOEXEC)) < 0) {
 		free(roots);
+		free(no_zero);
 		return 0;
 	}
 	if (!(elf = elf_begin(fd, ELF_C_READ, NULL)))
@@ -450,6 +512,24 @@ int sp_add_zero_lines(struct sp_ctx *c)
 			if (top < 0 && lo == hi)
 				continue;
 			file = top >= 0 ? c->m->fs[top].file : c->m->fs[roots[lo]].file;
+			/* A second symbol of a function left out (its .cold part): nothing to add. */
+			if (top >= 0 && c->m->fs[top].dropped)
+				top = -1;
+			if (top < 0 && lo == hi)
+				continue;
+			if (c->thin) {
+				uint64_t ranges;
+				if (line_ranges(c, &sym, name, file, fr, &cn, &ranges) < 0)
+					goto done;
+				if (top >= 0 && !enough_samples(c, top, ranges)) {
+					c->m->fs[top].dropped = 1;
+					c->st.thin_dropped++;
+					top = -1;
+				}
+				for (size_t r = lo; r < hi; r++)
+					if ((no_zero[r] = !enough_samples(c, roots[r], ranges)))
+						c->st.thin_instances++;
+			}
 			for (uint64_t a = sym.st_value; a < sym.st_value + sym.st_size; a++) {
 				int n = sym_dso_lookup(c->dso, a, fr, SPROF_MAX_FRAMES);
 				const struct sym_frame *outer;
@@ -467,7 +547,7 @@ int sp_add_zero_lines(struct sp_ctx *c)
 				if (top >= 0 && zero_line(c, top, fr, n, &cn) < 0)
 					goto done;
 				for (size_t r = lo; r < hi; r++)
-					if (zero_line(c, (int64_t)roots[r], fr, n, &cn) < 0)
+					if (!no_zero[r] && zero_line(c, (int64_t)roots[r], fr, n, &cn) < 0)
 						goto done;
 			}
 		}
@@ -481,6 +561,7 @@ done:
 	if (fd >= 0)
 		close(fd);
 	free(roots);
+	free(no_zero);
 	cpgo_buf_release(&cn);
 	return ret;
 }

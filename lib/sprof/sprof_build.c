@@ -385,6 +385,16 @@ static int ctx_alloc(struct sp_ctx *c)
  * earlier rule set) / 1.049, bzip2 1.117 / 1.117 / 1.113, lua 0.988 / - /
  * 1.007. The pre-inlined profile is the default (-D...=0 builds without).
  */
+/*
+ * Thin profiles left out (sprof_opts.thin): callgrind Ir ratios against
+ * plain -O2 on bench/stability.sh's bzip2 evaluation: a profile of another
+ * input (nonrep) 0.989 -> 0.998, the representative profile 1.113 -> 1.113
+ * (no zeros at all: 0.958 and worse). -DSPROF_THIN_DEFAULT=0 builds without.
+ */
+#ifndef SPROF_THIN_DEFAULT
+#define SPROF_THIN_DEFAULT 1
+#endif
+
 #ifndef SPROF_PREINLINED_DEFAULT
 #define SPROF_PREINLINED_DEFAULT 1
 #endif
@@ -392,6 +402,7 @@ static int ctx_alloc(struct sp_ctx *c)
 static void resolve_defaults(struct sp_ctx *c)
 {
 	c->zero = c->o->zero_lines != SPROF_OFF;
+	c->thin = c->o->thin == SPROF_ON || (!c->o->thin && SPROF_THIN_DEFAULT);
 	c->skid = c->o->skid != SPROF_OFF;
 	c->max = c->o->line_counts != SPROF_LINES_SUM;
 	c->line0 = c->o->line0 ? c->o->line0 : SPROF_LINE0_ALL;

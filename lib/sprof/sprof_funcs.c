@@ -93,12 +93,104 @@ static int cmp_name_file(const void *a, const void *b)
 }
 
 /*
+ * Per model name: the one file that defines it, or `multi` when two files
+ * do. Filled from every function of the profile and, when the profiled
+ * binary is open, from its DWARF: a static of another file that was never
+ * sampled is in no profile function, only in the binary.
+ */
+struct sp_def_files {
+	const char **file;
+	unsigned char *multi;
+	size_t n;
+	struct sprof_model *m;
+};
+
+static void def_note(struct sp_def_files *d, int64_t name, const char *file)
+{
+	if (name < 0 || (size_t)name >= d->n || !file || !*file)
+		return;
+	if (!d->file[name])
+		d->file[name] = file;
+	else if (strcmp(d->file[name], file))
+		d->multi[name] = 1;
+}
+
+static int def_binary_cb(const char *name, const char *linkage, const char *file, int64_t start,
+			 void *arg)
+{
+	struct sp_def_files *d = arg;
+	struct cpgo_buf cn = CPGO_BUF_INIT;
+	int ret = -1;
+
+	(void)start;
+	if (sprof_canonical_name(sprof_pick_name(name, linkage), &cn) < 0)
+		goto cleanup;
+	if (cn.len)
+		def_note(d, sprof_name_find(d->m, cn.buf), file);
+	ret = 0;
+cleanup:
+	cpgo_buf_release(&cn);
+	return ret;
+}
+
+/*
+ * Which names only one file defines. The binary's DWARF names the file a
+ * function was compiled in by its own path, which need not be the
+ * profile's spelling of it: only a differing file next to the profile's
+ * one (no common trailing components) counts as a second definition.
+ */
+static int def_files_fill(struct sp_ctx *c, struct sp_def_files *d)
+{
+	d->n = c->m->n_names;
+	d->m = c->m;
+	d->file = calloc(d->n + 1, sizeof(*d->file));
+	d->multi = calloc(d->n + 1, 1);
+	if (!d->file || !d->multi)
+		return error("%s: out of memory", c->pname);
+	for (size_t i = 0; i < c->p->n_function; i++)
+		def_note(d, c->fn[i].name, c->fn[i].file);
+	if (c->dso) {
+		struct sp_def_files bin = { NULL, NULL, d->n, c->m };
+		int r = -1;
+
+		bin.file = calloc(d->n + 1, sizeof(*bin.file));
+		bin.multi = calloc(d->n + 1, 1);
+		if (bin.file && bin.multi)
+			r = sym_dso_each_function(c->dso, def_binary_cb, &bin);
+		else
+			error("%s: out of memory", c->pname);
+		for (size_t i = 0; r >= 0 && i < d->n; i++)
+			if (bin.multi[i] || (bin.file[i] && d->file[i] &&
+					     !sprof_path_suffix_score(bin.file[i], d->file[i])))
+				d->multi[i] = 1;
+		free(bin.file);
+		free(bin.multi);
+		if (r < 0)
+			return -1;
+	}
+	return 0;
+}
+
+static int cmp_strp(const void *key, const void *elem)
+{
+	return strcmp(key, *(char *const *)elem);
+}
+
+/* Does the source being compiled define function `name` (sprof_opts.tu_functions)? */
+static int tu_defines(const struct sp_ctx *c, int64_t name)
+{
+	const struct cpgo_strvec *f = c->o->tu_functions;
+	return f && f->n && bsearch(c->m->names[name], f->v, f->n, sizeof(*f->v), cmp_strp);
+}
+
+/*
  * Decides which sampled functions get a top-level profile: LLVM keys by
  * name, so one name must stand for one function of one file.
  */
 int sp_choose_tops(struct sp_ctx *c)
 {
 	struct sp_name_file *v = NULL;
+	struct sp_def_files defs = { 0 };
 	size_t n = 0, alloc = 0;
 	const char *src = c->o ? c->o->source_file : NULL;
 	int ret = -1;
@@ -135,9 +227,23 @@ int sp_choose_tops(struct sp_ctx *c)
 			if (strcmp(v[j].file, v[j - 1].file))
 				files++;
 		if (files == 1) {
-			/* Another file's function is of no use to this TU, and may shadow its static. */
+			/*
+			 * Another file's function: of no use to this TU, unless the
+			 * TU defines it now and no other file defines that name
+			 * (then it is the same function, moved here). A name other
+			 * files define too may be this TU's own static, which
+			 * another file's samples would shadow.
+			 */
 			if (src && *v[i].file && is_source_ext(v[i].file) &&
 			    !sprof_path_suffix_score(v[i].file, src)) {
+				if (tu_defines(c, v[i].name)) {
+					if (!defs.file && def_files_fill(c, &defs) < 0)
+						goto cleanup;
+					if (!defs.multi[v[i].name]) {
+						c->st.moved_kept++;
+						continue;
+					}
+				}
 				for (size_t k = i; k < j; k++)
 					c->fn[v[k].fn].keep_top = 0;
 				c->st.other_tu_dropped++;
@@ -166,6 +272,8 @@ int sp_choose_tops(struct sp_ctx *c)
 	}
 	ret = 0;
 cleanup:
+	free(defs.file);
+	free(defs.multi);
 	free(v);
 	return ret;
 }

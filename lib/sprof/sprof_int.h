@@ -25,6 +25,11 @@ struct cpgo_line;
 struct cpgo_location;
 struct sym_dso;
 
+/* Samples per line range a profile needs to be more than thin (enough_samples). */
+#ifndef SP_THIN_PER_RANGE
+#define SP_THIN_PER_RANGE 3.0
+#endif
+
 /* How far back a line-0 address looks for a real line of its inline instance. */
 #define SP_LINE0_SEARCH_BYTES 64
 
@@ -55,7 +60,7 @@ struct sp_ctx {
 	struct sprof_model *m; /* the caller's */
 
 	/* The options with their defaults resolved (sprof_build.c). */
-	int zero, skid, max, ctx, preinlined;
+	int zero, skid, max, ctx, preinlined, thin;
 	enum sprof_line0 line0;
 
 	struct sp_fn *fn;

@@ -70,8 +70,10 @@ int sprof_model_order(struct sprof_model *c)
 		c->tgt_order[i] = i;
 	for (size_t i = 0; i < c->n_fs; i++) {
 		c->fs[i].n_rec = c->fs[i].n_child = 0;
-		if (c->fs[i].parent == SPROF_NO_PARENT)
-			c->top_order[c->n_top++] = i;
+		if (c->fs[i].parent == SPROF_NO_PARENT) {
+			if (!c->fs[i].dropped)
+				c->top_order[c->n_top++] = i;
+		}
 		else
 			c->child_order[n_child++] = i;
 	}

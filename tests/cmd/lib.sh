@@ -102,6 +102,17 @@ use_plain_libcpgo() {
 	export CPGO_LIB=$plain
 }
 
+# Functions an LLVM IR file defines with a non-zero function_entry_count:
+# "name count" (the functions a sample profile reached).
+entry_counts() { # FILE.ll
+	awk '/^define / && match($0, /@[A-Za-z_0-9.]+/) {
+			n = substr($0, RSTART + 1, RLENGTH - 1)
+			if (match($0, /!prof ![0-9]+/)) { id = substr($0, RSTART + 6, RLENGTH - 6); fn[id] = fn[id] " " n }
+		}
+		/^![0-9]+ = !\{!"function_entry_count", i64 -?[0-9]+\}/ { c = $NF; sub(/\}/, "", c); cnt[$1] = c + 0 }
+		END { for (id in fn) if (cnt[id] > 0) { k = split(fn[id], a, " "); for (i = 1; i <= k; i++) print a[i], cnt[id] } }' "$1" | LC_ALL=C sort
+}
+
 test_skip() {
 	test_count=$((test_count + 1))
 	echo "ok $test_count - # SKIP $1"

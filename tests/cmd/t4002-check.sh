@@ -86,8 +86,8 @@ test_expect_success 'lines inserted inside the hot function: its offsets no long
 	test "$(grep -c note inside.c)" = 6 &&
 	build inside inside.c &&
 	cpgo check --binary inside app.pprof >out && cat out &&
-	awk "\$5 == \"parse\" { sub(\"%\", \"\", \$3); seen = 1; ok = (\$3 + 0 < 50) } END { exit !(seen && ok) }" out &&
-	awk "\$5 == \"render\" { sub(\"%\", \"\", \$3); seen = 1; ok = (\$3 + 0 == 100) } END { exit !(seen && ok) }" out &&
+	awk "\$6 == \"parse\" { sub(\"%\", \"\", \$3); seen = 1; ok = (\$3 + 0 < 50) } END { exit !(seen && ok) }" out &&
+	awk "\$6 == \"render\" { sub(\"%\", \"\", \$3); seen = 1; ok = (\$3 + 0 == 100) } END { exit !(seen && ok) }" out &&
 	test_must_fail cpgo check --min-match 90 --binary inside app.pprof >/dev/null 2>err &&
 	grep -q "under --min-match 90%" err
 '
@@ -109,7 +109,7 @@ test_expect_success 'a function removed: its samples are gone, the rest still ma
 	! grep -q parse removed.c && build removed removed.c &&
 	cpgo check --binary removed app.pprof >out && cat out &&
 	grep -A1 "^Hot functions gone" out | grep -q "  parse  " &&
-	awk "\$5 == \"render\" { sub(\"%\", \"\", \$3); seen = 1; ok = (\$3 + 0 == 100) } END { exit !(seen && ok) }" out &&
+	awk "\$6 == \"render\" { sub(\"%\", \"\", \$3); seen = 1; ok = (\$3 + 0 == 100) } END { exit !(seen && ok) }" out &&
 	ge 50 "$(matched out matched)"
 '
 

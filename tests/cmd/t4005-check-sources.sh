@@ -58,7 +58,7 @@ matched() { # OUT -> "matched found moved"
 }
 ge() { awk -v x="$1" -v y="$2" 'BEGIN { exit !(x + 0 >= y + 0) }'; }
 lines_of() { # OUT FUNCTION -> its lines% column
-	awk -v f="$2" '$5 == f { sub("%", "", $3); print $3 }' "$1"
+	awk -v f="$2" '$6 == f { sub("%", "", $3); print $3 }' "$1"
 }
 # A copy of the sources to edit.
 edit() { rm -rf "$1" && cp -r src "$1"; }
@@ -109,6 +109,25 @@ test_expect_success 'lines inserted inside the hot step: its offsets no longer l
 	(cd inside && cpgo check -n 0 ../app.pprof app.c util.c -- -DFAST_PATH) >out && cat out &&
 	ge 50 "$(lines_of out step)" && test "$(lines_of out parse)" = 100.0 &&
 	set -- $(matched out) && ge 90 "$1" && test "$2" = 100.0
+'
+
+calls_of() { # OUT FUNCTION -> its calls column
+	awk -v f="$2" '$6 == f { print $4 }' "$1"
+}
+
+test_expect_success 'call sites: where the code still calls them, nothing moved' '
+	(cd src && cpgo check -n 0 ../app.pprof app.c util.c -- -DFAST_PATH) >out && cat out &&
+	grep -q "^Call sites: 0.0% of the samples at calls sit at a line that moved" out &&
+	test "$(calls_of out mix)" = ok && test "$(calls_of out main)" = ok &&
+	test "$(calls_of out parse)" = -
+'
+
+test_expect_success 'code lines inserted inside mix above its call: the call is reported moved by +3' '
+	edit code && awk "{ print } /^__attribute__.*mix\\(/ { getline; print; for (i = 0; i < 3; i++) print \"\tn += n & 1;\" }" src/util.c >code/util.c &&
+	test "$(grep -c "n += n & 1" code/util.c)" = 3 &&
+	(cd code && cpgo check -n 0 ../app.pprof app.c util.c -- -DFAST_PATH) >out && cat out &&
+	test "$(calls_of out mix)" = +3 && test "$(calls_of out main)" = ok &&
+	grep -q "^Call sites: [1-9][0-9.]*% of the samples at calls .*(1 function:" out
 '
 
 test_expect_success 'a function moved to another file: gone, and said where it went' '

@@ -44,15 +44,6 @@ int main(int argc, char **argv)
 }
 EOF_C
 
-# Functions defined with a non-zero function_entry_count: "name count".
-entry_counts() { # FILE.ll
-	awk '/^define / && match($0, /@[A-Za-z_0-9.]+/) {
-			n = substr($0, RSTART + 1, RLENGTH - 1)
-			if (match($0, /!prof ![0-9]+/)) { id = substr($0, RSTART + 6, RLENGTH - 6); fn[id] = fn[id] " " n }
-		}
-		/^![0-9]+ = !\{!"function_entry_count", i64 -?[0-9]+\}/ { c = $NF; sub(/\}/, "", c); cnt[$1] = c + 0 }
-		END { for (id in fn) if (cnt[id] > 0) { k = split(fn[id], a, " "); for (i = 1; i <= k; i++) print a[i], cnt[id] } }' "$1" | LC_ALL=C sort
-}
 # The total of a function in LLVM's text sample profile.
 llvm_total() { # FILE NAME
 	awk -F: -v f="$2" '$1 == f { print $2 }' "$1"

@@ -42,10 +42,14 @@ static void sample(struct cpgo_profile *p, int64_t n, const uint64_t *locs, size
 }
 
 /* Converts to text; returns a malloc'd string or NULL (error set). */
+/* The functions the TU defines, for to_text (NULL: none known). */
+static const struct cpgo_strvec *tu_functions;
+
 static char *to_text(struct cpgo_profile *p, const char *source_file, const char *type)
 {
 	struct cpgo_buf out = CPGO_BUF_INIT;
-	struct llvmprof_opts o = { .text = 1, .sp = { .source_file = source_file, .sample_type = type } };
+	struct llvmprof_opts o = { .text = 1, .sp = { .source_file = source_file, .sample_type = type,
+						       .tu_functions = tu_functions } };
 
 	if (llvmprof_convert(p, "test.pprof", &o, &out) < 0) {
 		cpgo_buf_release(&out);
@@ -164,6 +168,10 @@ static void statics_profile(struct cpgo_profile *p)
 
 static void test_statics(void **state)
 {
+	static const char moved_src[] =
+		"#include <x.h>\n/* hash(1) { */\nstatic int hash(int x) { return x; }\n"
+		"const char *s = \"lib_api(void) {\";\nint lib_api(void)\n{\n\treturn hash(2);\n}\n";
+	struct cpgo_strvec moved = CPGO_STRVEC_INIT;
 	struct cpgo_profile p;
 	char *t;
 
@@ -173,6 +181,20 @@ static void test_statics(void **state)
 	t = to_text(&p, "/home/me/proj/src/a.c", NULL);
 	assert_non_null(t);
 	assert_string_equal(t, "hash:40:40\n 2: 40\n");
+	free(t);
+	/*
+	 * Unless a.c defines them now: b.c's lib_api, which no other file
+	 * defines, moved to a.c; b.c's hash still not (a.c has its own, which
+	 * b.c's samples would shadow).
+	 */
+	tu_functions = &moved;
+	assert_int_equal(sprof_source_functions(moved_src, strlen(moved_src), &moved), 0);
+	assert_int_equal(moved.n, 2);
+	t = to_text(&p, "/home/me/proj/src/a.c", NULL);
+	tu_functions = NULL;
+	cpgo_strvec_release(&moved);
+	assert_non_null(t);
+	assert_string_equal(t, "hash:40:40\n 2: 40\nlib_api:1:1\n 1: 1\n");
 	free(t);
 	t = to_text(&p, "src/b.c", NULL);
 	assert_non_null(t);
@@ -451,6 +473,9 @@ static char *convert_bin(struct cpgo_profile *p, const struct prog *pr, struct l
 
 	o.sp.binary = pr->t.bin;
 	o.sp.stats = st;
+	/* A handful of constructed samples is thin by design: test_thin_profile tests that rule. */
+	if (!o.sp.thin)
+		o.sp.thin = SPROF_OFF;
 	o.text = 0;
 	assert_int_equal(llvmprof_convert(p, "test.pprof", &o, &out), 0);
 	snprintf(path, sizeof(path), "%s/out.prof", pr->t.dir);
@@ -519,6 +544,62 @@ static void test_skid_rule(void **state)
 	t = convert_bin(&p, pr, o, &st);
 	assert_int_equal(count_of(t, key), 0);
 	assert_int_equal(st.skid_protected, 0);
+	free(t);
+	cpgo_profile_release(&p);
+}
+
+/* Does the text have a top-level profile of `name`? */
+static int has_top(const char *t, const char *name)
+{
+	size_t n = strlen(name);
+	for (const char *l = t; l && *l; l = strchr(l, '\n') ? strchr(l, '\n') + 1 : NULL)
+		if (!strncmp(l, name, n) && l[n] == ':')
+			return 1;
+	return 0;
+}
+
+/*
+ * Thin profiles: a function with fewer samples than 3 per line range of
+ * its code cannot tell cold lines from lukewarm ones; it gets no profile
+ * (and no zeros) rather than one that makes all it did not see cold.
+ */
+static void test_thin_profile(void **state)
+{
+	struct prog *pr = *state;
+	struct cpgo_profile p;
+	struct sprof_stats st;
+	struct llvmprof_opts o = { .sp.thin = SPROF_ON };
+	uint64_t size, base = sym_range(pr, "sum", &size), a, loc;
+	char *t;
+
+	for (a = base; a < base + size && frame_at(pr, a).line <= 0; a++)
+		;
+	assert_true(a < base + size);
+	init_bin_profile(&p, pr);
+	loc = addr_loc(&p, a);
+	sample(&p, 2, &loc, 1);
+	t = convert_bin(&p, pr, o, &st);
+	assert_false(has_top(t, "sum"));
+	assert_int_equal(st.thin_dropped, 1);
+	free(t);
+	/* The same samples without the rule: a profile whose every other line is a zero. */
+	o.sp.thin = SPROF_OFF;
+	t = convert_bin(&p, pr, o, &st);
+	assert_true(has_top(t, "sum"));
+	assert_true(st.zero_lines > 0);
+	assert_int_equal(st.thin_dropped, 0);
+	free(t);
+	cpgo_profile_release(&p);
+
+	/* Samples enough for every line range of it: kept, with its zeros. */
+	init_bin_profile(&p, pr);
+	loc = addr_loc(&p, a);
+	sample(&p, (int64_t)(3 * size), &loc, 1);
+	o.sp.thin = SPROF_ON;
+	t = convert_bin(&p, pr, o, &st);
+	assert_true(has_top(t, "sum"));
+	assert_true(st.zero_lines > 0);
+	assert_int_equal(st.thin_dropped, 0);
 	free(t);
 	cpgo_profile_release(&p);
 }
@@ -651,6 +732,7 @@ int main(void)
 		cmocka_unit_test(test_skid_rule),
 		cmocka_unit_test(test_line_max_dup),
 		cmocka_unit_test(test_line0_call_targets),
+		cmocka_unit_test(test_thin_profile),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL) |
 	       cmocka_run_group_tests(with_binary, prog_setup, prog_teardown);
