@@ -201,6 +201,7 @@ static int add_sample(struct sp_ctx *c, size_t si)
 	uint64_t parent = SPROF_NO_PARENT, sparent = SPROF_NO_PARENT, v = sp_sample_value(c, si);
 	uint32_t poff = 0, pdisc = 0;
 	int through_line0 = 0; /* a call target of this sample came through a remapped frame */
+	int leaf_line0 = 0;    /* the leaf's own caller frame was one */
 	int root_next = 0;     /* the next frame's outermost fs is a context root */
 
 	if (!v || !s->n_loc)
@@ -244,6 +245,7 @@ static int add_sample(struct sp_ctx *c, size_t si)
 				if (sprof_tgt_add(c->m, (size_t)r, (uint32_t)callee->name, v) < 0)
 					return -1;
 				through_line0 |= c->line_remapped[loc->line_off] != 0;
+				leaf_line0 |= k == 1 && c->line_remapped[loc->line_off];
 			}
 		}
 		if (root_next && outer >= 0 && mark_ctx_root(c, outer) < 0)
@@ -275,6 +277,8 @@ static int add_sample(struct sp_ctx *c, size_t si)
 	/* Once per sample, so the share is of samples, not of frames. */
 	if (through_line0)
 		c->st.line0_call_samples = sprof_sat_add(c->st.line0_call_samples, v);
+	if (leaf_line0)
+		c->st.line0_leaf_call_samples = sprof_sat_add(c->st.line0_leaf_call_samples, v);
 	return 0;
 }
 
@@ -419,6 +423,7 @@ static void ctx_release(struct sp_ctx *c)
 	free(c->skids);
 	cpgo_hashmap_release(&c->skid_map);
 	free(c->seen_name);
+	free(c->tail_at);
 	if (c->dso)
 		sym_dso_close(c->dso);
 }
@@ -541,6 +546,9 @@ int sprof_build(struct cpgo_profile *p, const char *name, const struct sprof_opt
 		if (symbolize_profile(p, &so) < 0 || cpgo_profile_index(p) < 0)
 			goto cleanup;
 	}
+	/* Before anything is sized by the profile's locations: it adds some. */
+	if (have_binary && c.ctx && c.o->tail_frames != SPROF_OFF && sp_tailcall_frames(&c) < 0)
+		goto cleanup;
 	if (ctx_alloc(&c) < 0 || sp_fn_setup(&c) < 0)
 		goto cleanup;
 	c.n_seen = c.m->n_names;
