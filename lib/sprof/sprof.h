@@ -147,6 +147,8 @@ struct sprof_opts {
 	 * SPROF_OFF: --no-tail-frames).
 	 */
 	int tail_frames;
+	/* Keep put-back frames at top level too (their call targets; a measurement switch). */
+	int tail_top;
 	const char *sample_type; /* which sample type to use, e.g. "samples" or "cpu";
 				    NULL = cpgo_profile_cpu_index() */
 	/*

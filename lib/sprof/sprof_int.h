@@ -135,6 +135,7 @@ void sp_loc_site(const struct sp_ctx *c, const struct cpgo_location *loc, uint32
 		 uint32_t *disc);
 
 /* sprof_tailcall.c */
+int sp_cmp_u64(const void *a, const void *b);
 /* Puts back the frames that tail calls removed from the samples' stacks, where unambiguous. */
 int sp_tailcall_frames(struct sp_ctx *c);
 

@@ -73,6 +73,14 @@
 #define PI_HOT_SIZE 3000
 #endif
 
+/*
+ * Bytes a function may grow past its final-size cap with calls as hot as
+ * the 10% cutoff (0: none).
+ */
+#ifndef PI_HOT_OVER
+#define PI_HOT_OVER 0
+#endif
+
 #define PI_NONE SIZE_MAX
 
 enum { PI_TODO, PI_OPEN, PI_CLOSED };
@@ -274,12 +282,6 @@ static uint64_t direct_target(const struct pi *pi, uint64_t ret)
 	return ret + (uint64_t)(int64_t)rel;
 }
 
-static int cmp_u64_asc(const void *a, const void *b)
-{
-	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
-	return x < y ? -1 : x > y;
-}
-
 /*
  * Does the call of the caller frame at `a` reach `callee`? The frame's
  * address is its return address or, as libcpgo and perf record callers,
@@ -297,7 +299,7 @@ static int call_reaches(const struct pi *pi, uint64_t a, uint32_t callee)
 	if (!a)
 		return 0;
 	/* A frame the tail-call rule put back: its jump reaches the callee. */
-	if (pi->c->n_tail && bsearch(&a, pi->c->tail_at, pi->c->n_tail, sizeof(a), cmp_u64_asc))
+	if (pi->c->n_tail && bsearch(&a, pi->c->tail_at, pi->c->n_tail, sizeof(a), sp_cmp_u64))
 		return 1;
 	t1 = direct_target(pi, a + 1);
 	t0 = direct_target(pi, a);
@@ -387,7 +389,7 @@ static int tail_frame(const struct pi *pi, size_t si, size_t k)
 	const struct sp_ctx *c = pi->c;
 	uint64_t a = c->loc_ret[stack_loc(pi, si, k) - c->p->locations];
 
-	return c->n_tail && a && bsearch(&a, c->tail_at, c->n_tail, sizeof(a), cmp_u64_asc);
+	return c->n_tail && a && bsearch(&a, c->tail_at, c->n_tail, sizeof(a), sp_cmp_u64);
 }
 
 static int group_add(struct pi *pi, size_t si, uint32_t off, uint32_t disc, uint32_t callee)
@@ -574,7 +576,7 @@ static int move_to_callee(struct pi *pi, size_t si)
 
 static int process(struct pi *pi, uint32_t f)
 {
-	uint64_t size = pi->size[f], limit = size * PI_GROWTH;
+	uint64_t size = pi->size[f], limit = size * PI_GROWTH, over = 0;
 
 	/*
 	 * CSPreInliner's cap on the final size. It matters most for the giant
@@ -612,7 +614,11 @@ static int process(struct pi *pi, uint32_t f)
 			       : 0;
 		if (pi->local[g.callee] && pi->calls[g.callee] == 1)
 			cost = 0, most = UINT64_MAX;
-		take = g.count >= pi->hot && pi->size[g.callee] <= most && size + cost <= limit;
+		take = g.count >= pi->hot && pi->size[g.callee] <= most &&
+		       (size + cost <= limit ||
+			(g.count >= pi->top_count && over + cost <= PI_HOT_OVER));
+		if (take && size + cost > limit)
+			over += cost;
 
 		if (take) {
 			int64_t child = sprof_fs_get(pi->t, (uint64_t)g.node, g.off, g.disc, g.callee, 1);

@@ -262,7 +262,7 @@ static int cmp_ins(const void *a, const void *b)
 	return x->k < y->k ? -1 : x->k > y->k;
 }
 
-static int cmp_u64(const void *a, const void *b)
+int sp_cmp_u64(const void *a, const void *b)
 {
 	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
 	return x < y ? -1 : x > y;
@@ -330,7 +330,7 @@ static int make_locations(struct tc *t, uint64_t mapping_id)
 		c->st.tail_frames++;
 	}
 	if (c->n_tail)
-		qsort(c->tail_at, c->n_tail, sizeof(*c->tail_at), cmp_u64);
+		qsort(c->tail_at, c->n_tail, sizeof(*c->tail_at), sp_cmp_u64);
 	return 0;
 }
 

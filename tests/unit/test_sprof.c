@@ -103,6 +103,10 @@ static const char tail_src[] =
 	"		s += get_info(c, buf, i);\n"
 	"	return s;\n"
 	"}\n"
+	"__attribute__((noinline)) int cold_user(struct cell *c, int n)\n"
+	"{\n"
+	"	return get_info(c, buf, n) + 1;\n"
+	"}\n"
 	"int main(int argc, char **argv)\n"
 	"{\n"
 	"	struct cell c = { argc > 5 ? other_parse : parse_cell };\n"
@@ -112,6 +116,7 @@ static const char tail_src[] =
 	"	int s = moveto(&c, n);\n"
 	"	s += direct_tail(n);\n"
 	"	s += two_ways(&c, n);\n"
+	"	s += cold_user(&c, n);\n"
 	"	printf(\"%d\\n\", s);\n"
 	"	return 0;\n"
 	"}\n";
@@ -413,6 +418,10 @@ static struct cpgo_profile *tail_profile(const struct prog *pr)
 	sample(&p, 2000, s, 2);
 	s[1] = at(&p, insn(pr, "main", "two_ways", 0) - 1);
 	sample(&p, 700, s, 2);
+	/* Once through cold_user: get_info's frame is put back but not inlined there. */
+	s[1] = at(&p, insn(pr, "cold_user", "get_info", 0) - 1);
+	s[2] = at(&p, insn(pr, "main", "cold_user", 0) - 1);
+	sample(&p, 1, s, 3);
 	s[0] = at(&p, insn(pr, "moveto", NULL, 3));
 	s[1] = at(&p, insn(pr, "main", "moveto", 0) - 1);
 	sample(&p, 300, s, 2);
@@ -456,11 +465,11 @@ static void test_tail_frames(void **state)
 	if (getenv("TEST_SPROF_SHOW"))
 		fputs(t, stderr);
 	used = (long long)st.samples_used;
-	assert_int_equal(used, 3000 + 2000 + 700 + 300 + 10);
+	assert_int_equal(used, 3000 + 2000 + 700 + 1 + 300 + 10);
 	assert_int_equal(all_tops(t), used + (long long)st.entry_lines_floored);
 	/* get_info's and direct_tail's jumps are put back; two_ways has two ways out. */
 	assert_int_equal(st.tail_frames, 2);
-	assert_int_equal((long long)st.tail_samples, 3000 + 2000);
+	assert_int_equal((long long)st.tail_samples, 3000 + 2000 + 1);
 	assert_int_equal((long long)st.tail_left, 700);
 	/* get_info is an instance in moveto with parse_cell under it... */
 	assert_int_equal(instances(t, "get_info", &inst), 1);
@@ -470,8 +479,27 @@ static void test_tail_frames(void **state)
 	assert_non_null(target_line(t, "direct_tail"));
 	/* two_ways: no frame, no instance, its samples stay parse_cell's own. */
 	assert_int_equal(instances(t, "two_ways", NULL), 0);
-	assert_true(top_total(t, "parse_cell") >= 700);
+	assert_true(top_total(t, "parse_cell") >= 701);
 	assert_true(top_total(t, "parse_cell") < 2000);
+	/* The frame not inlined into cold_user is left out: no profile of get_info's own. */
+	assert_int_equal(top_total(t, "get_info"), -1);
+	cpgo_profile_release(p);
+
+	/* Kept at top level too: get_info's own profile has the jump's target. */
+	p = tail_profile(pr);
+	{
+		struct llvmprof_opts o = { .text = 1 };
+		struct cpgo_buf out = CPGO_BUF_INIT;
+		o.sp.binary = pr->t.bin;
+		o.sp.context = SPROF_ON;
+		o.sp.tail_top = 1;
+		o.sp.stats = &st;
+		assert_int_equal(llvmprof_convert(p, "test.pprof", &o, &out), 0);
+		tn = cpgo_buf_detach(&out, NULL);
+	}
+	assert_true(top_total(tn, "get_info") >= 0);
+	assert_non_null(strstr(strstr(tn, "\nget_info:"), " parse_cell:1"));
+	free(tn);
 	cpgo_profile_release(p);
 
 	/* Off: the stacks as recorded, no instance of get_info. */
