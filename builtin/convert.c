@@ -19,7 +19,7 @@ static const char convert_usage[] =
 	"usage: cpgo convert [--to=llvm|gcc] [--text] [--binary BIN | --no-binary]\n"
 	"                    [--[no-]zero-lines] [--[no-]skid] [--line-counts=max|sum]\n"
 	"                    [--line0=all|calls|drop] [--no-context] [--[no-]preinlined]\n"
-	"                    [--no-tail-frames]\n"
+	"                    [--[no-]tail-frames]\n"
 	"                    [--discriminators=MODE] [--sample-type TYPE]\n"
 	"                    [--source-file FILE] [--stats] [-o OUT] PROFILE\n"
 	"       cpgo convert --show-gcc AFDO\n"
@@ -61,9 +61,9 @@ static const char convert_usage[] =
 	"                       pre-inlined (clang inlines every instance the\n"
 	"                       profile marks, whatever its own cost threshold);\n"
 	"                       this leaves the decisions to clang\n"
-	"  --no-tail-frames     with contexts, a frame a tail call removed from the\n"
-	"                       stacks is put back where the binary's code shows the\n"
-	"                       one jump that made it; this turns that off\n"
+	"  --tail-frames        with contexts, put back a frame a tail call removed\n"
+	"                       from the stacks where the binary's code shows the one\n"
+	"                       jump that made it (off by default: not a gain yet)\n"
 	"  --sample-type TYPE   sample type to use (e.g. samples, cpu; default: the\n"
 	"                       profile's default, else samples/count, else cpu)\n"
 	"  --source-file FILE   the profile for compiling FILE only: same-named static\n"
@@ -161,6 +161,7 @@ int cmd_convert(int argc, char **argv)
 		{ "no-context", no_argument, NULL, 'C' },
 		{ "preinlined", no_argument, NULL, 'p' },
 		{ "no-preinlined", no_argument, NULL, 'P' },
+		{ "tail-frames", no_argument, NULL, 'j' },
 		{ "no-tail-frames", no_argument, NULL, 'J' },
 		{ "sample-type", required_argument, NULL, 's' },
 		{ "discriminators", required_argument, NULL, 'd' },
@@ -231,6 +232,9 @@ int cmd_convert(int argc, char **argv)
 			break;
 		case 'P':
 			o.sp.preinlined = SPROF_OFF;
+			break;
+		case 'j':
+			o.sp.tail_frames = SPROF_ON;
 			break;
 		case 'J':
 			o.sp.tail_frames = SPROF_OFF;

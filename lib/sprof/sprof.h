@@ -144,7 +144,7 @@ struct sprof_opts {
 	/*
 	 * With contexts: put back the frames tail calls removed from the
 	 * stacks where the binary's code leaves one reading (sprof_tailcall.c;
-	 * SPROF_OFF: --no-tail-frames).
+	 * SPROF_ON: --tail-frames; off by default, see sprof_build.c).
 	 */
 	int tail_frames;
 	/* Keep put-back frames at top level too (their call targets; a measurement switch). */

@@ -55,7 +55,7 @@ struct sp_ctx {
 	struct sprof_model *m; /* the caller's */
 
 	/* The options with their defaults resolved (sprof_build.c). */
-	int zero, skid, max, ctx, preinlined;
+	int zero, skid, max, ctx, preinlined, tail;
 	enum sprof_line0 line0;
 
 	struct sp_fn *fn;

@@ -73,14 +73,6 @@
 #define PI_HOT_SIZE 3000
 #endif
 
-/*
- * Bytes a function may grow past its final-size cap with calls as hot as
- * the 10% cutoff (0: none).
- */
-#ifndef PI_HOT_OVER
-#define PI_HOT_OVER 0
-#endif
-
 #define PI_NONE SIZE_MAX
 
 enum { PI_TODO, PI_OPEN, PI_CLOSED };
@@ -576,7 +568,7 @@ static int move_to_callee(struct pi *pi, size_t si)
 
 static int process(struct pi *pi, uint32_t f)
 {
-	uint64_t size = pi->size[f], limit = size * PI_GROWTH, over = 0;
+	uint64_t size = pi->size[f], limit = size * PI_GROWTH;
 
 	/*
 	 * CSPreInliner's cap on the final size. It matters most for the giant
@@ -614,11 +606,7 @@ static int process(struct pi *pi, uint32_t f)
 			       : 0;
 		if (pi->local[g.callee] && pi->calls[g.callee] == 1)
 			cost = 0, most = UINT64_MAX;
-		take = g.count >= pi->hot && pi->size[g.callee] <= most &&
-		       (size + cost <= limit ||
-			(g.count >= pi->top_count && over + cost <= PI_HOT_OVER));
-		if (take && size + cost > limit)
-			over += cost;
+		take = g.count >= pi->hot && pi->size[g.callee] <= most && size + cost <= limit;
 
 		if (take) {
 			int64_t child = sprof_fs_get(pi->t, (uint64_t)g.node, g.off, g.disc, g.callee, 1);

@@ -224,6 +224,9 @@ static void sample(struct cpgo_profile *p, int64_t n, const uint64_t *locs, size
 	assert_int_equal(cpgo_profile_add_sample(p, locs, n_loc, &n, NULL, 0), 0);
 }
 
+/* convert()'s tail-frame option (sprof_opts.tail_frames). */
+static int tail_frames;
+
 static char *convert(struct cpgo_profile *p, const struct prog *pr, int context,
 		     struct sprof_stats *st)
 {
@@ -233,6 +236,7 @@ static char *convert(struct cpgo_profile *p, const struct prog *pr, int context,
 
 	o.sp.binary = pr->t.bin;
 	o.sp.context = context;
+	o.sp.tail_frames = tail_frames;
 	o.sp.stats = st;
 	assert_int_equal(llvmprof_convert(p, "test.pprof", &o, &out), 0);
 	snprintf(path, sizeof(path), "%s/out.txt", pr->t.dir);
@@ -461,7 +465,9 @@ static void test_tail_frames(void **state)
 	assert_true(jumps(pr, "direct_tail", "parse_cell"));
 	assert_true(jumps(pr, "two_ways", "other_parse"));
 	p = tail_profile(pr);
+	tail_frames = SPROF_ON;
 	t = convert(p, pr, SPROF_ON, &st);
+	tail_frames = 0;
 	if (getenv("TEST_SPROF_SHOW"))
 		fputs(t, stderr);
 	used = (long long)st.samples_used;
@@ -492,6 +498,7 @@ static void test_tail_frames(void **state)
 		struct cpgo_buf out = CPGO_BUF_INIT;
 		o.sp.binary = pr->t.bin;
 		o.sp.context = SPROF_ON;
+		o.sp.tail_frames = SPROF_ON;
 		o.sp.tail_top = 1;
 		o.sp.stats = &st;
 		assert_int_equal(llvmprof_convert(p, "test.pprof", &o, &out), 0);
@@ -502,14 +509,13 @@ static void test_tail_frames(void **state)
 	free(tn);
 	cpgo_profile_release(p);
 
-	/* Off: the stacks as recorded, no instance of get_info. */
+	/* Off (the default): the stacks as recorded, no instance of get_info. */
 	p = tail_profile(pr);
 	{
 		struct llvmprof_opts o = { .text = 1 };
 		struct cpgo_buf out = CPGO_BUF_INIT;
 		o.sp.binary = pr->t.bin;
 		o.sp.context = SPROF_ON;
-		o.sp.tail_frames = SPROF_OFF;
 		o.sp.stats = &st;
 		assert_int_equal(llvmprof_convert(p, "test.pprof", &o, &out), 0);
 		tn = cpgo_buf_detach(&out, NULL);
