@@ -19,6 +19,7 @@ static const char convert_usage[] =
 	"usage: cpgo convert [--to=llvm|gcc] [--text] [--binary BIN | --no-binary]\n"
 	"                    [--[no-]zero-lines] [--[no-]skid] [--line-counts=max|sum]\n"
 	"                    [--line0=all|calls|drop] [--no-context] [--[no-]preinlined]\n"
+	"                    [--[no-]tail-frames]\n"
 	"                    [--discriminators=MODE] [--sample-type TYPE]\n"
 	"                    [--source-file FILE] [--stats] [-o OUT] PROFILE\n"
 	"       cpgo convert --show-gcc AFDO\n"
@@ -60,6 +61,9 @@ static const char convert_usage[] =
 	"                       pre-inlined (clang inlines every instance the\n"
 	"                       profile marks, whatever its own cost threshold);\n"
 	"                       this leaves the decisions to clang\n"
+	"  --tail-frames        with contexts, put back a frame a tail call removed\n"
+	"                       from the stacks where the binary's code shows the one\n"
+	"                       jump that made it (off by default: not a gain yet)\n"
 	"  --sample-type TYPE   sample type to use (e.g. samples, cpu; default: the\n"
 	"                       profile's default, else samples/count, else cpu)\n"
 	"  --source-file FILE   the profile for compiling FILE only: same-named static\n"
@@ -102,11 +106,15 @@ static void print_stats(const struct sprof_stats *st)
 	fprintf(stderr, "skid-protected lines (no zero): %zu\n", st->skid_protected);
 	share("  samples just after them", st->skid_samples, all);
 	fprintf(stderr, "line-0 frames remapped to a nearby line: %zu\n", st->line0_remapped);
-	share("  samples with a call target through them", st->line0_call_samples, all);
+	share("  samples with one among their callers", st->line0_call_samples, all);
+	share("  samples whose leaf's caller is one", st->line0_leaf_call_samples, all);
 	fprintf(stderr, "calls inlined from stack contexts: %zu (hot threshold %" PRIu64 ")\n"
 		"  their inline instances: %zu\n",
 		st->ctx_inlined, st->ctx_hot, st->ctx_instances);
 	share("  samples in them", st->ctx_samples, all);
+	fprintf(stderr, "tail-call frames put back: %zu\n", st->tail_frames);
+	share("  samples whose stacks got one", st->tail_samples, all);
+	share("  samples with a tail call left as it was", st->tail_left, all);
 	fprintf(stderr, "symbol list: %zu\nother files' functions left out: %zu\n"
 		"other files' functions kept (no other file defines the name): %zu\n"
 		"ambiguous names left out: %zu\n",
@@ -156,6 +164,8 @@ int cmd_convert(int argc, char **argv)
 		{ "no-context", no_argument, NULL, 'C' },
 		{ "preinlined", no_argument, NULL, 'p' },
 		{ "no-preinlined", no_argument, NULL, 'P' },
+		{ "tail-frames", no_argument, NULL, 'j' },
+		{ "no-tail-frames", no_argument, NULL, 'J' },
 		{ "sample-type", required_argument, NULL, 's' },
 		{ "discriminators", required_argument, NULL, 'd' },
 		{ "show-gcc", required_argument, NULL, 'G' },
@@ -226,6 +236,12 @@ int cmd_convert(int argc, char **argv)
 			break;
 		case 'P':
 			o.sp.preinlined = SPROF_OFF;
+			break;
+		case 'j':
+			o.sp.tail_frames = SPROF_ON;
+			break;
+		case 'J':
+			o.sp.tail_frames = SPROF_OFF;
 			break;
 		case 'T':
 			to = optarg;

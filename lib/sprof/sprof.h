@@ -54,7 +54,13 @@ struct sprof_stats {
 	uint64_t dropped_other;    /* another file's function, or too deep an inline chain */
 	uint64_t dropped_kernel;   /* time in the kernel (a CPGO_KERNEL_FRAME leaf) */
 	size_t line0_remapped;     /* line-0 frames keyed at the nearest preceding line */
-	uint64_t line0_call_samples; /* samples with a call target kept through a remapped frame */
+	/*
+	 * Samples with a remapped frame anywhere among their callers (an outer
+	 * driver's line-0 call puts nearly all samples here), and those whose
+	 * leaf's own caller is one (the call target it kept is the leaf's).
+	 */
+	uint64_t line0_call_samples;
+	uint64_t line0_leaf_call_samples;
 	size_t skid_protected;     /* lines left without a zero: a sample skidded past them */
 	uint64_t skid_samples;     /* samples at the addresses that protected them */
 	/* Contexts from stacks (the pre-inliner, sprof_preinline.c). */
@@ -62,6 +68,10 @@ struct sprof_stats {
 	size_t ctx_instances;      /* such instances in the model (after nesting) */
 	uint64_t ctx_samples;      /* leaf samples that landed in them */
 	uint64_t ctx_hot;          /* the hot count threshold the decisions used */
+	/* Frames that tail calls removed, put back (sprof_tailcall.c). */
+	size_t tail_frames;        /* jumps that became frames */
+	uint64_t tail_samples;     /* samples whose stacks got one */
+	uint64_t tail_left;        /* samples with a tail call no single jump explains */
 };
 
 /* How a line's count is made from the counts of its addresses. */
@@ -142,6 +152,14 @@ struct sprof_opts {
 	 * (-sample-profile-use-preinliner) whatever its own cost threshold says.
 	 */
 	int preinlined;
+	/*
+	 * With contexts: put back the frames tail calls removed from the
+	 * stacks where the binary's code leaves one reading (sprof_tailcall.c;
+	 * SPROF_ON: --tail-frames; off by default, see sprof_build.c).
+	 */
+	int tail_frames;
+	/* Keep put-back frames at top level too (their call targets; a measurement switch). */
+	int tail_top;
 	const char *sample_type; /* which sample type to use, e.g. "samples" or "cpu";
 				    NULL = cpgo_profile_cpu_index() */
 	/*

@@ -77,7 +77,7 @@ int sp_open_dso_for_repair(struct sp_ctx *c)
 	return 0;
 }
 
-static const struct cpgo_mapping *binary_mapping(const struct sp_ctx *c)
+const struct cpgo_mapping *sp_binary_mapping(const struct sp_ctx *c)
 {
 	const char *bin = c->o->binary, *bb = strrchr(bin, '/');
 	const char *bid = sym_dso_build_id(c->dso);
@@ -113,7 +113,7 @@ static int check_mapping(struct sp_ctx *c, const struct cpgo_mapping *m)
 
 int sp_check_binary(struct sp_ctx *c)
 {
-	return check_mapping(c, binary_mapping(c));
+	return check_mapping(c, sp_binary_mapping(c));
 }
 
 static int64_t frame_name(struct sp_ctx *c, const struct sym_frame *f, struct cpgo_buf *cn,
@@ -188,7 +188,7 @@ static int remap_line0(struct sp_ctx *c, const struct cpgo_location *loc, uint64
 
 int sp_resolve_discriminators(struct sp_ctx *c)
 {
-	const struct cpgo_mapping *m = binary_mapping(c);
+	const struct cpgo_mapping *m = sp_binary_mapping(c);
 	struct sym_frame fr[SPROF_MAX_FRAMES];
 	struct cpgo_buf cn = CPGO_BUF_INIT;
 	int ret = -1;

@@ -60,7 +60,7 @@ struct sp_ctx {
 	struct sprof_model *m; /* the caller's */
 
 	/* The options with their defaults resolved (sprof_build.c). */
-	int zero, skid, max, ctx, preinlined, thin;
+	int zero, skid, max, ctx, preinlined, thin, tail;
 	enum sprof_line0 line0;
 
 	struct sp_fn *fn;
@@ -100,6 +100,14 @@ struct sp_ctx {
 	unsigned char *fs_ctx;
 	size_t alloc_fs_ctx;
 
+	/*
+	 * Frames the tail-call rule put back (sprof_tailcall.c): the ELF
+	 * addresses of their jumps' last bytes, sorted, for the pre-inliner,
+	 * which finds a jump there instead of a call.
+	 */
+	uint64_t *tail_at;
+	size_t n_tail;
+
 	struct sym_dso *dso;
 	char *seen_name; /* per model name: appears in a sampled stack */
 	size_t n_seen;
@@ -131,6 +139,11 @@ int64_t sp_loc_chain(struct sp_ctx *c, struct sprof_model *m, const struct cpgo_
 void sp_loc_site(const struct sp_ctx *c, const struct cpgo_location *loc, uint32_t *off,
 		 uint32_t *disc);
 
+/* sprof_tailcall.c */
+int sp_cmp_u64(const void *a, const void *b);
+/* Puts back the frames that tail calls removed from the samples' stacks, where unambiguous. */
+int sp_tailcall_frames(struct sp_ctx *c);
+
 /* sprof_preinline.c */
 /* Decides which physical calls become inline instances; fills smp_base and ctx_trie. */
 int sp_preinline(struct sp_ctx *c);
@@ -151,6 +164,8 @@ uint32_t sp_dup(const struct sp_ctx *c, uint32_t d);
 const char *sp_find_profiled_binary(const struct cpgo_profile *p);
 int sp_open_dso_for_repair(struct sp_ctx *c);
 int sp_check_binary(struct sp_ctx *c);
+/* The profile's mapping of the profiled binary (by build id, then file name), or the first. */
+const struct cpgo_mapping *sp_binary_mapping(const struct sp_ctx *c);
 int sp_resolve_discriminators(struct sp_ctx *c);
 int sp_add_zero_lines(struct sp_ctx *c);
 int sp_build_psl(struct sp_ctx *c);

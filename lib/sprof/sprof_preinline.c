@@ -290,6 +290,9 @@ static int call_reaches(const struct pi *pi, uint64_t a, uint32_t callee)
 		return 1;
 	if (!a)
 		return 0;
+	/* A frame the tail-call rule put back: its jump reaches the callee. */
+	if (pi->c->n_tail && bsearch(&a, pi->c->tail_at, pi->c->n_tail, sizeof(a), sp_cmp_u64))
+		return 1;
 	t1 = direct_target(pi, a + 1);
 	t0 = direct_target(pi, a);
 	if (pi->addr[callee] && (t1 == pi->addr[callee] || t0 == pi->addr[callee]))
@@ -367,6 +370,20 @@ static int g_eq(const void *ctx, size_t pos, const void *key)
 	return g->node == k->node && g->off == k->off && g->disc == k->disc && g->callee == k->callee;
 }
 
+/*
+ * Is stack frame k of sample si one the tail-call rule put back? Its
+ * function ran just before the function it jumped to, once per jump: the
+ * jumped-to function's own samples count for it too (it has few of its own,
+ * and inlining it is what lets clang promote and inline the jump).
+ */
+static int tail_frame(const struct pi *pi, size_t si, size_t k)
+{
+	const struct sp_ctx *c = pi->c;
+	uint64_t a = c->loc_ret[stack_loc(pi, si, k) - c->p->locations];
+
+	return c->n_tail && a && bsearch(&a, c->tail_at, c->n_tail, sizeof(a), sp_cmp_u64);
+}
+
 static int group_add(struct pi *pi, size_t si, uint32_t off, uint32_t disc, uint32_t callee)
 {
 	struct g_key k = { pi->node[si], off, disc, callee };
@@ -391,7 +408,7 @@ static int group_add(struct pi *pi, size_t si, uint32_t off, uint32_t disc, uint
 	 * of the second); a driver that is hot only through what it calls
 	 * (a main loop, a parser's entry) gains nothing from being inlined.
 	 */
-	if (pi->k[si] == 1)
+	if (pi->k[si] == 1 || (pi->k[si] == 2 && tail_frame(pi, si, 1)))
 		pi->g[pos].count = sprof_sat_add(pi->g[pos].count, pi->v[si]);
 	pi->next[si] = pi->g[pos].head;
 	pi->g[pos].head = si;

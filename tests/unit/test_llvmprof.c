@@ -696,6 +696,7 @@ static void test_line0_call_targets(void **state)
 	assert_non_null(strstr(t, want));
 	assert_int_equal(st.line0_remapped, 1);
 	assert_int_equal(st.line0_call_samples, 50);
+	assert_int_equal(st.line0_leaf_call_samples, 50); /* op_a's own caller */
 	assert_int_equal(st.dropped_line0, 0);
 	free(t);
 

@@ -21,6 +21,7 @@
 #include "llvm/llvmprof.h"
 #include "pprof/profile.h"
 #include "sprof/sprof.h"
+#include "elf/x86len.h"
 
 static const char prog_src[] =
 	"#include <stdio.h>\n"
@@ -59,6 +60,67 @@ static const char prog_src[] =
 	"	return 0;\n"
 	"}\n";
 
+/*
+ * Tail calls (sibling calls on): get_info jumps through a pointer,
+ * direct_tail jumps to parse_cell, two_ways has a pointer jump and a jump
+ * to another function (no single reading).
+ */
+static const char tail_src[] =
+	"#include <stdio.h>\n"
+	"#include <stdlib.h>\n"
+	"struct cell { int (*parse)(const unsigned char *, int); };\n"
+	"static unsigned char buf[64];\n"
+	"__attribute__((noinline)) int parse_cell(const unsigned char *p, int n)\n"
+	"{\n"
+	"	int s = 0;\n"
+	"#pragma clang loop vectorize(disable) unroll(disable)\n"
+	"	for (int i = 0; i < 64; i++)\n"
+	"		s += p[i] * (n + i);\n"
+	"	return s;\n"
+	"}\n"
+	"__attribute__((noinline)) int other_parse(const unsigned char *p, int n)\n"
+	"{\n"
+	"	return p[n & 63] + n;\n"
+	"}\n"
+	"__attribute__((noinline)) int get_info(struct cell *c, const unsigned char *p, int n)\n"
+	"{\n"
+	"	return c->parse(p, n + 1);\n"
+	"}\n"
+	"__attribute__((noinline)) int direct_tail(int n)\n"
+	"{\n"
+	"	return parse_cell(buf, n * 2);\n"
+	"}\n"
+	"__attribute__((noinline)) int two_ways(struct cell *c, int n)\n"
+	"{\n"
+	"	if (n & 1)\n"
+	"		return c->parse(buf, n);\n"
+	"	return other_parse(buf, n);\n"
+	"}\n"
+	"__attribute__((noinline)) int moveto(struct cell *c, int n)\n"
+	"{\n"
+	"	int s = 0;\n"
+	"	for (int i = 0; i < n; i++)\n"
+	"		s += get_info(c, buf, i);\n"
+	"	return s;\n"
+	"}\n"
+	"__attribute__((noinline)) int cold_user(struct cell *c, int n)\n"
+	"{\n"
+	"	return get_info(c, buf, n) + 1;\n"
+	"}\n"
+	"int main(int argc, char **argv)\n"
+	"{\n"
+	"	struct cell c = { argc > 5 ? other_parse : parse_cell };\n"
+	"	int n = argc > 1 ? atoi(argv[1]) : 100;\n"
+	"	for (int i = 0; i < 64; i++)\n"
+	"		buf[i] = (unsigned char)(i * 7 + argc);\n"
+	"	int s = moveto(&c, n);\n"
+	"	s += direct_tail(n);\n"
+	"	s += two_ways(&c, n);\n"
+	"	s += cold_user(&c, n);\n"
+	"	printf(\"%d\\n\", s);\n"
+	"	return 0;\n"
+	"}\n";
+
 struct prog {
 	struct test_prog t;
 };
@@ -71,6 +133,16 @@ static int prog_setup(void **state)
 	test_prog_build(&pr.t, "sprof", prog_src,
 			"-O2 -g -fdebug-info-for-profiling -fno-omit-frame-pointer -no-pie "
 			"-fno-optimize-sibling-calls");
+	*state = &pr;
+	return 0;
+}
+
+static int tail_setup(void **state)
+{
+	static struct prog pr;
+
+	test_prog_build(&pr.t, "sprof-tail", tail_src,
+			"-O2 -g -fdebug-info-for-profiling -no-pie");
 	*state = &pr;
 	return 0;
 }
@@ -152,6 +224,9 @@ static void sample(struct cpgo_profile *p, int64_t n, const uint64_t *locs, size
 	assert_int_equal(cpgo_profile_add_sample(p, locs, n_loc, &n, NULL, 0), 0);
 }
 
+/* convert()'s tail-frame option (sprof_opts.tail_frames). */
+static int tail_frames;
+
 static char *convert(struct cpgo_profile *p, const struct prog *pr, int context,
 		     struct sprof_stats *st)
 {
@@ -161,6 +236,7 @@ static char *convert(struct cpgo_profile *p, const struct prog *pr, int context,
 
 	o.sp.binary = pr->t.bin;
 	o.sp.context = context;
+	o.sp.tail_frames = tail_frames;
 	o.sp.stats = st;
 	/* Constructed samples are few: the thin rule (test_llvmprof) would drop their callers. */
 	o.sp.thin = SPROF_OFF;
@@ -308,11 +384,225 @@ static void test_tail_call_no_instance(void **state)
 	cpgo_profile_release(&p);
 }
 
+/* Does function `fn` jump (`jmp`) to `target` (NULL: through a pointer)? The test's premise. */
+static int jumps(const struct prog *pr, const char *fn, const char *target)
+{
+	char cmd[300], line[512], want[128], tw[128];
+	FILE *f;
+	int on = 0, found = 0;
+
+	snprintf(cmd, sizeof(cmd), "llvm-objdump-19 -d --no-show-raw-insn %s", pr->t.bin);
+	snprintf(want, sizeof(want), "<%s>:", fn);
+	snprintf(tw, sizeof(tw), "<%s>", target ? target : "");
+	assert_non_null(f = popen(cmd, "r"));
+	while (fgets(line, sizeof(line), f)) {
+		if (strstr(line, want)) {
+			on = 1;
+			continue;
+		}
+		if (on && line[0] == '\n')
+			on = 0;
+		if (on && strstr(line, "jmp") && (target ? strstr(line, tw) != NULL : strchr(line, '*') != NULL))
+			found = 1;
+	}
+	pclose(f);
+	return found;
+}
+
+static struct cpgo_profile *tail_profile(const struct prog *pr)
+{
+	static struct cpgo_profile p;
+	uint64_t s[3], leaf = insn(pr, "parse_cell", NULL, 0);
+
+	init_profile(&p, pr);
+	/* parse_cell's samples seen from calls to three other functions (their frames gone). */
+	s[0] = at(&p, leaf);
+	s[1] = at(&p, insn(pr, "moveto", "get_info", 0) - 1);
+	s[2] = at(&p, insn(pr, "main", "moveto", 0) - 1);
+	sample(&p, 3000, s, 3);
+	s[1] = at(&p, insn(pr, "main", "direct_tail", 0) - 1);
+	sample(&p, 2000, s, 2);
+	s[1] = at(&p, insn(pr, "main", "two_ways", 0) - 1);
+	sample(&p, 700, s, 2);
+	/* Once through cold_user: get_info's frame is put back but not inlined there. */
+	s[1] = at(&p, insn(pr, "cold_user", "get_info", 0) - 1);
+	s[2] = at(&p, insn(pr, "main", "cold_user", 0) - 1);
+	sample(&p, 1, s, 3);
+	s[0] = at(&p, insn(pr, "moveto", NULL, 3));
+	s[1] = at(&p, insn(pr, "main", "moveto", 0) - 1);
+	sample(&p, 300, s, 2);
+	s[0] = at(&p, insn(pr, "main", NULL, 2));
+	sample(&p, 10, s, 1);
+	return &p;
+}
+
+/* The line of `fn`'s top-level profile or instance whose call targets include `target`. */
+static const char *target_line(const char *t, const char *target)
+{
+	char want[96];
+
+	snprintf(want, sizeof(want), " %s:", target);
+	for (const char *l = t; l && *l; l = strchr(l, '\n') ? strchr(l, '\n') + 1 : NULL) {
+		const char *e = strchr(l, '\n'), *h = strstr(l, want), *c = strchr(l, ':');
+		if (!e)
+			e = l + strlen(l);
+		/* A body line with targets: "  OFF[.D]: COUNT name:N ..." (a digit after the colon). */
+		if (*l == ' ' && h && h < e && c && c < h && c[1] == ' ' && c[2] >= '0' && c[2] <= '9')
+			return l;
+	}
+	return NULL;
+}
+
+static void test_tail_frames(void **state)
+{
+	struct prog *pr = *state;
+	struct cpgo_profile *p;
+	struct sprof_stats st;
+	const char *inst = NULL;
+	char *t, *tn;
+	long long used;
+
+	/* The premise: clang made the sibling calls jumps. */
+	assert_true(jumps(pr, "get_info", NULL));
+	assert_true(jumps(pr, "direct_tail", "parse_cell"));
+	assert_true(jumps(pr, "two_ways", "other_parse"));
+	p = tail_profile(pr);
+	tail_frames = SPROF_ON;
+	t = convert(p, pr, SPROF_ON, &st);
+	tail_frames = 0;
+	if (getenv("TEST_SPROF_SHOW"))
+		fputs(t, stderr);
+	used = (long long)st.samples_used;
+	assert_int_equal(used, 3000 + 2000 + 700 + 1 + 300 + 10);
+	assert_int_equal(all_tops(t), used + (long long)st.entry_lines_floored);
+	/* get_info's and direct_tail's jumps are put back; two_ways has two ways out. */
+	assert_int_equal(st.tail_frames, 2);
+	assert_int_equal((long long)st.tail_samples, 3000 + 2000 + 1);
+	assert_int_equal((long long)st.tail_left, 700);
+	/* get_info is an instance in moveto with parse_cell under it... */
+	assert_int_equal(instances(t, "get_info", &inst), 1);
+	assert_int_equal(atoll(strstr(inst, ": get_info:") + strlen(": get_info:")), 3000);
+	assert_true(strstr(inst, ": parse_cell:3000") != NULL);
+	/* ...and direct_tail's call in main holds parse_cell's 2000 as a call target. */
+	assert_non_null(target_line(t, "direct_tail"));
+	/* two_ways: no frame, no instance, its samples stay parse_cell's own. */
+	assert_int_equal(instances(t, "two_ways", NULL), 0);
+	assert_true(top_total(t, "parse_cell") >= 701);
+	assert_true(top_total(t, "parse_cell") < 2000);
+	/* The frame not inlined into cold_user is left out: no profile of get_info's own. */
+	assert_int_equal(top_total(t, "get_info"), -1);
+	cpgo_profile_release(p);
+
+	/* Kept at top level too: get_info's own profile has the jump's target. */
+	p = tail_profile(pr);
+	{
+		struct llvmprof_opts o = { .text = 1 };
+		struct cpgo_buf out = CPGO_BUF_INIT;
+		o.sp.binary = pr->t.bin;
+		o.sp.context = SPROF_ON;
+		o.sp.tail_frames = SPROF_ON;
+		o.sp.tail_top = 1;
+		o.sp.stats = &st;
+		assert_int_equal(llvmprof_convert(p, "test.pprof", &o, &out), 0);
+		tn = cpgo_buf_detach(&out, NULL);
+	}
+	assert_true(top_total(tn, "get_info") >= 0);
+	assert_non_null(strstr(strstr(tn, "\nget_info:"), " parse_cell:1"));
+	free(tn);
+	cpgo_profile_release(p);
+
+	/* Off (the default): the stacks as recorded, no instance of get_info. */
+	p = tail_profile(pr);
+	{
+		struct llvmprof_opts o = { .text = 1 };
+		struct cpgo_buf out = CPGO_BUF_INIT;
+		o.sp.binary = pr->t.bin;
+		o.sp.context = SPROF_ON;
+		o.sp.stats = &st;
+		assert_int_equal(llvmprof_convert(p, "test.pprof", &o, &out), 0);
+		tn = cpgo_buf_detach(&out, NULL);
+	}
+	assert_int_equal(st.tail_frames, 0);
+	assert_int_equal(instances(tn, "get_info", NULL), 0);
+	assert_int_equal((long long)st.samples_used, used);
+	free(t);
+	free(tn);
+	cpgo_profile_release(p);
+}
+
+/*
+ * The instruction lengths the tail-call rule walks functions with agree
+ * with llvm-objdump's on every instruction of the test binary's code and
+ * on some encodings compilers emit (VEX, EVEX, prefixes, moffs, imm64).
+ */
+static void test_x86_lengths(void **state)
+{
+	static const struct { const char *hex; size_t len; } known[] = {
+		{ "c5f877", 3 },               /* vzeroupper */
+		{ "c4e27d18c0", 5 },           /* vbroadcastss %xmm0,%ymm0 */
+		{ "62f1fe487f07", 6 },         /* vmovdqu64 %zmm0,(%rdi) */
+		{ "62f37d4819c101", 7 },       /* vextractf32x4 $1,%zmm0,%xmm1 */
+		{ "48b88877665544332211", 10 },/* movabs $imm64,%rax */
+		{ "a12211443388776655", 9 },   /* movabs moffs64,%eax */
+		{ "66c7400c3412", 6 },         /* movw $0x1234,0xc(%rax) */
+		{ "f7c100010000", 6 },         /* test $0x100,%ecx */
+		{ "f6c101", 3 },               /* test $1,%cl */
+		{ "3effe0", 3 },               /* notrack jmp *%rax */
+		{ "41ff6408f8", 5 },           /* jmp *-8(%r8,%rcx) */
+		{ "660f3a0fc108", 6 },         /* palignr $8,%xmm1,%xmm0 */
+		{ "0f1f840000000000", 8 },     /* nopl 0(%rax,%rax) */
+		{ "06", 0 },                   /* push %es: invalid in 64-bit mode */
+	};
+	struct prog *pr = *state;
+	char cmd[300], line[512];
+	FILE *f;
+	size_t checked = 0;
+
+	for (size_t i = 0; i < sizeof(known) / sizeof(known[0]); i++) {
+		unsigned char b[16];
+		size_t n = strlen(known[i].hex) / 2;
+		for (size_t j = 0; j < n; j++)
+			sscanf(known[i].hex + 2 * j, "%2hhx", &b[j]);
+		assert_int_equal(x86_insn_len(b, n), known[i].len);
+		/* One byte short: never a length past the end. */
+		assert_true(x86_insn_len(b, n - 1) == 0 || known[i].len == 0);
+	}
+	/* "  401136: 48 89 e5 \tmovq ..." : the bytes llvm-objdump decoded, per instruction. */
+	snprintf(cmd, sizeof(cmd), "llvm-objdump-19 -d --section=.text %s", pr->t.bin);
+	assert_non_null(f = popen(cmd, "r"));
+	while (fgets(line, sizeof(line), f)) {
+		unsigned char b[16];
+		size_t n = 0;
+		unsigned x;
+		char *p = strchr(line, ':'), *tab;
+		if (!p || line[0] != ' ' || !(tab = strchr(p, '\t')))
+			continue;
+		*tab = 0;
+		for (p++; n < sizeof(b) && sscanf(p, " %2x", &x) == 1; n++) {
+			b[n] = (unsigned char)x;
+			p = strchr(p + 1, ' ') ? strchr(p + 1, ' ') : p + strlen(p);
+			while (*p == ' ' && p[1] == ' ')
+				p++;
+		}
+		if (!n)
+			continue;
+		assert_int_equal(x86_insn_len(b, n), n);
+		checked++;
+	}
+	pclose(f);
+	assert_true(checked > 100);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_contexts),
 		cmocka_unit_test(test_tail_call_no_instance),
 	};
-	return cmocka_run_group_tests(tests, prog_setup, prog_teardown);
+	const struct CMUnitTest tail_tests[] = {
+		cmocka_unit_test(test_tail_frames),
+		cmocka_unit_test(test_x86_lengths),
+	};
+	int r = cmocka_run_group_tests(tests, prog_setup, prog_teardown);
+	return r | cmocka_run_group_tests(tail_tests, tail_setup, prog_teardown);
 }
