@@ -9,7 +9,11 @@
 #           (bench/gen_sql.awk); its sources come from bench/pgo.sh's fetch
 # `perf record -e cpu-clock -F N -g` runs beside cpgo in its automatic mode
 # (the kernel's ring buffer; frame pointers where the binary keeps them,
-# the CFI tables otherwise) and, with SIGNAL=1, cpgo's signal mode. Every
+# the CFI tables otherwise) and, with SIGNAL=1, cpgo's signal mode. The
+# floor at the higher rates is `perf record -e cpu-clock -F N` without -g:
+# the timer interrupt and a sample record with no stack, what any sampler
+# pays; cpgo's cost above it is its own (stack copies, the drain thread).
+# Every
 # configuration of every program and build runs once per round, rounds
 # interleaved, so that drifting machine load hits them all alike; each is
 # reported as the ratio of its median CPU time (user+sys of the whole
@@ -92,7 +96,7 @@ sqlite_unit=40000 sqlite_tiny=200
 configs=(none)
 for hz in $RATES; do
 	[ "$hz" = 100 ] && continue
-	configs+=("cpgo-$hz" "perf-$hz")
+	configs+=("cpgo-$hz" "perf-$hz" "floor-$hz")
 	[ "${SIGNAL:-0}" = 1 ] && configs+=("cpgo-signal-$hz")
 done
 # The 100 Hz configurations, on the long runs (short runs too for builds without long ones).
@@ -108,6 +112,7 @@ run() { # VARIANT CONFIG "COMMAND [<INPUT]": LD_PRELOAD and perf see the program
 		LD_PRELOAD=$LIB $c <"$in" ;;
 	cpgo-*) CPGO_HZ=${2#cpgo-} CPGO_PROFILE=$1-$2.pprof LD_PRELOAD=$LIB $c <"$in" ;;
 	perf-*) perf record -q -e cpu-clock -F "${2#perf-}" -g -o "$1-$2.data" -- $c <"$in" ;;
+	floor-*) perf record -q -e cpu-clock -F "${2#floor-}" -o "$1-$2.data" -- $c <"$in" ;;
 	esac
 }
 
@@ -150,6 +155,7 @@ for r in $(seq "$ROUNDS"); do
 	echo "round $r/$ROUNDS done" >&2
 done
 
+minimum() { tr ' ' '\n' | grep . | sort -n | head -1; }
 median() { tr ' ' '\n' | grep . | sort -n | awk '{a[NR]=$1} END {print (NR%2) ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2}'; }
 spread() { tr ' ' '\n' | grep . | sort -n | awk '{a[NR]=$1} END {m = (NR%2) ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2; printf "%.1f%%", 100 * (a[NR] - a[1]) / m}'; }
 meta() { go tool pprof -raw "$1" 2>/dev/null | sed -n "s/^Comment: cpgo\.$2=//p" | head -1; }
@@ -160,15 +166,16 @@ row() { # NAME BASE-KEY KEY PROFILE
 	base=$(echo "${cpu[$2]}" | median)
 	if [ -n "$f" ] && [ -f "$f" ]; then
 		tr=$(go tool pprof -top -nodecount=1000 "$f" 2>/dev/null | awk '$6 == "[truncated]" { print $5 }')
-		extra="$(meta "$f" mode)/$(meta "$f" unwinder), $(meta "$f" achieved_hz) Hz, $(meta "$f" samples) samples, lost $(meta "$f" lost), truncated ${tr:-0%}"
+		extra="$(meta "$f" mode)/$(meta "$f" unwinder), $(meta "$f" achieved_hz) Hz, $(meta "$f" samples) samples, lost $(meta "$f" lost), truncated ${tr:-0%}, copy $(meta "$f" stack_bytes) B, drain $(meta "$f" drain_cpu_ms) ms"
 	fi
-	printf "  %-16s %9s %8s %8s  %s\n" "$1" "$u" "$(awk -v a="$u" -v b="$base" 'BEGIN {printf "x%.3f", a / b}')" \
-		"$(echo "${cpu[$3]}" | spread)" "$extra"
+	printf "  %-16s %9s %8s %8s %9s  %s\n" "$1" "$u" "$(awk -v a="$u" -v b="$base" 'BEGIN {printf "x%.3f", a / b}')" \
+		"$(echo "${cpu[$3]}" | spread)" "$(echo "${cpu[$3]}" | minimum)" "$extra"
 }
 for v in "${variants[@]}"; do
 	echo
 	echo "$v: short runs ${cmd[$v]}${long[$v]:+, long runs ${long[$v]}}"
-	printf "  %-16s %9s %8s %8s  %s\n" config "CPU ms" ratio spread "cpgo: mode/unwinder, achieved Hz, samples, lost, truncated"
+	printf "  %-16s %9s %8s %8s %9s  %s\n" config "CPU ms" ratio spread "min ms" \
+		"cpgo: mode/unwinder, achieved Hz, samples, lost, truncated, stack copy, drain thread CPU"
 	for c in "${configs[@]}"; do
 		case $c in cpgo-*) f=$v-$c.pprof ;; *) f= ;; esac
 		row "$c" "$v/none" "$v/$c" "$f"
@@ -194,5 +201,11 @@ for v in "${variants[@]}"; do
 			per = (u - b - f) / n
 			printf "  per sample (20 kHz runs): %.1f us CPU; estimated 100 Hz cost on a %d s run: %.2f%% (samples %.2f%% + fixed %.2f%%)\n",
 				per * 1000, s, (per * 100 * s + f) / (s * 10), per * 100 / 10, f / (s * 10) }'
+		fl=$(echo "${cpu[$v/floor-20000]}" | median)
+		pg=$(echo "${cpu[$v/perf-20000]}" | median)
+		awk -v u="$u" -v b="$b" -v fl="$fl" -v pg="$pg" -v n="${n:-0}" -v f="$fixed" 'BEGIN {
+			if (n <= 0) exit
+			printf "  floor (perf -F 20000, no -g): %.1f us CPU a sample; cpgo above it: %.1f us, perf -g above it: %.1f us\n",
+				(fl - b) * 1000 / n, (u - fl - f) * 1000 / n, (pg - fl) * 1000 / n }'
 	fi
 done

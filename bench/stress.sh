@@ -47,6 +47,33 @@ for h in "${hosts[@]}"; do
 			"${ok[$mode]:-0}" "$ROUNDS" "$c" "$(awk -v a="$c" -v b="$base" 'BEGIN {print a / b}')" "$base"
 	done
 done
+# dlopen/dlclose racing in two threads (t1009's long mode): samples booked
+# on the other thread's library, and library samples without their callers.
+clang-19 -O2 -g -fPIC -shared -o liba.so "$ROOT/tests/workloads/dlswap_a.c"
+clang-19 -O2 -g -fPIC -shared -o libb.so "$ROOT/tests/workloads/dlswap_b.c"
+clang-19 -O2 -g -o dlrace "$ROOT/tests/workloads/dlrace.c" -lpthread
+for mode in auto signal; do
+	cross=0 lone=0 own=0 lostu=0
+	for r in $(seq "$ROUNDS"); do
+		CPGO_MODE=$mode CPGO_HZ=$HZ CPGO_PROFILE=dl.pprof LD_PRELOAD=$LIB \
+			./dlrace ./liba.so ./libb.so $((100 * SCALE)) 0.004 >/dev/null || continue
+		read -r c l o < <(go tool pprof -traces -sample_index=samples dl.pprof 2>/dev/null | awk '
+			function flush() { if (n) { if (lib != "-" && drv != "-" && lib != tolower(drv)) c += v
+				else if (lib != "-" && drv == "-") l += v; else if (lib != "-") o += v }
+				n = 0; lib = "-"; drv = "-" }
+			BEGIN { lib = "-"; drv = "-" }
+			/^-----/ { flush(); next }
+			/^ +[0-9]+ +[^ ]/ { n = 1; v = $1; f = $2 }
+			/^ +[^0-9 ]/ { f = $1 }
+			{ if (f ~ /^a_/) lib = lib == "b" ? "ab" : "a"; if (f ~ /^b_/) lib = lib == "a" ? "ab" : "b"
+			  if (f == "drive_a") drv = "A"; if (f == "drive_b") drv = "B" }
+			END { flush(); print c + 0, l + 0, o + 0 }')
+		cross=$((cross + c)) lone=$((lone + l)) own=$((own + o))
+		lostu=$((lostu + $(go tool pprof -raw dl.pprof 2>/dev/null | sed -n 's/^Comment: cpgo.lost_unmapped=//p' | head -1)))
+	done
+	echo "dlrace $mode: $own library samples on their own thread's driver, $cross on the other's," \
+		"$lone without callers, $lostu dropped as ambiguous (lost_unmapped)"
+done
 # SIGSTOP/SIGCONT and SIGKILL over and over during one long run.
 ( CPGO_HZ=$HZ CPGO_PROFILE=sig.pprof LD_PRELOAD=$LIB ./stress spin $((SCALE)) >spin.out & echo $! >pid )
 for i in $(seq 50); do test -s spin.out && break; sleep 0.1; done

@@ -34,6 +34,7 @@ struct collector_session {
 	int64_t start_wall, start_mono;
 	int hz;
 	uint64_t oom_lost;
+	uint64_t unmapped_lost; /* samples that may lie in an unloaded object or its successor */
 };
 
 static struct {
@@ -43,6 +44,9 @@ static struct {
 	int n_sessions;
 	pthread_t drain;
 	int drain_running, drain_stop;
+	uint64_t drain_cpu_ns; /* the drain thread's CPU time, after its last pass */
+	/* dlclose calls under way (collector_retire_begin): drains wait for their end. */
+	int retiring;
 	/* Unloaded mappings (kept while any session may hold their samples). */
 	struct procmaps_file *retired;
 	uintptr_t *retired_at;
@@ -72,16 +76,32 @@ static void drain_rings_locked(void)
 	sampler_drain(drain_one, NULL);
 }
 
-/* Caller holds C.lock. */
-static void drain_locked(void)
+/* Caller holds C.lock: objects the loader added since, so that their samples can be unwound. */
+static void sync_tables_locked(void)
 {
 	struct sampler_info info;
 
-	/* Objects the loader added since: their tables before their samples are unwound. */
 	sampler_get_info(&info);
 	if (sampler_running() && info.unwind == SAMPLER_UNWIND_CFI)
 		cfitab_sync(info.mode == SAMPLER_MODE_SIGNAL);
+}
+
+/* Caller holds C.lock. */
+static void drain_now_locked(void)
+{
+	sync_tables_locked();
 	drain_rings_locked();
+}
+
+/*
+ * Caller holds C.lock. While an object is being unloaded, its samples stay
+ * in the rings until collector_retire can tell them from those of an
+ * object loaded at its address after it.
+ */
+static void drain_locked(void)
+{
+	if (!C.retiring)
+		drain_now_locked();
 }
 
 int collector_active(void)
@@ -94,13 +114,90 @@ int collector_active(void)
 	return n > 0;
 }
 
+void collector_retire_begin(void)
+{
+	/*
+	 * The object may have come and gone between two drains: the tables
+	 * learn of it now, while it is loaded (they are built when its samples
+	 * are unwound). No drain here: retire reads it all.
+	 */
+	pthread_mutex_lock(&C.lock);
+	if (C.n_sessions && !C.retiring)
+		sync_tables_locked();
+	C.retiring++;
+	pthread_mutex_unlock(&C.lock);
+}
+
+struct retire_ctx {
+	const struct procmaps_file *gone;
+	size_t n;
+	char *reused; /* gone[i]'s range is mapped again (another object was loaded there) */
+};
+
+/* After the rings' marks: is an unloaded range mapped again (loaded over by another thread)? */
+static void retire_scan(void *arg)
+{
+	struct retire_ctx *x = arg;
+	struct procmaps_file *now = NULL;
+	size_t n_now = 0;
+
+	if (procmaps_files(&now, &n_now) < 0) {
+		/* Unknown: every range counts as reused, its samples are dropped (counted). */
+		cpgo_clear_error();
+		memset(x->reused, 1, x->n);
+		return;
+	}
+	for (size_t i = 0; i < x->n; i++)
+		for (size_t k = 0; k < n_now; k++)
+			if (now[k].start < x->gone[i].limit && x->gone[i].start < now[k].limit)
+				x->reused[i] = 1;
+	procmaps_files_free(now, n_now);
+}
+
+/*
+ * A record from before the marks: booked as usual, unless one of its
+ * addresses lies in a range that another object took over before the
+ * marks, where it may be either object's: then it is counted as lost.
+ */
+static void retire_one(const struct sample_record *r, void *arg)
+{
+	struct retire_ctx *x = arg;
+
+	for (size_t i = 0; i < x->n; i++) {
+		if (!x->reused[i])
+			continue;
+		for (uint32_t d = 0; d < r->depth; d++) {
+			if (r->pc[d] >= x->gone[i].start && r->pc[d] < x->gone[i].limit) {
+				for (int k = 0; k < C.n_sessions; k++)
+					C.sessions[k]->unmapped_lost += r->weight;
+				return;
+			}
+		}
+	}
+	drain_one(r, NULL);
+}
+
 void collector_retire(const struct procmaps_file *gone, size_t n)
 {
+	struct retire_ctx x = { gone, n, NULL };
+
 	pthread_mutex_lock(&C.lock);
-	if (!C.n_sessions)
+	if (C.retiring)
+		C.retiring--;
+	if (!C.n_sessions || !n)
 		goto out;
-	/* Before the tables are synced: they still know the unloaded objects. */
-	drain_rings_locked();
+	/*
+	 * Before the tables are synced (they still know the unloaded objects),
+	 * what was recorded up to now; what comes after cannot be the unloaded
+	 * objects' and is read by the next drain, with the new tables.
+	 */
+	x.reused = calloc(n, 1);
+	if (!x.reused) {
+		drain_rings_locked();
+	} else {
+		sampler_drain_to_mark(retire_one, &x, retire_scan);
+		free(x.reused);
+	}
 	for (size_t i = 0; i < n; i++) {
 		uintptr_t at = COLLECTOR_RETIRED_BASE + C.n_retired * COLLECTOR_RETIRED_SLOT;
 		struct procmaps_file *f;
@@ -141,6 +238,7 @@ static void *drain_main(void *arg)
 		struct timespec ts;
 		drain_locked();
 		sampler_check_handler();
+		C.drain_cpu_ns = (uint64_t)now_ns(CLOCK_THREAD_CPUTIME_ID);
 		clock_gettime(CLOCK_REALTIME, &ts);
 		ts.tv_nsec += sampler_drain_interval_ns();
 		if (ts.tv_nsec >= 1000000000L) {
@@ -150,6 +248,7 @@ static void *drain_main(void *arg)
 		pthread_cond_timedwait(&C.cond, &C.lock, &ts);
 	}
 	drain_locked();
+	C.drain_cpu_ns = (uint64_t)now_ns(CLOCK_THREAD_CPUTIME_ID);
 	pthread_mutex_unlock(&C.lock);
 	threads_unregister();
 	return NULL;
@@ -217,6 +316,7 @@ int collector_begin(struct collector_session **out, const struct sampler_config 
 	sampler_get_info(&info);
 	s->hz = info.hz;
 	sampler_get_stats(&s->base);
+	s->base.drain_cpu_ns = C.drain_cpu_ns;
 	s->start_wall = now_ns(CLOCK_REALTIME);
 	s->start_mono = now_ns(CLOCK_MONOTONIC);
 	C.sessions[C.n_sessions++] = s;
@@ -249,7 +349,11 @@ static void session_meta(struct collector_session *s, struct rtprofile_meta *m)
 	m->stats.threads = now.threads - s->base.threads;
 	m->stats.threads_failed = now.threads_failed - s->base.threads_failed;
 	m->stats.threads_blocked = now.threads_blocked - s->base.threads_blocked;
+	m->stats.stack_bytes_max = now.stack_bytes_max;
+	m->stats.drain_cpu_ns = C.drain_cpu_ns > s->base.drain_cpu_ns ?
+		C.drain_cpu_ns - s->base.drain_cpu_ns : 0;
 	m->oom_lost = s->oom_lost;
+	m->unmapped_lost = s->unmapped_lost;
 }
 
 /* Caller holds C.lock: m gets its own copy of the unloaded mappings (retired_release). */
@@ -326,7 +430,8 @@ int collector_finish(struct collector_session *s, struct cpgo_profile *p)
 		sampler_stop();
 		drain_stop_locked();
 	}
-	drain_locked();
+	/* The profile's end: a dlclose under way in another thread loses what is left. */
+	drain_now_locked();
 	/* Nothing samples or unwinds any more: tables of unloaded objects can go. */
 	if (C.n_sessions == 1)
 		cfitab_free_retired();
@@ -368,4 +473,5 @@ void collector_atfork_child(void)
 	retired_free_locked();
 	C.drain_running = 0;
 	C.drain_stop = 0;
+	C.retiring = 0;
 }

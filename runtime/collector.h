@@ -37,6 +37,11 @@ int collector_active(void);
  * that an object loaded later at the same address does not take them.
  */
 void collector_retire(const struct procmaps_file *gone, size_t n);
+/*
+ * Before the dlclose that collector_retire follows (always paired): no
+ * drain runs (nor syncs the tables) until collector_retire.
+ */
+void collector_retire_begin(void);
 
 void collector_atfork_prepare(void);
 void collector_atfork_parent(void);

@@ -44,15 +44,15 @@ CPGO_API int dlclose(void *handle)
 	pthread_mutex_lock(&dlwatch_lock);
 	if (procmaps_files(&before, &n_before) < 0)
 		n_before = 0;
+	collector_retire_begin();
 	rc = real(handle);
 	if (n_before && procmaps_files(&after, &n_after) == 0 &&
 	    (gone = calloc(n_before, sizeof(*gone)))) {
 		for (size_t i = 0; i < n_before; i++)
 			if (!still_mapped(&before[i], after, n_after))
 				gone[n_gone++] = before[i];
-		if (n_gone)
-			collector_retire(gone, n_gone);
 	}
+	collector_retire(gone, n_gone);
 	free(gone);
 	procmaps_files_free(after, n_after);
 	procmaps_files_free(before, n_before);

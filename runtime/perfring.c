@@ -19,14 +19,28 @@
 
 /* Ring data pages: the least (a ring must hold a burst), the most (locked memory per thread). */
 #define PERFRING_MIN_PAGES 8
-#define PERFRING_MAX_PAGES 128
+#define PERFRING_MAX_PAGES 512
 /*
- * With stack copies (8 KiB a sample) a ring is sized for this long between
- * drains, and drained that often: sized for the 10 ms of frame-pointer
- * rings, a thread's ring would take a megabyte of locked memory at 5 kHz,
- * and programs that run fifty threads at once hit the locked-memory limit.
+ * With stack copies (2-32 KiB a sample) a ring is sized for this long
+ * between drains (at most PERFRING_MAX_PAGES), and drained that often:
+ * sized for the 10 ms of frame-pointer rings, a thread's ring would take
+ * megabytes of locked memory at 5 kHz, and programs that run fifty threads
+ * at once hit the locked-memory limit. Shorter, and a drain thread that
+ * the scheduler keeps waiting on a loaded machine loses samples.
  */
-#define PERFRING_STACK_TARGET_NS 1500000L
+#define PERFRING_STACK_TARGET_NS 10000000L
+/* Records a ring must hold at least (smaller rings, refused by the memory limit, are no use). */
+#define PERFRING_MIN_RECORDS 4
+/*
+ * Samples per adaptation window, and the share (percent) cut by the copy
+ * that makes it grow; growing is decided as soon as this many samples
+ * were cut (a deep program's first samples are not all lost to a small copy).
+ */
+#define PERFRING_ADAPT_WINDOW 256
+#define PERFRING_ADAPT_CUT_PERCENT 1
+#define PERFRING_ADAPT_EARLY_CUT 16
+/* A shallow thread's copy: this many times the most any of its walks needed (rounded up). */
+#define PERFRING_ADAPT_MARGIN 4
 /* Room assumed per sample when sizing a ring (header, ip, tid, a ~100-frame chain). */
 #define PERFRING_BYTES_PER_SAMPLE 1024
 /* Bytes of user stack at sp copied with each sample: the return-address slots of a prologue. */
@@ -37,6 +51,12 @@
 #define PERFRING_MAX_RECORD 65536
 /* The shortest drain interval (a thread's ring at 20 kHz with stack copies). */
 #define PERFRING_MIN_DRAIN_NS 1000000L
+/*
+ * The longest: a pass of the drain thread costs ~40 us of CPU on a VM
+ * (wakeup, locks, the loader's object list), 0.4% of a CPU at the
+ * 10 ms of the signal mode's shared ring; rings that hold more wait longer.
+ */
+#define PERFRING_MAX_DRAIN_NS 100000000L
 /* Header, ip, tid, the registers' ABI word and three registers, stack size and dynamic size. */
 #define PERFRING_REGS_RECORD 80
 
@@ -80,20 +100,49 @@ static size_t ring_pages(int hz, size_t stack_bytes)
 	uint64_t want = (uint64_t)hz * record_bytes(stack_bytes) * interval / 1000000000u * 2;
 	size_t page = (size_t)sysconf(_SC_PAGESIZE), n = PERFRING_MIN_PAGES;
 
+	if (want < (uint64_t)PERFRING_MIN_RECORDS * record_bytes(stack_bytes))
+		want = (uint64_t)PERFRING_MIN_RECORDS * record_bytes(stack_bytes);
 	while (n < PERFRING_MAX_PAGES && (uint64_t)n * page < want)
 		n *= 2;
 	return n;
 }
 
-long perfring_drain_interval_ns(int hz, size_t stack_bytes)
+static long drain_interval(size_t pages, int hz, size_t stack_bytes)
 {
-	uint64_t half = (uint64_t)ring_pages(hz, stack_bytes) * (uint64_t)sysconf(_SC_PAGESIZE) / 2;
+	uint64_t half = (uint64_t)pages * (uint64_t)sysconf(_SC_PAGESIZE) / 2;
 	uint64_t per_s = (uint64_t)(hz > 0 ? hz : 1) * record_bytes(stack_bytes);
 	uint64_t ns = half * 1000000000u / per_s;
 
-	if (ns > (uint64_t)RING_DRAIN_INTERVAL_NS)
-		return RING_DRAIN_INTERVAL_NS;
+	if (ns > (uint64_t)PERFRING_MAX_DRAIN_NS)
+		return PERFRING_MAX_DRAIN_NS;
 	return ns < PERFRING_MIN_DRAIN_NS ? PERFRING_MIN_DRAIN_NS : (long)ns;
+}
+
+long perfring_drain_interval_ns(int hz, size_t stack_bytes)
+{
+	return drain_interval(ring_pages(hz, stack_bytes), hz, stack_bytes);
+}
+
+size_t perfring_stack_wanted(struct perfring *r)
+{
+	size_t cur = r->stack_bytes, want = cur;
+
+	if (!r->adapt || !cur ||
+	    (r->win_n < PERFRING_ADAPT_WINDOW && r->win_cut < PERFRING_ADAPT_EARLY_CUT))
+		return 0;
+	if ((uint64_t)r->win_cut * 100 > (uint64_t)r->win_n * PERFRING_ADAPT_CUT_PERCENT) {
+		if (cur < PERFRING_STACK_MAX)
+			want = cur * 2 > PERFRING_STACK_MAX ? PERFRING_STACK_MAX : cur * 2;
+	} else if (!r->win_cut) {
+		size_t w = PERFRING_STACK_MIN;
+		while (w < PERFRING_STACK_MAX && w < r->win_need * PERFRING_ADAPT_MARGIN)
+			w *= 2;
+		if (w < cur)
+			want = w;
+	}
+	r->win_n = r->win_cut = 0;
+	r->win_need = 0;
+	return want != cur ? want : 0;
 }
 
 int perfring_open(struct perfring *r, int tid, long period_ns, int hz, size_t stack_bytes)
@@ -116,7 +165,8 @@ int perfring_open(struct perfring *r, int tid, long period_ns, int hz, size_t st
 	for (;;) {
 		r->map_size = (pages + 1) * page;
 		r->map = mmap(NULL, r->map_size, PROT_READ | PROT_WRITE, MAP_SHARED, r->fd, 0);
-		if (r->map != MAP_FAILED || pages <= 1 || (errno != EPERM && errno != ENOMEM))
+		if (r->map != MAP_FAILED || pages <= 1 || (errno != EPERM && errno != ENOMEM) ||
+		    pages / 2 * page < PERFRING_MIN_RECORDS * record_bytes(stack_bytes))
 			break;
 		pages /= 2;
 	}
@@ -129,6 +179,7 @@ int perfring_open(struct perfring *r, int tid, long period_ns, int hz, size_t st
 	}
 	r->data = (unsigned char *)r->map + page;
 	r->data_mask = pages * page - 1;
+	r->drain_ns = drain_interval(pages, hz, stack_bytes);
 	if (ioctl(r->fd, PERF_EVENT_IOC_ID, &r->id) < 0 ||
 	    ioctl(r->fd, PERF_EVENT_IOC_ENABLE, 0) < 0) {
 		e = errno;
@@ -286,9 +337,10 @@ static int after_syscall(uintptr_t pc)
  * bp sp ip, stack size, stack bytes, dynamic size), unwound with the CFI
  * tables into rec; 0 if malformed.
  */
-static int convert_regs_sample(const unsigned char *p, size_t len, int in_kernel,
-			       struct sample_record *rec)
+static int convert_regs_sample(struct perfring *r, const unsigned char *p, size_t len,
+			       int in_kernel, struct sample_record *rec)
 {
+	struct unwind_reach reach;
 	uint64_t ip, abi, regs[3], ssize, dyn = 0;
 	uint32_t pidtid[2];
 	const unsigned char *stack = NULL;
@@ -325,13 +377,33 @@ static int convert_regs_sample(const unsigned char *p, size_t len, int in_kernel
 	n += unwind_cfi((uintptr_t)regs[2], (uintptr_t)regs[1], (uintptr_t)regs[0],
 			in_kernel && after_syscall((uintptr_t)regs[2]),
 			stack, (uintptr_t)regs[1], stack ? (size_t)dyn : 0, rec->pc + n,
-			SAMPLE_MAX_DEPTH - n, 1);
+			SAMPLE_MAX_DEPTH - n, 1, &reach);
+	r->win_n++;
+	/* A copy shorter than asked for ended at the stack's top: a bigger one would not help. */
+	if (reach.cut && dyn >= r->stack_bytes)
+		r->win_cut++;
+	else if (reach.need > r->win_need)
+		r->win_need = reach.need;
 	rec->depth = (uint32_t)n;
 	return n > 0;
 }
 
+uint64_t perfring_mark(const struct perfring *r)
+{
+	const struct perf_event_mmap_page *m = r->map;
+
+	return r->fd < 0 || !m ? 0 : __atomic_load_n(&m->data_head, __ATOMIC_ACQUIRE);
+}
+
 void perfring_read(struct perfring *r, void (*cb)(const struct sample_record *rec, void *arg),
 		   void *arg, struct perfring_counts *counts)
+{
+	perfring_read_to(r, UINT64_MAX, cb, arg, counts);
+}
+
+void perfring_read_to(struct perfring *r, uint64_t mark,
+		      void (*cb)(const struct sample_record *rec, void *arg), void *arg,
+		      struct perfring_counts *counts)
 {
 	struct perf_event_mmap_page *m = r->map;
 	/* Readers hold the thread registry's lock (perfring.h): one at a time uses these. */
@@ -342,6 +414,8 @@ void perfring_read(struct perfring *r, void (*cb)(const struct sample_record *re
 	if (r->fd < 0 || !m)
 		return;
 	head = __atomic_load_n(&m->data_head, __ATOMIC_ACQUIRE);
+	if (head > mark)
+		head = mark; /* records end where the kernel's head stood: the mark is one's end */
 	tail = m->data_tail;
 	while (tail + sizeof(struct perf_event_header) <= head) {
 		struct perf_event_header h;
@@ -362,7 +436,7 @@ void perfring_read(struct perfring *r, void (*cb)(const struct sample_record *re
 		if (h.type == PERF_RECORD_SAMPLE) {
 			int in_kernel = (h.misc & PERF_RECORD_MISC_CPUMODE_MASK) ==
 					PERF_RECORD_MISC_KERNEL;
-			int ok = r->stack_bytes ? convert_regs_sample(rp, len, in_kernel, &rec)
+			int ok = r->stack_bytes ? convert_regs_sample(r, rp, len, in_kernel, &rec)
 						: convert_sample(rp, len, in_kernel, &rec);
 			if (ok) {
 				cb(&rec, arg);

@@ -27,6 +27,15 @@ struct perfring {
 	uint64_t data_mask; /* data size - 1 (a power of two) */
 	int kernel; /* kernel samples are recorded (else excluded: paranoid >= 2) */
 	size_t stack_bytes; /* 0: the kernel's frame-pointer chain; else registers and stack copies */
+	long drain_ns; /* how often this ring must be read to stay at most half full */
+	/*
+	 * Adaptive stack copies (perfring_stack_wanted): over a window of
+	 * samples, those cut short by the copy's end and the most stack an
+	 * uncut walk needed. adapt 0: the size stays (CPGO_STACK_BYTES).
+	 */
+	int adapt;
+	uint32_t win_n, win_cut;
+	size_t win_need;
 };
 
 /*
@@ -35,6 +44,14 @@ struct perfring {
  * as cut short.
  */
 #define PERFRING_CFI_STACK_BYTES 8192
+/*
+ * Adaptive copies (the default) start at PERFRING_CFI_STACK_BYTES and move
+ * between these per thread: a thread whose walks end at the copy's end
+ * gets a bigger one, a shallow thread a smaller one (copying is most of
+ * the cost per sample that is ours).
+ */
+#define PERFRING_STACK_MIN 4096
+#define PERFRING_STACK_MAX 32768
 
 /*
  * Opens thread tid's event sampling every period_ns of its CPU time with a
@@ -47,6 +64,12 @@ struct perfring {
 int perfring_open(struct perfring *r, int tid, long period_ns, int hz, size_t stack_bytes);
 /* How often rings must be read so that one at `hz` stays at most half full. */
 long perfring_drain_interval_ns(int hz, size_t stack_bytes);
+/*
+ * After a read: the stack copy size this ring's thread should have now
+ * (its samples were cut short by the copy more than a little, or needed
+ * far less of it), or 0 to keep it. Decided once per window of samples.
+ */
+size_t perfring_stack_wanted(struct perfring *r);
 /* The thread's CPU time so far (the event's count), 0 when unreadable. */
 uint64_t perfring_cpu_ns(const struct perfring *r);
 
@@ -62,6 +85,11 @@ struct perfring_counts {
  */
 void perfring_read(struct perfring *r, void (*cb)(const struct sample_record *rec, void *arg),
 		   void *arg, struct perfring_counts *counts);
+/* Where the kernel will write next: perfring_read_to(r, perfring_mark(r)) reads what came before. */
+uint64_t perfring_mark(const struct perfring *r);
+void perfring_read_to(struct perfring *r, uint64_t mark,
+		      void (*cb)(const struct sample_record *rec, void *arg), void *arg,
+		      struct perfring_counts *counts);
 /* Stops and closes the event and unmaps its ring (read it first). */
 void perfring_close(struct perfring *r);
 /* In a fork child: the ring is not mapped there (VM_DONTCOPY); closes the copied fd. */

@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <time.h>
 
 /*
  * A slot's sequence number is stored minus the slot's index, so that a
@@ -105,12 +106,17 @@ void ring_commit(struct ring *r, uint64_t ticket)
 			      memory_order_release);
 }
 
-size_t ring_drain(struct ring *r,
-			  void (*cb)(const struct sample_record *rec, void *arg), void *arg)
+uint64_t ring_mark(struct ring *r)
+{
+	return atomic_load_explicit(&r->head, memory_order_acquire);
+}
+
+static size_t drain_to(struct ring *r, uint64_t mark,
+		       void (*cb)(const struct sample_record *rec, void *arg), void *arg)
 {
 	size_t n = 0;
 
-	for (;;) {
+	while (r->tail < mark) {
 		uint64_t idx = r->tail & r->mask;
 		struct ring_slot *s = &r->slots[idx];
 		uint64_t seq = atomic_load_explicit(&s->seq, memory_order_acquire) + idx;
@@ -121,6 +127,26 @@ size_t ring_drain(struct ring *r,
 		atomic_store_explicit(&s->seq, r->tail + r->mask + 1 - idx, memory_order_release);
 		r->tail++;
 		n++;
+	}
+	return n;
+}
+
+size_t ring_drain(struct ring *r,
+			  void (*cb)(const struct sample_record *rec, void *arg), void *arg)
+{
+	return drain_to(r, UINT64_MAX, cb, arg);
+}
+
+size_t ring_drain_to(struct ring *r, uint64_t mark,
+		     void (*cb)(const struct sample_record *rec, void *arg), void *arg)
+{
+	size_t n = drain_to(r, mark, cb, arg);
+
+	/* A handler between reserve and commit takes microseconds; a stopped thread may never finish. */
+	for (int i = 0; i < 200 && r->tail < mark; i++) {
+		struct timespec ts = { 0, 50000 };
+		nanosleep(&ts, NULL);
+		n += drain_to(r, mark, cb, arg);
 	}
 	return n;
 }

@@ -51,5 +51,13 @@ void ring_commit(struct ring *r, uint64_t ticket);
 /* Calls cb for each published record, oldest first; returns how many. One consumer at a time. */
 size_t ring_drain(struct ring *r, void (*cb)(const struct sample_record *rec, void *arg),
 		  void *arg);
+/* Where the next record will go: ring_drain_to(r, ring_mark(r)) takes what was reserved before. */
+uint64_t ring_mark(struct ring *r);
+/*
+ * ring_drain up to the mark, waiting (briefly, a bounded time) for records
+ * reserved before it but not yet published. Returns how many it took.
+ */
+size_t ring_drain_to(struct ring *r, uint64_t mark,
+		     void (*cb)(const struct sample_record *rec, void *arg), void *arg);
 
 #endif

@@ -58,7 +58,8 @@ static void fill_meta(struct cpgo_meta *cm, const struct rtprofile_meta *m)
 		cm->cpu_seconds = cpu_s;
 		cm->achieved_hz = (double)st->samples / cpu_s;
 	}
-	cm->lost = (int64_t)(st->lost + m->oom_lost);
+	cm->lost = (int64_t)(st->lost + m->oom_lost + m->unmapped_lost);
+	cm->lost_unmapped = (int64_t)m->unmapped_lost;
 	cm->lost_buffer_full = (int64_t)st->lost;
 	cm->lost_out_of_memory = (int64_t)m->oom_lost;
 	if (m->info.mode == SAMPLER_MODE_RING && m->info.kernel_visible && st->samples)
@@ -78,6 +79,10 @@ static void fill_meta(struct cpgo_meta *cm, const struct rtprofile_meta *m)
 		cm->threads_failed = (int64_t)st->threads_failed;
 	if (m->info.handler_replaced)
 		cm->handler_replaced = 1;
+	if (st->stack_bytes_max)
+		cm->stack_bytes = (int64_t)st->stack_bytes_max;
+	if (m->info.mode == SAMPLER_MODE_RING)
+		cm->drain_cpu_ms = (int64_t)(st->drain_cpu_ns / 1000000u);
 }
 
 /* Address -> location id, on the project's hashmap. */

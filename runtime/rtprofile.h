@@ -36,6 +36,7 @@ struct rtprofile_meta {
 	struct sampler_info info;
 	struct sampler_stats stats; /* deltas over the session */
 	uint64_t oom_lost;
+	uint64_t unmapped_lost; /* dropped: in an unloaded object's range, reused before they were read */
 	/* Objects unloaded while sampling, and where their samples were moved. */
 	const struct procmaps_file *retired;
 	const uintptr_t *retired_at;

@@ -44,7 +44,8 @@ static struct {
 	struct sigaction old_sa;
 	struct ring *ring;
 	_Atomic uint64_t samples, periods, lost, libunwind;
-	long drain_ns; /* how often the rings must be read */
+	long drain_ns; /* how often the rings must be read (at start) */
+	long ring_drain_ns; /* ... as the rings are now (the last drain's answer) */
 } S;
 
 static void sampler_handler(int sig, siginfo_t *si, void *ucv)
@@ -88,7 +89,7 @@ static void sampler_handler(int sig, siginfo_t *si, void *ucv)
 	if (S.unwind == SAMPLER_UNWIND_CFI) {
 		/* The live stack, [sp, hi): hi is 0 on an unknown or alternate stack. */
 		n = unwind_cfi(pc, sp, fp, 0, (const unsigned char *)sp, sp, hi > sp ? hi - sp : 0,
-			       rec->pc, SAMPLE_MAX_DEPTH, 0);
+			       rec->pc, SAMPLE_MAX_DEPTH, 0, NULL);
 	} else if (S.unwind != SAMPLER_UNWIND_LIBUNWIND) {
 		n = unwind_fp(pc, fp, sp, hi, rec->pc, SAMPLE_MAX_DEPTH);
 	}
@@ -224,6 +225,7 @@ static int choose_mode(const struct sampler_config *cfg, struct threads_arm *arm
 
 	arm->ring = 0;
 	arm->stack_bytes = 0;
+	arm->adapt_stack = 0;
 	if (cfg->mode != SAMPLER_MODE_SIGNAL && cfg->timer != SAMPLER_TIMER_POSIX &&
 	    (S.unwind == SAMPLER_UNWIND_FP || S.unwind == SAMPLER_UNWIND_CFI)) {
 		size_t stack = 0;
@@ -236,6 +238,8 @@ static int choose_mode(const struct sampler_config *cfg, struct threads_arm *arm
 			S.drain_ns = perfring_drain_interval_ns(arm->hz, stack);
 			arm->ring = 1;
 			arm->stack_bytes = stack;
+			/* CPGO_STACK_BYTES fixes the size; else each thread's follows its depth. */
+			arm->adapt_stack = stack && cfg->stack_bytes <= 0;
 			arm->timer = THREADS_TIMER_PERF;
 			arm->spill = spill;
 			return 0;
@@ -452,10 +456,14 @@ void sampler_get_stats(struct sampler_stats *st)
 	st->threads_failed = ts.failed;
 	st->threads_blocked = ts.blocked;
 	st->cpu_ns = ts.cpu_ns;
+	st->stack_bytes_max = ts.stack_bytes_max;
+	st->drain_cpu_ns = 0; /* the collector's to fill */
 }
 
 long sampler_drain_interval_ns(void)
 {
+	if (S.mode == SAMPLER_MODE_RING && S.ring_drain_ns > 0)
+		return S.ring_drain_ns;
 	return S.drain_ns > 0 ? S.drain_ns : RING_DRAIN_INTERVAL_NS;
 }
 
@@ -467,8 +475,26 @@ size_t sampler_drain(void (*cb)(const struct sample_record *r, void *arg), void 
 		return 0;
 	n = ring_drain(S.ring, cb, arg);
 	if (S.mode == SAMPLER_MODE_RING)
-		threads_drain_rings(cb, arg);
+		S.ring_drain_ns = threads_drain_rings(cb, arg);
 	return n;
+}
+
+void sampler_drain_to_mark(void (*cb)(const struct sample_record *r, void *arg), void *arg,
+			   void (*between)(void *arg))
+{
+	uint64_t mark;
+
+	if (!S.ring)
+		return;
+	threads_lock();
+	mark = ring_mark(S.ring);
+	if (S.mode == SAMPLER_MODE_RING) {
+		threads_drain_rings_to_mark_locked(cb, arg, between);
+	} else {
+		between(arg);
+	}
+	ring_drain_to(S.ring, mark, cb, arg);
+	threads_unlock();
 }
 
 void sampler_atfork_prepare(void)

@@ -58,6 +58,8 @@ struct sampler_stats {
 	uint64_t threads;      /* threads that got a timer */
 	uint64_t threads_failed; /* threads whose timer could not be set up */
 	uint64_t threads_blocked; /* threads that block the signal (not sampled) */
+	uint64_t stack_bytes_max; /* ring mode with cfi: the largest stack copy a thread ended with */
+	uint64_t drain_cpu_ns;    /* CPU time of the drain thread (reading, unwinding, counting) */
 };
 
 /* What the running sampler uses (valid while running). */
@@ -98,6 +100,14 @@ void sampler_get_stats(struct sampler_stats *st);
 
 /* How often sampler_drain() must run so that no ring overflows at the running rate. */
 long sampler_drain_interval_ns(void);
+/*
+ * sampler_drain of what was recorded before now, with `between` called
+ * after noting where every ring stands and before reading them (an object
+ * was just unloaded: what came before is booked on it, what came after is
+ * not). Records after the note stay for the next drain.
+ */
+void sampler_drain_to_mark(void (*cb)(const struct sample_record *r, void *arg), void *arg,
+			   void (*between)(void *arg));
 /* Calls cb for each published record, oldest first; returns how many. */
 size_t sampler_drain(void (*cb)(const struct sample_record *r, void *arg), void *arg);
 

@@ -48,6 +48,7 @@ static struct {
 	uint64_t cpu_closed; /* CPU time of threads already disarmed */
 	_Atomic uint64_t n_armed, n_failed, n_blocked;
 	struct perfring_counts ring_counts;
+	size_t stack_bytes_max; /* the largest last stack copy size of a disarmed thread */
 } T = { .lock = PTHREAD_MUTEX_INITIALIZER };
 
 static __thread struct rt_thread *tls_self __attribute__((tls_model("initial-exec")));
@@ -159,18 +160,76 @@ int threads_probe_ring(long period_ns, int hz, size_t stack_bytes, int *kernel)
 	return 0;
 }
 
-void threads_drain_rings(void (*cb)(const struct sample_record *rec, void *arg), void *arg)
+/*
+ * Caller holds T.lock, the ring just read: the thread's event is replaced
+ * by one copying `bytes` of stack (events cannot change their copy size).
+ * The old one is stopped and read out first; if the new one cannot be
+ * opened (the locked-memory limit), the old one goes on.
+ */
+static void ring_resize(struct rt_thread *t, size_t bytes,
+			void (*cb)(const struct sample_record *rec, void *arg), void *arg)
 {
+	struct perfring nr;
+	uint64_t cpu = perfring_cpu_ns(&t->pr);
+
+	ioctl(t->pr.fd, PERF_EVENT_IOC_DISABLE, 0);
+	perfring_read(&t->pr, cb, arg, &T.ring_counts);
+	if (perfring_open(&nr, atomic_load(&t->tid), T.arm.period_ns, T.arm.hz, bytes) < 0) {
+		cpgo_clear_error();
+		t->pr.adapt = 0;
+		ioctl(t->pr.fd, PERF_EVENT_IOC_ENABLE, 0);
+		return;
+	}
+	nr.adapt = 1;
+	T.cpu_closed += cpu;
+	perfring_close(&t->pr);
+	t->pr = nr;
+}
+
+void threads_drain_rings_to_mark_locked(void (*cb)(const struct sample_record *rec, void *arg),
+					void *arg, void (*between)(void *arg))
+{
+	static uint64_t marks[THREADS_MAX]; /* one caller at a time (threads.h) */
+	int hi;
+
+	hi = atomic_load(&T.hiwater);
+	for (int i = 0; i < hi; i++)
+		marks[i] = perfring_mark(&T.threads[i].pr);
+	between(arg);
+	for (int i = 0; i < hi; i++) {
+		struct rt_thread *t = &T.threads[i];
+		if (atomic_load(&t->tid) && t->pr.fd >= 0)
+			perfring_read_to(&t->pr, marks[i], cb, arg, &T.ring_counts);
+	}
+}
+
+long threads_drain_rings(void (*cb)(const struct sample_record *rec, void *arg), void *arg)
+{
+	long next = 0;
 	int hi;
 
 	pthread_mutex_lock(&T.lock);
 	hi = atomic_load(&T.hiwater);
 	for (int i = 0; i < hi; i++) {
 		struct rt_thread *t = &T.threads[i];
-		if (atomic_load(&t->tid) && t->pr.fd >= 0)
-			perfring_read(&t->pr, cb, arg, &T.ring_counts);
+		size_t want;
+
+		if (!atomic_load(&t->tid) || t->pr.fd < 0)
+			continue;
+		perfring_read(&t->pr, cb, arg, &T.ring_counts);
+		if ((want = perfring_stack_wanted(&t->pr)) != 0)
+			ring_resize(t, want, cb, arg);
+		if (t->pr.fd >= 0 && (!next || t->pr.drain_ns < next))
+			next = t->pr.drain_ns;
+	}
+	/* A thread that starts before the next pass gets a ring with the first copy size. */
+	if (next && T.arm.ring) {
+		long fresh = perfring_drain_interval_ns(T.arm.hz, T.arm.stack_bytes);
+		if (fresh < next)
+			next = fresh;
 	}
 	pthread_mutex_unlock(&T.lock);
+	return next;
 }
 
 static int posix_open(int tid, long period_ns, int signo, timer_t *timer)
@@ -229,6 +288,7 @@ static int thread_arm(struct rt_thread *t)
 	if (T.arm.ring) {
 		if (perfring_open(&t->pr, tid, T.arm.period_ns, T.arm.hz, T.arm.stack_bytes) < 0)
 			goto failed;
+		t->pr.adapt = T.arm.adapt_stack;
 	} else if (T.arm.timer == THREADS_TIMER_PERF) {
 		t->fd = perf_open(tid, T.arm.period_ns, T.arm.signo, &t->perf_id);
 		if (t->fd < 0)
@@ -251,6 +311,8 @@ static void thread_disarm(struct rt_thread *t)
 {
 	T.cpu_closed += thread_cpu_now(t);
 	if (t->pr.fd >= 0) {
+		if (t->pr.stack_bytes > T.stack_bytes_max)
+			T.stack_bytes_max = t->pr.stack_bytes;
 		perfring_read(&t->pr, T.arm.spill, T.arm.spill_arg, &T.ring_counts);
 		perfring_close(&t->pr);
 	}
@@ -485,10 +547,15 @@ void threads_get_stats(struct threads_stats *st)
 	st->ring_samples = T.ring_counts.samples;
 	st->ring_kernel_samples = T.ring_counts.kernel_samples;
 	st->ring_lost = T.ring_counts.lost;
+	st->stack_bytes_max = T.stack_bytes_max;
 	hi = atomic_load(&T.hiwater);
-	for (int i = 0; i < hi; i++)
-		if (atomic_load(&T.threads[i].tid) && !T.threads[i].internal)
-			st->cpu_ns += thread_cpu_now(&T.threads[i]);
+	for (int i = 0; i < hi; i++) {
+		if (!atomic_load(&T.threads[i].tid) || T.threads[i].internal)
+			continue;
+		st->cpu_ns += thread_cpu_now(&T.threads[i]);
+		if (T.threads[i].pr.fd >= 0 && T.threads[i].pr.stack_bytes > st->stack_bytes_max)
+			st->stack_bytes_max = T.threads[i].pr.stack_bytes;
+	}
 	pthread_mutex_unlock(&T.lock);
 }
 

@@ -34,6 +34,7 @@ struct threads_arm {
 	int hz;
 	int ring;  /* the kernel's ring buffer (perfring.h) instead of a signal per sample */
 	size_t stack_bytes; /* ring mode: user stack copied per sample for the CFI unwinder, 0: none */
+	int adapt_stack; /* each thread's copy size follows its stack depth (perfring_stack_wanted) */
 	int signo; /* signal mode */
 	/* Where the records left in a thread's ring go when it is disarmed (its ring is unmapped then). */
 	void (*spill)(const struct sample_record *rec, void *arg);
@@ -47,6 +48,7 @@ struct threads_stats {
 	uint64_t cpu_ns;  /* CPU time of the sampled threads */
 	/* Ring mode: records read from the threads' rings, and lost by the kernel. */
 	uint64_t ring_samples, ring_kernel_samples, ring_lost;
+	size_t stack_bytes_max; /* the largest stack copy size a thread ended with (or has now) */
 };
 
 /* The calling thread: register after it starts (arms it when sampling runs), unregister before it exits. */
@@ -68,8 +70,22 @@ int threads_probe_perf(long period_ns, int signo);
  */
 #include <stddef.h>
 int threads_probe_ring(long period_ns, int hz, size_t stack_bytes, int *kernel);
-/* Ring mode: hands the records in every thread's ring to cb (the drain thread). */
-void threads_drain_rings(void (*cb)(const struct sample_record *rec, void *arg), void *arg);
+/*
+ * Ring mode: hands the records in every thread's ring to cb (the drain
+ * thread), and gives a thread whose stack copies are the wrong size a new
+ * event. Returns how soon the fullest-running ring must be read again (ns).
+ */
+long threads_drain_rings(void (*cb)(const struct sample_record *rec, void *arg), void *arg);
+
+/*
+ * Ring mode, for an object being unloaded: notes where every thread's ring
+ * stands, calls `between` (which may look at the process's mappings; no
+ * thread starts or exits meanwhile), then hands cb what was written before
+ * the note and leaves the rest for the next drain. Caller holds the lock
+ * (threads_lock) and the collector's: one caller at a time.
+ */
+void threads_drain_rings_to_mark_locked(void (*cb)(const struct sample_record *rec, void *arg), void *arg,
+				 void (*between)(void *arg));
 
 /* The sampler's side; the lock keeps start/stop, registration and fork apart. */
 void threads_lock(void);

@@ -80,21 +80,32 @@ int unwind_fp(uintptr_t pc, uintptr_t fp, uintptr_t sp, uintptr_t stack_hi, uint
 	return n;
 }
 
-/* The 8 bytes at address a, if they lie inside the stack [lo, lo + len). */
+/*
+ * The 8 bytes at address a, if they lie inside the stack [lo, lo + len);
+ * *need grows to the end of what was read, *beyond says a read lay past the end.
+ */
 static int stack_read(const unsigned char *stack, uintptr_t lo, size_t len, uintptr_t a,
-		      uintptr_t *v)
+		      uintptr_t *v, size_t *need, int *beyond)
 {
-	if (a < lo || a - lo > len || len - (a - lo) < sizeof(*v))
+	if (a < lo)
 		return 0;
+	if (a - lo > len || len - (a - lo) < sizeof(*v)) {
+		*beyond = 1;
+		return 0;
+	}
 	memcpy(v, stack + (a - lo), sizeof(*v));
+	if (a - lo + sizeof(*v) > *need)
+		*need = a - lo + sizeof(*v);
 	return 1;
 }
 
 int unwind_cfi(uintptr_t pc, uintptr_t sp, uintptr_t bp, int pc_is_ret, const unsigned char *stack,
-	       uintptr_t stack_lo, size_t stack_len, uintptr_t *out, int max, int build)
+	       uintptr_t stack_lo, size_t stack_len, uintptr_t *out, int max, int build,
+	       struct unwind_reach *reach)
 {
-	int n = 0, bp_ok = 1, done = 0;
+	int n = 0, bp_ok = 1, done = 0, beyond = 0;
 	uintptr_t look = pc;
+	size_t need = 0;
 
 	if (max < 2)
 		return 0;
@@ -116,12 +127,14 @@ int unwind_cfi(uintptr_t pc, uintptr_t sp, uintptr_t bp, int pc_is_ret, const un
 			break;
 		cfa = (r->cfa == CPGO_CFI_RSP ? sp : bp) + (uintptr_t)(intptr_t)r->cfa_off;
 		/* The caller's frame is above ours: anything else is a broken walk. */
-		if (cfa <= sp || !stack_read(stack, stack_lo, stack_len, cfa - 8, &ra))
+		if (cfa <= sp ||
+		    !stack_read(stack, stack_lo, stack_len, cfa - 8, &ra, &need, &beyond))
 			break;
 		if (r->rbp == CPGO_CFI_RBP_SAVED) {
 			slot = cfa + (uintptr_t)(intptr_t)r->rbp_off;
 			/* Below sp (an epilogue after the pop): rbp already holds the caller's value. */
-			if (slot >= sp && !stack_read(stack, stack_lo, stack_len, slot, &nbp))
+			if (slot >= sp &&
+			    !stack_read(stack, stack_lo, stack_len, slot, &nbp, &need, &beyond))
 				bp_ok = 0;
 		} else if (r->rbp == CPGO_CFI_RBP_LOST) {
 			bp_ok = 0;
@@ -138,6 +151,10 @@ int unwind_cfi(uintptr_t pc, uintptr_t sp, uintptr_t bp, int pc_is_ret, const un
 	}
 	if (!done)
 		out[n++] = SAMPLE_PC_TRUNCATED;
+	if (reach) {
+		reach->need = need;
+		reach->cut = !done && beyond;
+	}
 	return n;
 }
 

@@ -36,10 +36,16 @@ int unwind_leaf_ret_slot(uintptr_t pc);
  * stack, when addresses do not ascend, or at max; a walk that stopped
  * before the thread's first frame ends in SAMPLE_PC_TRUNCATED (counted in
  * max). `build`: missing tables may be built (never in the handler).
- * Returns frames written (>= 1 when max >= 2).
+ * Returns frames written (>= 1 when max >= 2). With `reach`, says how much
+ * of the stack the walk read, and whether it stopped at the copy's end.
  */
+struct unwind_reach {
+	size_t need; /* bytes above stack_lo the walk read */
+	int cut;     /* it stopped short because a read lay beyond stack_len */
+};
 int unwind_cfi(uintptr_t pc, uintptr_t sp, uintptr_t bp, int pc_is_ret, const unsigned char *stack,
-	       uintptr_t stack_lo, size_t stack_len, uintptr_t *out, int max, int build);
+	       uintptr_t stack_lo, size_t stack_len, uintptr_t *out, int max, int build,
+	       struct unwind_reach *reach);
 
 /* libunwind sets itself up lazily: do it outside the handler, once before sampling. */
 void unwind_libunwind_prepare(void);

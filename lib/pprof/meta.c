@@ -35,6 +35,7 @@ static const struct meta_key keys[] = {
 	INT_KEY(lost),
 	INT_KEY(lost_buffer_full),
 	INT_KEY(lost_out_of_memory),
+	INT_KEY(lost_unmapped),
 	REAL_KEY(kernel_share, "%.4f"),
 	STR_KEY(mode),
 	STR_KEY(timer),
@@ -44,6 +45,8 @@ static const struct meta_key keys[] = {
 	INT_KEY(threads_blocked),
 	INT_KEY(threads_failed),
 	INT_KEY(handler_replaced),
+	INT_KEY(stack_bytes),
+	INT_KEY(drain_cpu_ms),
 	STR_KEY(symbolize_error),
 };
 

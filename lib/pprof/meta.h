@@ -14,6 +14,8 @@
  *   cpgo.lost=0                   samples lost in all ...
  *   cpgo.lost_buffer_full=0       ... because a buffer was full
  *   cpgo.lost_out_of_memory=0     ... or memory ran out
+ *   cpgo.lost_unmapped=0          ... or they lay where an unloaded object was, and another
+ *                                 was loaded there before they were read (either's)
  *   cpgo.kernel_share=0.1234      share of the CPU time spent in the kernel
  *   cpgo.mode=perf-ring|signal    how samples reach libcpgo
  *   cpgo.timer=perf-task-clock|posix-cpu-timer
@@ -21,6 +23,9 @@
  *   cpgo.unwinder=fp|fp+libunwind|libunwind|kernel-fp
  *   cpgo.libunwind_samples=N, cpgo.threads_blocked=N, cpgo.threads_failed=N
  *   cpgo.handler_replaced=1       the program replaced libcpgo's handler: samples stopped
+ *   cpgo.stack_bytes=16384        ring mode with cfi: user stack copied per sample (the largest a thread ended with)
+ *   cpgo.drain_cpu_ms=12          ring mode: CPU time of libcpgo's drain thread (reading the
+ *                                 rings, unwinding, counting stacks), symbolizing not included
  *   cpgo.symbolize_error=TEXT     why the profile is not symbolized
  * Integers are -1, reals < 0 and strings "" when unknown; unknown fields are not written.
  */
@@ -39,7 +44,7 @@ struct cpgo_meta {
 	double achieved_hz;
 	int64_t samples;
 	double cpu_seconds;
-	int64_t lost, lost_buffer_full, lost_out_of_memory;
+	int64_t lost, lost_buffer_full, lost_out_of_memory, lost_unmapped;
 	double kernel_share;
 	char mode[32];
 	char timer[32];
@@ -47,6 +52,7 @@ struct cpgo_meta {
 	char unwinder[32];
 	int64_t libunwind_samples, threads_blocked, threads_failed;
 	int64_t handler_replaced;
+	int64_t stack_bytes, drain_cpu_ms;
 	char symbolize_error[CPGO_META_MAX_STR];
 };
 

@@ -191,21 +191,25 @@ static void test_walk(void **state)
 {
 	uint64_t st[16];
 	uintptr_t out[8], bp, sp = (uintptr_t)st;
+	struct unwind_reach reach;
 	int n;
 
 	(void)state;
 	assert_int_equal(cfitab_sync(1), 0);
 	lay_out(st, &bp);
 	n = unwind_cfi((uintptr_t)cfit_nofp_body, sp, bp, 0, (const unsigned char *)st, sp,
-		       sizeof(st), out, 8, 0);
+		       sizeof(st), out, 8, 0, &reach);
 	assert_int_equal(n, 3);
+	/* A complete walk read up to the outer frame's slot (its zero return address). */
+	assert_int_equal(reach.cut, 0);
+	assert_true(reach.need >= 10 * sizeof(*st) && reach.need <= sizeof(st));
 	assert_int_equal(out[0], (uintptr_t)cfit_nofp_body);
 	assert_int_equal(out[1], (uintptr_t)cfit_fp_ret - 1);
 	assert_int_equal(out[2], (uintptr_t)cfit_outer_ret - 1);
 
 	/* A system-call return address is booked as its call site. */
 	n = unwind_cfi((uintptr_t)cfit_nofp_body + 1, sp, bp, 1, (const unsigned char *)st, sp,
-		       sizeof(st), out, 8, 0);
+		       sizeof(st), out, 8, 0, NULL);
 	assert_int_equal(n, 3);
 	assert_int_equal(out[0], (uintptr_t)cfit_nofp_body);
 }
@@ -214,41 +218,46 @@ static void test_walk_cut_short(void **state)
 {
 	uint64_t st[16];
 	uintptr_t out[8], bp, sp = (uintptr_t)st;
+	struct unwind_reach reach;
 	int n;
 
 	(void)state;
 	lay_out(st, &bp);
 	/* The copy ends before cfit_fp_fn's return address. */
 	n = unwind_cfi((uintptr_t)cfit_nofp_body, sp, bp, 0, (const unsigned char *)st, sp,
-		       9 * sizeof(*st), out, 8, 0);
+		       9 * sizeof(*st), out, 8, 0, &reach);
 	assert_int_equal(n, 3);
 	assert_int_equal(out[1], (uintptr_t)cfit_fp_ret - 1);
 	assert_int_equal(out[2], SAMPLE_PC_TRUNCATED);
+	/* Cut by the copy's size (a bigger copy would help), and what it read fits in it. */
+	assert_int_equal(reach.cut, 1);
+	assert_true(reach.need <= 9 * sizeof(*st));
 
 	/* The depth limit: the mark takes the last slot. */
 	n = unwind_cfi((uintptr_t)cfit_nofp_body, sp, bp, 0, (const unsigned char *)st, sp,
-		       sizeof(st), out, 2, 0);
+		       sizeof(st), out, 2, 0, NULL);
 	assert_int_equal(n, 2);
 	assert_int_equal(out[1], SAMPLE_PC_TRUNCATED);
 
 	/* A frame pointer below the stack pointer: no frame is made up from it. */
 	bp = sp - 64;
 	n = unwind_cfi((uintptr_t)cfit_nofp_body, sp, bp, 0, (const unsigned char *)st, sp,
-		       sizeof(st), out, 8, 0);
+		       sizeof(st), out, 8, 0, NULL);
 	assert_int_equal(n, 3);
 	assert_int_equal(out[2], SAMPLE_PC_TRUNCATED);
 
 	/* No table covers the pc (a heap address): the leaf alone, marked. */
 	n = unwind_cfi((uintptr_t)st, sp, bp, 0, (const unsigned char *)st, sp, sizeof(st), out,
-		       8, 0);
+		       8, 0, NULL);
 	assert_int_equal(n, 2);
 	assert_int_equal(out[1], SAMPLE_PC_TRUNCATED);
 
-	/* A rule that cannot be followed cuts the walk there. */
+	/* A rule that cannot be followed cuts the walk there: not the copy's fault. */
 	n = unwind_cfi((uintptr_t)cfit_expr_fn, sp, bp, 0, (const unsigned char *)st, sp,
-		       sizeof(st), out, 8, 0);
+		       sizeof(st), out, 8, 0, &reach);
 	assert_int_equal(n, 2);
 	assert_int_equal(out[1], SAMPLE_PC_TRUNCATED);
+	assert_int_equal(reach.cut, 0);
 }
 
 int main(void)
