@@ -209,6 +209,7 @@ void cpgo_meta_merge(struct cpgo_meta *acc, const struct cpgo_meta *in)
 	add_int(&acc->lost, in->lost);
 	add_int(&acc->lost_buffer_full, in->lost_buffer_full);
 	add_int(&acc->lost_out_of_memory, in->lost_out_of_memory);
+	add_optional(&acc->lost_unmapped, in->lost_unmapped);
 	same_str(acc->mode, in->mode, sizeof(acc->mode));
 	same_str(acc->timer, in->timer, sizeof(acc->timer));
 	same_str(acc->signal, in->signal, sizeof(acc->signal));
@@ -218,6 +219,10 @@ void cpgo_meta_merge(struct cpgo_meta *acc, const struct cpgo_meta *in)
 	add_optional(&acc->threads_failed, in->threads_failed);
 	if (in->handler_replaced > acc->handler_replaced)
 		acc->handler_replaced = in->handler_replaced;
+	/* The largest copy any run needed, as each run states its threads' largest. */
+	if (in->stack_bytes > acc->stack_bytes)
+		acc->stack_bytes = in->stack_bytes;
+	add_optional(&acc->drain_cpu_ms, in->drain_cpu_ms);
 	if (!*acc->symbolize_error)
 		snprintf(acc->symbolize_error, sizeof(acc->symbolize_error), "%s",
 			 in->symbolize_error);

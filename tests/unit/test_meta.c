@@ -135,6 +135,10 @@ static void test_merge(void **state)
 	b.lost = 0;
 	b.kernel_share = 0.1;
 	b.threads_failed = 2;
+	a.stack_bytes = 8192;
+	b.stack_bytes = 16384;
+	a.drain_cpu_ms = 3;
+	b.drain_cpu_ms = 4;
 	strcpy(b.unwinder, "kernel-fp");
 	cpgo_meta_merge(&a, &b);
 	assert_int_equal(a.requested_hz, 20000);
@@ -148,6 +152,8 @@ static void test_merge(void **state)
 	assert_string_equal(a.mode, "perf-ring");
 	assert_string_equal(a.unwinder, "mixed");
 	assert_int_equal(a.threads_failed, 2);
+	assert_int_equal(a.stack_bytes, 16384);
+	assert_int_equal(a.drain_cpu_ms, 7);
 	/* A run without metadata leaves nothing it did not share. */
 	cpgo_meta_init(&none);
 	cpgo_meta_merge(&a, &none);
