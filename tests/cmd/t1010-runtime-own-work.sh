@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# libcpgo's own work is not in the profile it writes: a short run at 20 kHz
+# of code without frame pointers (so unwinding builds CFI tables) shows the
+# program, not libcpgo building tables, and no more samples than its CPU
+# time allows.
+. "$(dirname "$0")/lib.sh"
+LIB=$CPGO_BUILD/libcpgo.so
+
+test_expect_success 'build the workload without frame pointers' '
+	clang-19 -O2 -g -fomit-frame-pointer -o spin "$CPGO_ROOT/tests/workloads/spin.c"
+'
+
+# PROFILE: the percentage of samples with a libcpgo frame anywhere in the stack.
+own_share() {
+	go tool pprof -top -focus="cfitab_|perfring_|sampler_|collector_|threads_drain|cpgo_cfi_" "$1" 2>/dev/null |
+		sed -n "s/.*accounting for [^,]*, \([0-9.]*\)% of .*/\1/p"
+}
+
+test_expect_success 'a 10 ms run: no samples of libcpgo, achieved rate within the requested' '
+	for i in 1 2 3; do
+		CPGO_HZ=20000 CPGO_PROFILE=short$i.pprof LD_PRELOAD=$LIB ./spin 5 >/dev/null &&
+		go tool pprof -raw short$i.pprof >short$i.raw 2>/dev/null &&
+		hz=$(sed -n "s/^Comment: cpgo.achieved_hz=//p" short$i.raw) &&
+		own=$(own_share short$i.pprof) &&
+		echo "run $i: achieved $hz Hz, libcpgo ${own:-0}% of the samples" &&
+		awk -v h="$hz" "BEGIN { exit !(h > 0 && h <= 20000 * 1.15) }" &&
+		awk -v o="${own:-0}" "BEGIN { exit !(o < 2) }" || return 1
+	done
+'
+
+test_done
