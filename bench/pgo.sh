@@ -683,7 +683,8 @@ report() {
 	echo "$([ $COMPILER = gcc ] && echo "create_gcov, -fauto-profile" || echo "llvm-profgen --leading-ip-only, -fprofile-sample-use + -fsample-profile-use-profi")."
 	echo
 	if [ $TIMING = 1 ]; then
-		echo "Timing: $ROUNDS interleaved rounds; load average after each program's rounds: $(for p in ${PROGRAMS//,/ }; do
+		echo "Timing: $ROUNDS interleaved rounds (noise when the machine is shared: Ir gives the direction);"
+		echo "load average after each program's rounds: $(for p in ${PROGRAMS//,/ }; do
 			[ -f "$WORK/run/$p/load" ] && printf '%s %s; ' "$p" "$(cat "$WORK/run/$p/load")"; done)"
 	else
 		echo "This run measured no time (--no-timing): time columns are an earlier run's, or '-'."
