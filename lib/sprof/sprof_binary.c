@@ -437,6 +437,8 @@ static int line_ranges(struct sp_ctx *c, const GElf_Sym *sym, int64_t name, cons
  */
 static int enough_samples(struct sp_ctx *c, size_t fs, uint64_t ranges)
 {
+	if (ranges > SP_THIN_MAX_RANGES)
+		ranges = SP_THIN_MAX_RANGES;
 	return (double)c->m->fs[fs].total >= SP_THIN_PER_RANGE * (double)ranges;
 }
 
