@@ -206,26 +206,6 @@ static int is_process_profile(const char *name)
 	return p != name && !strcmp(p, ".pprof");
 }
 
-/* What the processes left in the --children directory is ours to remove, merged or not. */
-static void remove_dir(const char *dir)
-{
-	struct cpgo_buf path = CPGO_BUF_INIT;
-	struct dirent *e;
-	DIR *d = opendir(dir);
-
-	while (d && (e = readdir(d))) {
-		if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
-			continue;
-		cpgo_buf_reset(&path);
-		if (cpgo_buf_addf(&path, "%s/%s", dir, e->d_name) == 0)
-			unlink(path.buf);
-	}
-	if (d)
-		closedir(d);
-	rmdir(dir);
-	cpgo_buf_release(&path);
-}
-
 /*
  * --children: merges the profiles the processes wrote into `dir` into the
  * file `to` and removes them. Returns how many there were (0: none, and no
@@ -267,7 +247,7 @@ static int merge_dir(const char *dir, const char *to)
 	ret = n;
 cleanup:
 	closedir(d);
-	remove_dir(dir);
+	cpgo_path_remove_tmpdir(dir);
 	cpgo_merge_free(m);
 	if (out.priv)
 		cpgo_profile_release(&out);
@@ -445,7 +425,7 @@ int cmd_record(int argc, char **argv)
 	summarize(out, processes);
 cleanup:
 	if (dir.len)
-		remove_dir(dir.buf); /* left before merging */
+		cpgo_path_remove_tmpdir(dir.buf); /* left before merging */
 	cpgo_buf_release(&lib);
 	cpgo_buf_release(&cmd);
 	cpgo_buf_release(&abs_out);

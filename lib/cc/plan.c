@@ -100,25 +100,6 @@ int cpgo_cc_plan_tmpdir(struct cpgo_cc_plan *plan)
 	return 0;
 }
 
-static void remove_tmpdir(const char *dir)
-{
-	struct cpgo_buf path = CPGO_BUF_INIT;
-	DIR *d = opendir(dir);
-	struct dirent *e;
-
-	while (d && (e = readdir(d))) {
-		if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
-			continue;
-		cpgo_buf_reset(&path);
-		if (cpgo_buf_addf(&path, "%s/%s", dir, e->d_name) == 0)
-			unlink(path.buf);
-	}
-	if (d)
-		closedir(d);
-	rmdir(dir);
-	cpgo_buf_release(&path);
-}
-
 void cpgo_cc_plan_release(struct cpgo_cc_plan *plan)
 {
 	for (size_t i = 0; i < plan->n_groups; i++) {
@@ -131,7 +112,7 @@ void cpgo_cc_plan_release(struct cpgo_cc_plan *plan)
 		cpgo_strvec_release(&plan->cmds[i]);
 	free(plan->cmds);
 	if (plan->tmpdir) {
-		remove_tmpdir(plan->tmpdir);
+		cpgo_path_remove_tmpdir(plan->tmpdir);
 		free(plan->tmpdir);
 	}
 	cpgo_cc_plan_init(plan);
@@ -401,7 +382,7 @@ int cpgo_cc_plan_without_profiles(const struct cpgo_cc_cmd *cmd, struct cpgo_cc_
 		cpgo_strvec_release(&plan->cmds[i]);
 	plan->n_cmds = 0;
 	if (plan->tmpdir) {
-		remove_tmpdir(plan->tmpdir);
+		cpgo_path_remove_tmpdir(plan->tmpdir);
 		free(plan->tmpdir);
 		plan->tmpdir = NULL;
 	}

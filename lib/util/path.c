@@ -1,5 +1,6 @@
 #include "util/path.h"
 
+#include <dirent.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -44,4 +45,23 @@ int cpgo_path_lookup(const char *name, struct cpgo_buf *out)
 	}
 	cpgo_buf_reset(out);
 	return 0;
+}
+
+void cpgo_path_remove_tmpdir(const char *dir)
+{
+	struct cpgo_buf path = CPGO_BUF_INIT;
+	DIR *d = opendir(dir);
+	struct dirent *e;
+
+	while (d && (e = readdir(d))) {
+		if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
+			continue;
+		cpgo_buf_reset(&path);
+		if (cpgo_buf_addf(&path, "%s/%s", dir, e->d_name) == 0)
+			unlink(path.buf);
+	}
+	if (d)
+		closedir(d);
+	rmdir(dir);
+	cpgo_buf_release(&path);
 }

@@ -22,6 +22,12 @@ int cpgo_path_lookup(const char *name, struct cpgo_buf *out);
 /* The last component of `path` (after its last '/'). */
 const char *cpgo_path_basename(const char *path);
 
+/*
+ * Removes a private temporary directory and the files in it (one level:
+ * the ones cpgo's own directories hold); best effort, for cleanup paths.
+ */
+void cpgo_path_remove_tmpdir(const char *dir);
+
 /* A regular file that this process may execute. */
 int cpgo_path_is_executable(const char *path);
 
