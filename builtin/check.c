@@ -62,7 +62,10 @@ static void print_report(const struct cpgo_check_report *r, size_t limit, const 
 		       pct(r->site_moved, r->site_total), r->site_fns, r->site_fns == 1 ? "" : "s");
 	if (r->other)
 		printf("Other binaries: %.1f%% of all samples, not checked\n",
-		       pct(r->other, r->total + r->other));
+		       pct(r->other, r->total + r->other + r->nodebug));
+	if (r->nodebug)
+		printf("Code without a source (start-up stubs, PLT): %.1f%% of all samples, not "
+		       "checked\n", pct(r->nodebug, r->total + r->other + r->nodebug));
 	n = limit && limit < r->n_fn ? limit : r->n_fn;
 	printf("\n%7s %7s %7s %6s  %-16s %s\n", "flat%", "cum%", "lines%", "calls", "start line",
 	       "function");

@@ -441,6 +441,21 @@ static void judge_sites(struct cpgo_check_report *r, struct check_priv *pv)
 	}
 }
 
+/*
+ * Whether the leaf's innermost function has a source file: the linker's and
+ * the C runtime's stubs in the program (_init, _start, the PLT) have none,
+ * and no edit of the sources can match or lose them.
+ */
+static int has_source(const struct cpgo_profile *p, const struct cpgo_location *l)
+{
+	const struct cpgo_function *f;
+
+	if (!l->n_line)
+		return 0;
+	f = cpgo_profile_function(p, p->lines[l->line_off].function_id);
+	return f && *cpgo_profile_str(p, f->filename);
+}
+
 static int account(struct cpgo_check_report *r, struct check_priv *pv, struct cpgo_profile *p,
 		   int vi, const char *binary)
 {
@@ -458,6 +473,10 @@ static int account(struct cpgo_check_report *r, struct check_priv *pv, struct cp
 		leaf = cpgo_profile_location(p, p->sample_locs[s->loc_off]);
 		if (!leaf || !in_program(p, leaf, binary)) {
 			r->other = cpgo_sat_add_i64(r->other, v);
+			continue;
+		}
+		if (!has_source(p, leaf)) {
+			r->nodebug = cpgo_sat_add_i64(r->nodebug, v);
 			continue;
 		}
 		r->total = cpgo_sat_add_i64(r->total, v);

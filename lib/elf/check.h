@@ -50,6 +50,7 @@ struct cpgo_check_new {
 struct cpgo_check_report {
 	int64_t total;    /* the program's samples (value of leaf frames in the binary's code) */
 	int64_t other;    /* samples whose leaf is in other binaries: not checked */
+	int64_t nodebug;  /* samples whose leaf is program code without a source (_init, PLT) */
 	int64_t found;    /* of total, leaf function exists in BIN */
 	int64_t in_range; /* of total, leaf line offset lands on a code line of the function */
 	int64_t moved;    /* of total, leaf function found but its start line differs */
