@@ -44,6 +44,9 @@ usage: bench/pgo.sh [options]
   --cpgo-hz=N         CPGO_HZ / cpgo record -F for cpgo (default 20000)
   --time-only         reuse the builds of the last run: redo timing, callgrind, report
   --reuse             build only the routes that have no build yet, then measure all
+  --keep-profiles     rebuild the cpgo routes from the profiles of their last run
+                      (no training; the other routes as --reuse): a converter or
+                      cpgo cc change measured on the same samples
   --report            only write the report from the last results of --programs
   --no-callgrind      skip the callgrind instruction counts
   --no-timing         skip the timing rounds
@@ -58,7 +61,7 @@ USAGE
 
 ARGS="$*"
 QUICK=0 PROGRAMS=lua,zstd,bzip2,tl,tcl,sqlite,xmllint ROUTES=o2,o2flags,ir,afdo,cpgo PRODUCTION=0 ROUNDS= TRAIN_RUNS= PERF_HZ=20000 CPGO_HZ=20000
-TIME_ONLY=0 REUSE=0 REPORT_ONLY=0 CALLGRIND=1 TIMING=1 WORK=$BENCH/work CPGO=${CPGO:-$ROOT/build/cpgo} COMPILER=clang
+TIME_ONLY=0 REUSE=0 KEEP_PROFILES=0 REPORT_ONLY=0 CALLGRIND=1 TIMING=1 WORK=$BENCH/work CPGO=${CPGO:-$ROOT/build/cpgo} COMPILER=clang
 for a in "$@"; do
 	case $a in
 	--quick) QUICK=1 ;;
@@ -71,6 +74,7 @@ for a in "$@"; do
 	--cpgo-hz=*) CPGO_HZ=${a#*=} ;;
 	--time-only) TIME_ONLY=1 ;;
 	--reuse) REUSE=1 ;;
+	--keep-profiles) KEEP_PROFILES=1 REUSE=1 ;;
 	--report) REPORT_ONLY=1 ;;
 	--no-callgrind) CALLGRIND=0 ;;
 	--no-timing) TIMING=0 ;;
@@ -542,6 +546,12 @@ build_afdo() {
 # --cpgo-hz and --train-runs), in OUTP/cpgo or OUTP/cpgo@HZxRUNS.
 build_cpgo() {
 	local hz=${1:-$CPGO_HZ} runs=${2:-$TRAIN_RUNS} d=$OUTP/${3:-cpgo} r
+	if [ "$KEEP_PROFILES" = 1 ] && [ -s "$d/default.pgo" ] && [ -f "$OUTP/cpgo-gen/.done" ]; then
+		bench_say "bench: $P: ${3:-cpgo}: rebuilt from its last profile ($(cat "$d/samples" 2>/dev/null) samples)"
+		rm -rf "$d/use"
+		build_cpgo_use "$d"
+		return
+	fi
 	rm -rf "$d" && mkdir -p "$d/pprof"
 	# The profiled binary is built once per program and shared by the cpgo routes.
 	local gen=$OUTP/cpgo-gen
@@ -559,6 +569,12 @@ build_cpgo() {
 		awk '{ s += $1 } END { print s + 0 }' >"$d/samples"
 	bench_say "bench: $P: ${3:-cpgo}: $(cat "$d/samples") samples ($runs runs at $hz Hz)"
 	bench_step "$LOG" "$P: cpgo merge" "$CPGO" merge -o "$d/default.pgo" "$d"/pprof/*.pprof || return 1
+	build_cpgo_use "$d"
+}
+
+# build_cpgo_use DIR: the PGO build from DIR/default.pgo, with cpgo's diagnostics.
+build_cpgo_use() {
+	local d=$1 gen=$OUTP/cpgo-gen
 	# Diagnostics only (the build converts by itself): what clang will see.
 	"$CPGO" top "$d/default.pgo" >"$d/top.txt" 2>&1 || true
 	"$CPGO" convert --to=$FMT --text --stats --binary "$gen/bin" -o "$d/cpgo.txt" "$d/default.pgo" >"$d/convert.log" 2>&1 || true
@@ -760,7 +776,7 @@ main() {
 			fi
 			for r in ${ROUTES//,/ }; do
 				[ "$r" = o2 ] && continue
-				[ $REUSE = 1 ] && [ -x "$(binpath "$r")" ] && continue
+				case $KEEP_PROFILES,$r in 1,cpgo | 1,cpgo@*) ;; *) [ $REUSE = 1 ] && [ -x "$(binpath "$r")" ] && continue ;; esac
 				bench_say "bench: $P: route $r"
 				build_route "$r" || { failed="$failed $P/$r"; rm -f "$OUTP/$r/bin"; }
 			done

@@ -177,9 +177,9 @@ int cmd_convert(int argc, char **argv)
 	};
 	const char *cmd = "convert", *to = "llvm", *out = "-", *in = NULL, *show = NULL;
 	struct sprof_stats st;
-	struct cpgo_strvec defined = CPGO_STRVEC_INIT;
+	struct cpgo_strvec defined = CPGO_STRVEC_INIT, includes = CPGO_STRVEC_INIT;
 	struct llvmprof_opts o;
-	int stats = 0, no_binary = 0, gcc, c;
+	int stats = 0, no_binary = 0, gcc, c, r;
 
 	memset(&o, 0, sizeof(o));
 	memset(&st, 0, sizeof(st));
@@ -297,14 +297,18 @@ int cmd_convert(int argc, char **argv)
 	if (stats)
 		o.sp.stats = &st;
 	o.sp.find_binary = !no_binary && !o.sp.binary;
-	if (o.sp.source_file && sprof_source_file_functions(o.sp.source_file, &defined) < 0)
-		return die_lib(cmd);
-	o.sp.tu_functions = &defined;
-	if ((gcc ? convert_gcc(in, out, &o) : llvmprof_convert_file(in, out, &o)) < 0) {
+	if (o.sp.source_file && sprof_tu_scan(o.sp.source_file, &includes, &defined) < 0) {
+		cpgo_strvec_release(&includes);
 		cpgo_strvec_release(&defined);
 		return die_lib(cmd);
 	}
+	o.sp.tu_functions = &defined;
+	o.sp.tu_sources = &includes;
+	r = gcc ? convert_gcc(in, out, &o) : llvmprof_convert_file(in, out, &o);
+	cpgo_strvec_release(&includes);
 	cpgo_strvec_release(&defined);
+	if (r < 0)
+		return die_lib(cmd);
 	if (stats)
 		print_stats(&st);
 	return 0;

@@ -33,8 +33,12 @@ int cpgo_cc_once(const char *key);
  */
 struct cpgo_cc_converter {
 	const char *id;
-	int (*convert)(const void *data, size_t len, const char *name,
-		       const char *source, struct cpgo_buf *out, void *ctx);
+	/*
+	 * `whole` names what may be cached of the whole profile's conversion
+	 * (the path without an extension; the same for every TU of a profile).
+	 */
+	int (*convert)(const void *data, size_t len, const char *name, const char *source,
+		       const char *whole, struct cpgo_buf *out, void *ctx);
 	void *ctx;
 	int per_source; /* the output depends on `source` */
 	const char *dir; /* the cache's subdirectory for this format */

@@ -19,6 +19,13 @@ struct cpgo_profile;
 struct llvmprof_opts {
 	struct sprof_opts sp; /* the sample rules (the symbol list is added for ext-binary) */
 	int text;             /* 1: LLVM text sample format; 0: ext-binary (default) */
+	/*
+	 * Ext-binary: the summary section to write instead of this profile's
+	 * own (llvmprof_summary). A translation unit's profile carries the whole
+	 * program's, so that clang's hot and cold counts are the program's, as
+	 * with instrumented PGO, not those of the TU's own hottest lines.
+	 */
+	const struct cpgo_buf *summary;
 };
 
 /*
@@ -26,6 +33,10 @@ struct llvmprof_opts {
  * profile's file name for error messages. Errors: those of sprof_build.
  */
 int llvmprof_convert(struct cpgo_profile *p, const char *name, const struct llvmprof_opts *o,
+		     struct cpgo_buf *out);
+
+/* The ext-binary summary section of the profile `llvmprof_convert` would write, into `out`. */
+int llvmprof_summary(struct cpgo_profile *p, const char *name, const struct llvmprof_opts *o,
 		     struct cpgo_buf *out);
 
 /* Reads a pprof file, converts it and writes `out_path` atomically ("-" = stdout). */

@@ -21,7 +21,27 @@ int llvmprof_convert(struct cpgo_profile *p, const char *name, const struct llvm
 	sprof_model_init(&m, name ? name : "profile");
 	if (sprof_build(p, name, &so, &m) < 0)
 		goto cleanup;
-	if ((o->text ? lp_write_text(&m, out) : lp_write_ext_binary(&m, out)) < 0)
+	if ((o->text ? lp_write_text(&m, out) : lp_write_ext_binary(&m, o->summary, out)) < 0)
+		goto cleanup;
+	ret = 0;
+cleanup:
+	sprof_model_release(&m);
+	return ret;
+}
+
+int llvmprof_summary(struct cpgo_profile *p, const char *name, const struct llvmprof_opts *o,
+		     struct cpgo_buf *out)
+{
+	static const struct llvmprof_opts defaults;
+	struct sprof_opts so;
+	struct sprof_model m;
+	int ret = -1;
+
+	if (!o)
+		o = &defaults;
+	so = o->sp;
+	sprof_model_init(&m, name ? name : "profile");
+	if (sprof_build(p, name, &so, &m) < 0 || lp_write_summary(&m, out) < 0)
 		goto cleanup;
 	ret = 0;
 cleanup:

@@ -60,7 +60,7 @@ static int cmp_u64_desc(const void *a, const void *b)
 }
 
 /* SampleProfileSummaryBuilder over every body record, then the detailed summary. */
-static int write_summary(const struct sprof_model *c, struct cpgo_buf *b)
+int lp_write_summary(const struct sprof_model *c, struct cpgo_buf *b)
 {
 	uint64_t *counts = malloc((c->n_rec + 1) * sizeof(*counts));
 	uint64_t total = 0, max = 0, max_head = 0;
@@ -161,7 +161,8 @@ static int cmp_name_id(const void *a, const void *b, void *arg)
 	return strcmp(c->names[*(const uint32_t *)a], c->names[*(const uint32_t *)b]);
 }
 
-int lp_write_ext_binary(const struct sprof_model *c, struct cpgo_buf *out)
+int lp_write_ext_binary(const struct sprof_model *c, const struct cpgo_buf *summary,
+			struct cpgo_buf *out)
 {
 	enum { S_SUMMARY, S_NAMES, S_CSNAMES, S_OFFSETS, S_LBR, S_PSL, S_META, N_SEC };
 	static const uint64_t sec_type[N_SEC] = { SEC_PROF_SUMMARY,      SEC_NAME_TABLE,
@@ -195,7 +196,10 @@ int lp_write_ext_binary(const struct sprof_model *c, struct cpgo_buf *out)
 			ids[n_used++] = (uint32_t)i;
 	if (n_used)
 		qsort_r(ids, n_used, sizeof(*ids), cmp_name_id, (void *)c);
-	if (write_summary(c, &sec[S_SUMMARY]) < 0 || uleb(&sec[S_NAMES], n_used) < 0)
+	if ((summary && summary->len
+		     ? cpgo_buf_add(&sec[S_SUMMARY], summary->buf, summary->len)
+		     : lp_write_summary(c, &sec[S_SUMMARY])) < 0 ||
+	    uleb(&sec[S_NAMES], n_used) < 0)
 		goto cleanup;
 	for (size_t i = 0; i < n_used; i++) {
 		idx[ids[i]] = (uint32_t)i;

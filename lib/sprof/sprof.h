@@ -180,6 +180,12 @@ struct sprof_opts {
 	const char *source_file;
 	/* With source_file: the functions its text defines (sprof_source_functions), sorted. */
 	const struct cpgo_strvec *tu_functions;
+	/*
+	 * With source_file: the source files it includes (sprof_source_file_includes).
+	 * Their functions are this TU's own: kept, and the pre-inliner's
+	 * candidates when the context's top-level function is the TU's too.
+	 */
+	const struct cpgo_strvec *tu_sources;
 	struct sprof_stats *stats; /* optional output */
 };
 
@@ -280,6 +286,24 @@ int sprof_build(struct cpgo_profile *p, const char *name, const struct sprof_opt
 int sprof_source_functions(const char *text, size_t len, struct cpgo_strvec *out);
 /* The same of the file at `path`; a file that cannot be read gives none (not an error). */
 int sprof_source_file_functions(const char *path, struct cpgo_strvec *out);
+/*
+ * The source files (by their extension: .c, .cc, ...) that the C source at
+ * `path` includes with `#include "name"`, transitively, each found beside
+ * the file that includes it: appended to `out`, once each. A unity build
+ * (`#include "rege_dfa.c"`) compiles their functions in this translation
+ * unit. Files that cannot be read are left out (not an error); a
+ * commented-out or #if 0 include is taken too, which only adds profiles
+ * clang will not look up.
+ */
+int sprof_source_file_includes(const char *path, struct cpgo_strvec *out);
+/*
+ * What a translation unit's text says, for sprof_opts.tu_sources and
+ * tu_functions: the source files `source` includes and the functions they
+ * and the source define (sorted, unique).
+ */
+int sprof_tu_scan(const char *source, struct cpgo_strvec *includes, struct cpgo_strvec *defined);
+/* Does the path end in a source file's extension (.c, .cc, .cpp, ...)? */
+int sprof_is_source_ext(const char *path);
 
 /*
  * Decodes the base discriminator out of a DWARF discriminator as LLVM

@@ -12,7 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-static int is_source_ext(const char *path)
+int sprof_is_source_ext(const char *path)
 {
 	static const char *const exts[] = { ".c", ".cc", ".cpp", ".cxx", ".c++", ".C", ".m",
 					    ".mm", ".s", ".S" };
@@ -184,6 +184,27 @@ static int tu_defines(const struct sp_ctx *c, int64_t name)
 }
 
 /*
+ * How well `file` matches the translation unit being compiled: the most
+ * trailing path components it shares with the source or with a source file
+ * the source includes; 0 = another TU's file (or no source_file).
+ */
+int sp_tu_score(const struct sp_ctx *c, const char *file)
+{
+	const struct cpgo_strvec *inc = c->o ? c->o->tu_sources : NULL;
+	int best;
+
+	if (!c->o || !c->o->source_file || !file || !*file)
+		return 0;
+	best = sprof_path_suffix_score(file, c->o->source_file);
+	for (size_t i = 0; inc && i < inc->n; i++) {
+		int sc = sprof_path_suffix_score(file, inc->v[i]);
+		if (sc > best)
+			best = sc;
+	}
+	return best;
+}
+
+/*
  * Decides which sampled functions get a top-level profile: LLVM keys by
  * name, so one name must stand for one function of one file.
  */
@@ -234,8 +255,8 @@ int sp_choose_tops(struct sp_ctx *c)
 			 * files define too may be this TU's own static, which
 			 * another file's samples would shadow.
 			 */
-			if (src && *v[i].file && is_source_ext(v[i].file) &&
-			    !sprof_path_suffix_score(v[i].file, src)) {
+			if (src && *v[i].file && sprof_is_source_ext(v[i].file) &&
+			    !sp_tu_score(c, v[i].file)) {
 				if (tu_defines(c, v[i].name)) {
 					if (!defs.file && def_files_fill(c, &defs) < 0)
 						goto cleanup;
@@ -252,7 +273,7 @@ int sp_choose_tops(struct sp_ctx *c)
 		}
 		if (src) {
 			for (size_t k = i; k < j; k++) {
-				int sc = sprof_path_suffix_score(v[k].file, src);
+				int sc = sp_tu_score(c, v[k].file);
 				if (sc > best) {
 					best = sc;
 					n_best = 0;
@@ -262,7 +283,7 @@ int sp_choose_tops(struct sp_ctx *c)
 			}
 		}
 		for (size_t k = i; k < j; k++) {
-			int keep = best > 0 && n_best == 1 && sprof_path_suffix_score(v[k].file, src) == best;
+			int keep = best > 0 && n_best == 1 && sp_tu_score(c, v[k].file) == best;
 			c->fn[v[k].fn].keep_top = keep;
 		}
 		if (!(best > 0 && n_best == 1))

@@ -163,6 +163,7 @@ int sp_preinline(struct sp_ctx *c);
 int sp_mark_sampled(struct sp_ctx *c);
 int sp_fn_setup(struct sp_ctx *c);
 int sp_choose_tops(struct sp_ctx *c);
+int sp_tu_score(const struct sp_ctx *c, const char *file);
 int sp_check_start_lines(struct sp_ctx *c);
 /* How many trailing path components two paths share. */
 int sprof_path_suffix_score(const char *a, const char *b);

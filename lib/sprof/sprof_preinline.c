@@ -36,7 +36,8 @@
  *    clang looks an instance up at the call instruction's line, and an
  *    instance it cannot find takes its samples from the callee's profile);
  *  - the callee can be compiled in the caller's translation unit: defined
- *    in the same file as the context's top-level function, or in a header
+ *    in the same file as the context's top-level function, or in a header,
+ *    or both in the TU being compiled (a source file it #includes)
  *    (without LTO a call into another .c file cannot be inlined, and its
  *    samples would be lost to the callee's own profile).
  * Frames above a frame that cannot be keyed (no name, line or start line)
@@ -504,7 +505,8 @@ static int candidate(const struct pi *pi, size_t si, size_t k, const struct sp_f
 	/* A call at line 0 keyed at a nearby line: clang would look the instance up elsewhere. */
 	if (c->line_remapped[loc->line_off])
 		return 0;
-	if (strcmp(callee->file, base->file) && (has_ext(callee->file, ".c") || !*callee->file))
+	if (strcmp(callee->file, base->file) && (has_ext(callee->file, ".c") || !*callee->file) &&
+	    !(sp_tu_score(c, base->file) && sp_tu_score(c, callee->file)))
 		return 0;
 	return call_reaches(pi, c->loc_ret[loc - c->p->locations], (uint32_t)callee->name);
 }

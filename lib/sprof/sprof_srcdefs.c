@@ -17,6 +17,7 @@
 #include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 struct scan {
 	const char *s, *end;
@@ -186,4 +187,82 @@ int sprof_source_file_functions(const char *path, struct cpgo_strvec *out)
 	ret = sprof_source_functions(text.buf, text.len, out);
 	cpgo_buf_release(&text);
 	return ret;
+}
+
+/* Unity builds nest a few levels at most; a cycle of includes stops here too. */
+#define INCLUDE_DEPTH 8
+
+static int has_string(const struct cpgo_strvec *v, const char *s)
+{
+	for (size_t i = 0; i < v->n; i++)
+		if (!strcmp(v->v[i], s))
+			return 1;
+	return 0;
+}
+
+static int scan_includes(const char *root, const char *path, struct cpgo_strvec *out, int depth)
+{
+	struct cpgo_buf text = CPGO_BUF_INIT, inc = CPGO_BUF_INIT;
+	const char *slash = strrchr(path, '/');
+	size_t dir_len = slash ? (size_t)(slash - path) + 1 : 0;
+	int ret = -1;
+
+	if (cpgo_read_file(path, &text, SOURCE_LIMIT) < 0) {
+		cpgo_clear_error();
+		return 0;
+	}
+	for (const char *s = text.buf, *end = text.buf + text.len; s < end;) {
+		const char *eol = memchr(s, '\n', (size_t)(end - s)), *q;
+		const char *line_end = eol ? eol : end;
+
+		while (s < line_end && (*s == ' ' || *s == '\t'))
+			s++;
+		if (s < line_end && *s == '#') {
+			s++;
+			while (s < line_end && (*s == ' ' || *s == '\t'))
+				s++;
+			if ((size_t)(line_end - s) > 7 && !memcmp(s, "include", 7)) {
+				s += 7;
+				while (s < line_end && (*s == ' ' || *s == '\t'))
+					s++;
+				if (s < line_end && *s == '"' &&
+				    (q = memchr(s + 1, '"', (size_t)(line_end - s - 1))) && q > s + 1) {
+					cpgo_buf_reset(&inc);
+					if ((s[1] != '/' && cpgo_buf_add(&inc, path, dir_len) < 0) ||
+					    cpgo_buf_add(&inc, s + 1, (size_t)(q - s - 1)) < 0)
+						goto cleanup;
+					if (sprof_is_source_ext(inc.buf) && strcmp(inc.buf, root) &&
+					    !has_string(out, inc.buf) &&
+					    !access(inc.buf, R_OK)) {
+						if (cpgo_strvec_push(out, inc.buf) < 0 ||
+						    (depth < INCLUDE_DEPTH &&
+						     scan_includes(root, inc.buf, out, depth + 1) < 0))
+							goto cleanup;
+					}
+				}
+			}
+		}
+		s = eol ? eol + 1 : end;
+	}
+	ret = 0;
+cleanup:
+	cpgo_buf_release(&text);
+	cpgo_buf_release(&inc);
+	return ret;
+}
+
+int sprof_source_file_includes(const char *path, struct cpgo_strvec *out)
+{
+	return scan_includes(path, path, out, 0);
+}
+
+int sprof_tu_scan(const char *source, struct cpgo_strvec *includes, struct cpgo_strvec *defined)
+{
+	if (sprof_source_file_includes(source, includes) < 0 ||
+	    sprof_source_file_functions(source, defined) < 0)
+		return -1;
+	for (size_t i = 0; i < includes->n; i++)
+		if (sprof_source_file_functions(includes->v[i], defined) < 0)
+			return -1;
+	return 0;
 }

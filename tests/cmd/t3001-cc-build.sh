@@ -34,7 +34,14 @@ test_expect_success 'make -j4 CC="cpgo cc": one profile, every object records it
 	cpgo version prog >out &&
 	echo "prog: built with profile $(sha default.pgo) (default.pgo)" >want && cmp want out &&
 	cpgo version ../lib/libfn.o >out && echo "../lib/libfn.o: no profile" >want && cmp want out &&
-	test $(ls "$XDG_CACHE_HOME/cpgo/llvm" | wc -l) = 8 &&
+	test $(ls "$XDG_CACHE_HOME/cpgo/llvm" | grep -c "\.prof$") = 8 &&
+	test $(ls "$XDG_CACHE_HOME/cpgo/llvm" | wc -l) = 9 &&
+	for f in "$XDG_CACHE_HOME"/cpgo/llvm/*.prof; do
+		test ! -s "$f" || llvm-profdata-19 show --sample --detailed-summary "$f" || return 1
+	done >summaries &&
+	# Every TU profile carries the summary of the whole program: one total count.
+	test $(grep -c "^Total count: [1-9]" summaries) -ge 2 &&
+	test $(sed -n "s/^Total count: //p" summaries | sort -u | wc -l) = 1 &&
 	test -z "$(find "$XDG_CACHE_HOME" -name "*.tmp.*")" &&
 	! grep -q cpgo-note work.d && grep -q "default.pgo" work.d
 '

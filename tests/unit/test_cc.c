@@ -250,9 +250,10 @@ static void test_find_profile(void **state)
 static int n_converted;
 
 static int fake_convert(const void *data, size_t len, const char *name, const char *source,
-			struct cpgo_buf *out, void *ctx)
+			const char *whole, struct cpgo_buf *out, void *ctx)
 {
 	(void)ctx;
+	(void)whole;
 	n_converted++;
 	if (len >= 7 && !memcmp(data, "corrupt", 7))
 		return error("%s: not a pprof profile", name);
@@ -330,9 +331,9 @@ static void test_prepare_cache(void **state)
 
 /* Writes a big output slowly, so that concurrent writers overlap. */
 static int slow_convert(const void *data, size_t len, const char *name, const char *source,
-			struct cpgo_buf *out, void *ctx)
+			const char *whole, struct cpgo_buf *out, void *ctx)
 {
-	(void)data; (void)len; (void)name; (void)source; (void)ctx;
+	(void)data; (void)len; (void)name; (void)source; (void)whole; (void)ctx;
 	usleep(20000);
 	for (int i = 0; i < 100000; i++)
 		if (cpgo_buf_addf(out, "line %d\n", i) < 0)

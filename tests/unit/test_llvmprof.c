@@ -16,6 +16,7 @@
 #include "elf/symbolize.h"
 #include "util/buf.h"
 #include <inttypes.h>
+#include <sys/stat.h>
 
 static void init_profile(struct cpgo_profile *p)
 {
@@ -44,12 +45,15 @@ static void sample(struct cpgo_profile *p, int64_t n, const uint64_t *locs, size
 /* Converts to text; returns a malloc'd string or NULL (error set). */
 /* The functions the TU defines, for to_text (NULL: none known). */
 static const struct cpgo_strvec *tu_functions;
+/* The source files the TU includes, for to_text (NULL: none). */
+static const struct cpgo_strvec *tu_sources;
 
 static char *to_text(struct cpgo_profile *p, const char *source_file, const char *type)
 {
 	struct cpgo_buf out = CPGO_BUF_INIT;
 	struct llvmprof_opts o = { .text = 1, .sp = { .source_file = source_file, .sample_type = type,
-						       .tu_functions = tu_functions } };
+						       .tu_functions = tu_functions,
+						       .tu_sources = tu_sources } };
 
 	if (llvmprof_convert(p, "test.pprof", &o, &out) < 0) {
 		cpgo_buf_release(&out);
@@ -206,6 +210,118 @@ static void test_statics(void **state)
 	assert_string_equal(t, "lib_api:1:1\n 1: 1\n");
 	free(t);
 	cpgo_profile_release(&p);
+}
+
+static void write_text(const char *dir, const char *name, const char *text)
+{
+	char path[256];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	assert_non_null(f = fopen(path, "w"));
+	assert_int_equal(fputs(text, f) >= 0, 1);
+	assert_int_equal(fclose(f), 0);
+}
+
+/* main in a.c (3 samples), step in impl.c (5), other in other.c (7). */
+static void unity_profile(struct cpgo_profile *p)
+{
+	uint64_t fi, fo, fa, l;
+
+	init_profile(p);
+	fa = cpgo_profile_add_function(p, "main", "main", "/build/proj/a.c", 1);
+	fi = cpgo_profile_add_function(p, "step", "step", "/build/proj/impl.c", 10);
+	fo = cpgo_profile_add_function(p, "other", "other", "/build/proj/other.c", 20);
+	l = loc1(p, fa, 2);
+	sample(p, 3, &l, 1);
+	l = loc1(p, fi, 11);
+	sample(p, 5, &l, 1);
+	l = loc1(p, fo, 22);
+	sample(p, 7, &l, 1);
+}
+
+/*
+ * A TU's profile carries the whole program's summary when given one: its
+ * first fields (ULEB128) are the total and the largest count, 15 and 7 of
+ * the whole, not a.c's own 3 and 3.
+ */
+static void test_whole_summary(void **state)
+{
+	struct cpgo_buf sum = CPGO_BUF_INIT, out = CPGO_BUF_INIT;
+	struct llvmprof_opts o = { 0 };
+	struct cpgo_profile p;
+
+	(void)state;
+	unity_profile(&p);
+	assert_int_equal(llvmprof_summary(&p, "whole", &o, &sum), 0);
+	cpgo_profile_release(&p);
+	assert_true(sum.len > 2);
+	assert_int_equal((unsigned char)sum.buf[0], 15);
+	assert_int_equal((unsigned char)sum.buf[1], 7);
+
+	o.sp.source_file = "/src/a.c";
+	unity_profile(&p);
+	assert_int_equal(llvmprof_convert(&p, "tu", &o, &out), 0);
+	cpgo_profile_release(&p);
+	assert_null(memmem(out.buf, out.len, sum.buf, sum.len));
+	cpgo_buf_reset(&out);
+	o.summary = &sum;
+	unity_profile(&p);
+	assert_int_equal(llvmprof_convert(&p, "tu", &o, &out), 0);
+	cpgo_profile_release(&p);
+	assert_non_null(memmem(out.buf, out.len, sum.buf, sum.len));
+	cpgo_buf_release(&out);
+	cpgo_buf_release(&sum);
+}
+
+/*
+ * A unity build: a.c #includes impl.c (which includes more.c, and a.c back),
+ * so impl.c's functions are compiled in a.c's TU and keep their profiles
+ * there; a header, a <system> include, a missing file and a.c itself are
+ * not among its sources.
+ */
+static void test_unity_include(void **state)
+{
+	char dir[] = "/tmp/cpgo-unity.XXXXXX", src[64], cmd[96];
+	struct cpgo_strvec inc = CPGO_STRVEC_INIT;
+	struct cpgo_profile p;
+	char *t;
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	snprintf(src, sizeof(src), "%s/sub", dir);
+	assert_int_equal(mkdir(src, 0700), 0);
+	write_text(dir, "a.c",
+		   "#include \"util.h\"\n#include \"impl.c\"\n  #  include \"sub/deep.c\"\n"
+		   "#include <sys.c>\n#include \"gone.c\"\nint main(void) { return step(); }\n");
+	write_text(dir, "impl.c", "#include \"a.c\"\n#include \"more.c\"\nint step(void) { return 1; }\n");
+	write_text(dir, "more.c", "\n");
+	write_text(dir, "util.h", "#include \"hidden.c\"\n");
+	write_text(dir, "hidden.c", "\n");
+	write_text(dir, "sub/deep.c", "");
+	snprintf(src, sizeof(src), "%s/a.c", dir);
+	assert_int_equal(sprof_source_file_includes(src, &inc), 0);
+	assert_int_equal(inc.n, 3);
+	assert_string_equal(inc.v[0] + strlen(dir), "/impl.c");
+	assert_string_equal(inc.v[1] + strlen(dir), "/more.c");
+	assert_string_equal(inc.v[2] + strlen(dir), "/sub/deep.c");
+
+	unity_profile(&p);
+	/* Without the includes known, impl.c is another TU's file. */
+	t = to_text(&p, src, NULL);
+	assert_non_null(t);
+	assert_string_equal(t, "main:3:3\n 1: 3\n");
+	free(t);
+	tu_sources = &inc;
+	t = to_text(&p, src, NULL);
+	tu_sources = NULL;
+	assert_non_null(t);
+	assert_string_equal(t, "step:5:5\n 1: 5\nmain:3:3\n 1: 3\n");
+	free(t);
+	cpgo_profile_release(&p);
+	cpgo_strvec_release(&inc);
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+	assert_int_equal(system(cmd), 0);
 }
 
 static void test_missing_start_line(void **state)
@@ -723,6 +839,8 @@ int main(void)
 		cmocka_unit_test(test_inline_calls_head),
 		cmocka_unit_test(test_inlined_caller_call_target),
 		cmocka_unit_test(test_statics),
+		cmocka_unit_test(test_unity_include),
+		cmocka_unit_test(test_whole_summary),
 		cmocka_unit_test(test_missing_start_line),
 		cmocka_unit_test(test_hostile),
 		cmocka_unit_test(test_text_unwritable_names),
