@@ -5,8 +5,9 @@
 
 #include <string.h>
 
-int llvmprof_convert(struct cpgo_profile *p, const char *name, const struct llvmprof_opts *o,
-		     struct cpgo_buf *out)
+/* The model of `p`, then the whole profile or (summary_only) its summary section. */
+static int convert(struct cpgo_profile *p, const char *name, const struct llvmprof_opts *o,
+		   struct cpgo_buf *out, int summary_only)
 {
 	static const struct llvmprof_opts defaults;
 	struct sprof_opts so;
@@ -17,11 +18,13 @@ int llvmprof_convert(struct cpgo_profile *p, const char *name, const struct llvm
 		o = &defaults;
 	so = o->sp;
 	/* Only ext-binary carries the profile symbol list (SecProfileSymbolList). */
-	so.symbol_list = !o->text;
+	so.symbol_list = !o->text && !summary_only;
 	sprof_model_init(&m, name ? name : "profile");
 	if (sprof_build(p, name, &so, &m) < 0)
 		goto cleanup;
-	if ((o->text ? lp_write_text(&m, out) : lp_write_ext_binary(&m, o->summary, out)) < 0)
+	if ((summary_only ? lp_write_summary(&m, out)
+	     : o->text    ? lp_write_text(&m, out)
+			  : lp_write_ext_binary(&m, o->summary, out)) < 0)
 		goto cleanup;
 	ret = 0;
 cleanup:
@@ -29,24 +32,16 @@ cleanup:
 	return ret;
 }
 
+int llvmprof_convert(struct cpgo_profile *p, const char *name, const struct llvmprof_opts *o,
+		     struct cpgo_buf *out)
+{
+	return convert(p, name, o, out, 0);
+}
+
 int llvmprof_summary(struct cpgo_profile *p, const char *name, const struct llvmprof_opts *o,
 		     struct cpgo_buf *out)
 {
-	static const struct llvmprof_opts defaults;
-	struct sprof_opts so;
-	struct sprof_model m;
-	int ret = -1;
-
-	if (!o)
-		o = &defaults;
-	so = o->sp;
-	sprof_model_init(&m, name ? name : "profile");
-	if (sprof_build(p, name, &so, &m) < 0 || lp_write_summary(&m, out) < 0)
-		goto cleanup;
-	ret = 0;
-cleanup:
-	sprof_model_release(&m);
-	return ret;
+	return convert(p, name, o, out, 1);
 }
 
 int llvmprof_convert_file(const char *in_path, const char *out_path,

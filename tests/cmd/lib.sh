@@ -102,6 +102,31 @@ use_plain_libcpgo() {
 	export CPGO_LIB=$plain
 }
 
+# A C function NAME(n) that spins n rounds, never inlined: a hot function
+# for a profile to find.
+hot_loop_c() { # NAME
+	cat <<EOF_C
+__attribute__((noinline)) unsigned long $1(unsigned long n)
+{
+	unsigned long s = 0;
+	for (unsigned long i = 0; i < n; i++) {
+		s = s * 31 + (i ^ (s >> 7));
+		s ^= s << 3;
+	}
+	return s;
+}
+EOF_C
+}
+
+# For a test that runs cpgo record: skips the whole test file when only a
+# sanitized libcpgo.so is at hand.
+need_plain_libcpgo() {
+	use_plain_libcpgo && return
+	test_skip "cpgo record needs a libcpgo.so without sanitizers (make all in build/ first)"
+	test_done
+	exit
+}
+
 # Functions an LLVM IR file defines with a non-zero function_entry_count:
 # "name count" (the functions a sample profile reached).
 entry_counts() { # FILE.ll

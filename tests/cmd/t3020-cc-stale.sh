@@ -10,17 +10,7 @@ if ! use_plain_libcpgo; then
 fi
 
 mkdir -p orig
-cat >orig/hot.c <<'EOF_C'
-__attribute__((noinline)) unsigned long parse(unsigned long n)
-{
-	unsigned long s = 0;
-	for (unsigned long i = 0; i < n; i++) {
-		s = s * 31 + (i ^ (s >> 7));
-		s ^= s << 3;
-	}
-	return s;
-}
-EOF_C
+hot_loop_c parse >orig/hot.c
 cat >orig/main.c <<'EOF_C'
 unsigned long parse(unsigned long n);
 __attribute__((noinline)) unsigned long render(unsigned long n)

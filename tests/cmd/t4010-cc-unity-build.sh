@@ -4,11 +4,7 @@
 # file other than the one compiled, yet they are unity.c's own: cpgo cc
 # gives them their profiles there, and main.c's TU does not get them.
 . "$(dirname "$0")/lib.sh"
-if ! use_plain_libcpgo; then
-	test_skip "cpgo record needs a libcpgo.so without sanitizers (make all in build/ first)"
-	test_done
-	exit
-fi
+need_plain_libcpgo
 
 mkdir -p src
 cat >src/main.c <<'EOF_C'
@@ -22,17 +18,7 @@ int main(int argc, char **argv)
 	return r == 42 && argc > 5;
 }
 EOF_C
-cat >src/engine.c <<'EOF_C'
-__attribute__((noinline)) unsigned long crunch(unsigned long n)
-{
-	unsigned long s = 0;
-	for (unsigned long i = 0; i < n; i++) {
-		s = s * 31 + (i ^ (s >> 7));
-		s ^= s << 3;
-	}
-	return s;
-}
-EOF_C
+hot_loop_c crunch >src/engine.c
 cat >src/unity.c <<'EOF_C'
 /* Built as one translation unit. */
 #include "engine.c"
