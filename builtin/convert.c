@@ -106,6 +106,7 @@ static void print_stats(const struct sprof_stats *st)
 	fprintf(stderr, "skid-protected lines (no zero): %zu\n", st->skid_protected);
 	share("  samples just after them", st->skid_samples, all);
 	fprintf(stderr, "line-0 frames remapped to a nearby line: %zu\n", st->line0_remapped);
+	fprintf(stderr, "  other source calls folded into them: %zu\n", st->line0_folded);
 	share("  samples with one among their callers", st->line0_call_samples, all);
 	share("  samples whose leaf's caller is one", st->line0_leaf_call_samples, all);
 	fprintf(stderr, "calls inlined from stack contexts: %zu (hot threshold %" PRIu64 ")\n"

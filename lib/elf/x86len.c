@@ -238,3 +238,25 @@ enum x86_jump x86_insn_jump(const unsigned char *b, size_t len, uint64_t addr, u
 		return X86_JUMP_INDIRECT;
 	return X86_NOT_JUMP;
 }
+
+int x86_insn_branch(const unsigned char *b, size_t len, uint64_t addr, uint64_t *target)
+{
+	size_t i = 0;
+
+	if (x86_insn_jump(b, len, addr, target) == X86_JUMP_DIRECT)
+		return 1;
+	/* Branch hints (2E/3E) and bnd (F2) may precede a jcc. */
+	while (i < len && (b[i] == 0x2e || b[i] == 0x3e || b[i] == 0xf2))
+		i++;
+	if (i + 2 == len && (b[i] & 0xf0) == 0x70) {
+		*target = addr + len + (uint64_t)(int64_t)(int8_t)b[i + 1];
+		return 1;
+	}
+	if (i + 6 == len && b[i] == 0x0f && (b[i + 1] & 0xf0) == 0x80) {
+		int32_t rel = (int32_t)((uint32_t)b[i + 2] | (uint32_t)b[i + 3] << 8 |
+					(uint32_t)b[i + 4] << 16 | (uint32_t)b[i + 5] << 24);
+		*target = addr + len + (uint64_t)(int64_t)rel;
+		return 1;
+	}
+	return 0;
+}

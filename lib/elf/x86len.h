@@ -25,4 +25,10 @@ enum x86_jump {
  */
 enum x86_jump x86_insn_jump(const unsigned char *b, size_t len, uint64_t addr, uint64_t *target);
 
+/*
+ * A direct jump, conditional (jcc rel8 / rel32) or not: 1 with *target its
+ * destination, else 0.
+ */
+int x86_insn_branch(const unsigned char *b, size_t len, uint64_t addr, uint64_t *target);
+
 #endif

@@ -42,6 +42,7 @@ struct sprof_stats {
 	size_t locations_with_binary; /* locations resolved through the profiled binary */
 	size_t zero_lines;         /* explicit zero-count lines added from the binary */
 	size_t thin_dropped;       /* top-level profiles left out: too few samples for their code */
+	size_t line0_folded;       /* more source lines found for remapped line-0 calls (folded calls) */
 	size_t thin_instances;     /* inline instances left without zeros, for the same reason */
 	size_t symbol_list;        /* names in the profile symbol list */
 	size_t other_tu_dropped;   /* top-level functions of other source files (source_file) */

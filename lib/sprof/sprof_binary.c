@@ -9,6 +9,8 @@
 #include "util/hash.h"
 #include "pprof/profile.h"
 #include "elf/symbolize.h"
+#include "elf/elfcode.h"
+#include "elf/x86len.h"
 
 #include <fcntl.h>
 #include <gelf.h>
@@ -152,6 +154,146 @@ static int same_function(struct sp_ctx *c, const struct sym_frame *a, const stru
 	return x == y;
 }
 
+/* Is the instruction at b (len bytes) a call (E8 rel32, FF /2)? */
+static int is_call(const unsigned char *b, size_t len)
+{
+	size_t i = 0;
+	while (i < len && (b[i] == 0x66 || b[i] == 0x2e || b[i] == 0x3e || b[i] == 0xf2 ||
+			   (b[i] & 0xf0) == 0x40))
+		i++;
+	return i < len && (b[i] == 0xe8 || (b[i] == 0xff && i + 1 < len && ((b[i + 1] >> 3) & 7) == 2));
+}
+
+/* Frames at `a` are those of `fr` but for the innermost line: the same inline instance. */
+static int same_instance(struct sp_ctx *c, uint64_t a, const struct sym_frame *fr, int n,
+			 struct sym_frame *pf, struct cpgo_buf *cn)
+{
+	int m = sym_dso_lookup(c->dso, a, pf, SPROF_MAX_FRAMES), j;
+
+	if (m < 0)
+		return -1;
+	if (m != n || pf[0].line <= 0 || !same_function(c, &pf[0], &fr[0], cn))
+		return 0;
+	for (j = 1; j < n; j++)
+		if (pf[j].line != fr[j].line || pf[j].discriminator != fr[j].discriminator)
+			return 0;
+	return 1;
+}
+
+static int cmp_l0x(const void *a, const void *b)
+{
+	const struct sp_l0x *x = a, *y = b;
+	return x->line < y->line ? -1 : x->line > y->line;
+}
+
+size_t sp_line0_others(const struct sp_ctx *c, size_t line, const struct sp_l0x **first)
+{
+	size_t lo = 0, hi = c->n_l0x, n = 0;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (c->l0x[mid].line < line)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	*first = c->l0x + lo;
+	while (lo + n < c->n_l0x && c->l0x[lo + n].line == line)
+		n++;
+	return n;
+}
+
+void sp_line0_release(struct sp_ctx *c)
+{
+	if (c->code) {
+		cpgo_elf_code_close(c->code);
+		free(c->code);
+		c->code = NULL;
+	}
+	free(c->l0x);
+	c->l0x = NULL;
+	c->n_l0x = c->alloc_l0x = 0;
+}
+
+/*
+ * The call at `at` (line 0, its line now that of the instruction `back`
+ * bytes before it) may be several source calls folded into one: clang sinks
+ * the calls of several branches into one and the others jump to it (or to
+ * the instructions before it that lead there), from their last real line,
+ * that of their own source call's argument set-up. Those lines are recorded as more sites of the
+ * call (x86-64 only: the function's code is walked from its symbol).
+ */
+static int folded_calls(struct sp_ctx *c, const struct cpgo_location *loc, uint64_t at,
+			uint64_t back, const struct sym_frame *fr, struct cpgo_buf *cn)
+{
+	struct sym_frame pf[SPROF_MAX_FRAMES];
+	const struct cpgo_elf_range *fn;
+	const unsigned char *code;
+	uint64_t *starts = NULL, avail, call_at = 0, tail = 0, a;
+	size_t n = 0, alloc = 0;
+	int ret = -1;
+
+	if (!c->code && !c->code_failed) {
+		if (!(c->code = calloc(1, sizeof(*c->code))))
+			return error("%s: out of memory", c->pname);
+		if (cpgo_elf_code_open(c->code, c->o->binary) < 0) {
+			cpgo_clear_error();
+			free(c->code);
+			c->code = NULL;
+			c->code_failed = 1;
+		}
+	}
+	if (!c->code || c->code->machine != EM_X86_64 || !(fn = cpgo_elf_code_function(c->code, at)) ||
+	    !(code = cpgo_elf_code_at(c->code, fn->addr, &avail)) || avail < fn->size)
+		return 0;
+	for (a = fn->addr; a < fn->addr + fn->size;) {
+		size_t len = x86_insn_len(code + (a - fn->addr), (size_t)(fn->addr + fn->size - a));
+		if (!len)
+			goto done; /* undecodable: no other sites */
+		if (CPGO_GROW(starts, alloc, n + 1) < 0)
+			goto done;
+		starts[n++] = a;
+		/* The real-line instruction the call's line was taken from starts its tail. */
+		if (at - back >= a && at - back < a + len)
+			tail = a;
+		if (at >= a && at < a + len)
+			call_at = is_call(code + (a - fn->addr), len) ? a : 0;
+		a += len;
+	}
+	if (!call_at || !tail)
+		goto ok;
+	for (size_t i = 0; i < n; i++) {
+		size_t len = (i + 1 < n ? starts[i + 1] : fn->addr + fn->size) - starts[i];
+		uint64_t to;
+		int r = 0;
+
+		/* A branch from elsewhere into the code that leads to the call. */
+		if (!x86_insn_branch(code + (starts[i] - fn->addr), len, starts[i], &to) ||
+		    to < tail || to > call_at || (starts[i] >= tail && starts[i] <= call_at))
+			continue;
+		/* Its own line, or that of the instructions just before it (a jmp may be line 0). */
+		for (size_t j = i + 1; j-- > 0 && starts[i] - starts[j] <= SP_LINE0_SEARCH_BYTES;)
+			if ((r = same_instance(c, starts[j], fr, (int)loc->n_line, pf, cn)) != 0)
+				break;
+		if (r < 0)
+			goto done;
+		if (!r || (pf[0].line == c->line_no[loc->line_off] &&
+			   sp_disc(c, pf[0].discriminator) == c->line_disc[loc->line_off]))
+			continue;
+		if (CPGO_GROW(c->l0x, c->alloc_l0x, c->n_l0x + 1) < 0)
+			goto done;
+		c->l0x[c->n_l0x++] = (struct sp_l0x){ loc->line_off, pf[0].line, sp_disc(c, pf[0].discriminator) };
+		c->st.line0_folded++;
+	}
+ok:
+	ret = 0;
+done:
+	if (ret < 0 && !*cpgo_last_error())
+		error("%s: out of memory", c->pname);
+	free(starts);
+	return ret;
+}
+
 /*
  * Line 0 marks code the compiler merged or moved; a call there (two source
  * calls folded into one `call *%reg`) would lose its call targets. The
@@ -181,7 +323,7 @@ static int remap_line0(struct sp_ctx *c, const struct cpgo_location *loc, uint64
 		c->line_dup[loc->line_off] = sp_dup(c, pf[0].discriminator);
 		c->line_remapped[loc->line_off] = 1;
 		c->st.line0_remapped++;
-		return 0;
+		return folded_calls(c, loc, at, d, fr, cn);
 	}
 	return 0;
 }
@@ -232,6 +374,8 @@ int sp_resolve_discriminators(struct sp_ctx *c)
 		if (fr[0].line == 0 && c->line0 != SPROF_LINE0_DROP && remap_line0(c, loc, at, fr, &cn) < 0)
 			goto cleanup;
 	}
+	if (c->n_l0x)
+		qsort(c->l0x, c->n_l0x, sizeof(*c->l0x), cmp_l0x);
 	ret = 0;
 cleanup:
 	cpgo_buf_release(&cn);

@@ -278,8 +278,22 @@ static int add_sample(struct sp_ctx *c, size_t si)
 				return -1;
 			/* Head samples are set from entry lines later (entry_heads). */
 			if (callee && callee->name >= 0) {
+				const struct sp_l0x *x;
+				size_t nx = c->line_remapped[loc->line_off]
+						    ? sp_line0_others(c, loc->line_off, &x) : 0;
+
 				if (sprof_tgt_add(c->m, (size_t)r, (uint32_t)callee->name, v) < 0)
 					return -1;
+				/* A folded call: each of its source calls may be promoted. */
+				for (size_t i = 0; i < nx; i++) {
+					const struct sp_fn *f = line_fn(c, &c->p->lines[loc->line_off]);
+					int64_t r2 = sprof_rec_get(c->m, c->m->rec[r].fs,
+								   sprof_line_offset(x[i].line_no, f->start),
+								   x[i].disc, 1);
+					if (r2 < 0 || sprof_tgt_add(c->m, (size_t)r2,
+								    (uint32_t)callee->name, v) < 0)
+						return -1;
+				}
 				through_line0 |= c->line_remapped[loc->line_off] != 0;
 				leaf_line0 |= k == 1 && c->line_remapped[loc->line_off];
 			}
@@ -470,6 +484,7 @@ static void ctx_release(struct sp_ctx *c)
 	free(c->line_disc);
 	free(c->line_dup);
 	free(c->line_remapped);
+	sp_line0_release(c);
 	free(c->leaves);
 	cpgo_hashmap_release(&c->leaf_map);
 	free(c->loc_vaddr);

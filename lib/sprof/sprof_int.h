@@ -54,6 +54,14 @@ struct sp_skid {
 };
 
 /* Per pprof function. */
+struct sp_l0x {
+	size_t line;     /* into p->lines: the remapped line-0 frame */
+	int64_t line_no; /* another source line the folded call stands for */
+	uint32_t disc;
+};
+
+struct cpgo_elf_code;
+
 struct sp_fn {
 	int64_t name; /* into the model's names, -1 = unusable */
 	int64_t start;
@@ -84,6 +92,16 @@ struct sp_ctx {
 	 * binary confirmed the location's frames (0 = not resolved). */
 	uint64_t *leaf, *loc_vaddr;
 	unsigned char *loc_sampled; /* in the stack of a sample with a positive value */
+
+	/*
+	 * A line-0 call remapped to the line before it may be several source
+	 * calls folded into one: the lines of the other branches that jump to
+	 * it, by line index (sorted), get its call targets too.
+	 */
+	struct sp_l0x *l0x;
+	size_t n_l0x, alloc_l0x;
+	struct cpgo_elf_code *code; /* the profiled binary's code, read for them */
+	int code_failed;
 
 	/* Lines protected from a zero by the skid rule: (fs, off, disc). */
 	struct sp_skid *skids;
@@ -163,6 +181,9 @@ int sp_preinline(struct sp_ctx *c);
 int sp_mark_sampled(struct sp_ctx *c);
 int sp_fn_setup(struct sp_ctx *c);
 int sp_choose_tops(struct sp_ctx *c);
+/* The other lines of remapped line-0 frame `line` (see sp_ctx.l0x): [*first, *first + n). */
+size_t sp_line0_others(const struct sp_ctx *c, size_t line, const struct sp_l0x **first);
+void sp_line0_release(struct sp_ctx *c);
 int sp_tu_score(const struct sp_ctx *c, const char *file);
 int sp_check_start_lines(struct sp_ctx *c);
 /* How many trailing path components two paths share. */

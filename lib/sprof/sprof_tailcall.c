@@ -24,17 +24,13 @@
 #include "elf/elfinspect.h"
 #include "elf/symbolize.h"
 #include "elf/x86len.h"
+#include "elf/elfcode.h"
 
 #include <gelf.h>
 #include <libelf.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-
-struct tc_text {
-	uint64_t addr, size;
-	const unsigned char *data;
-};
 
 struct tc_sym {
 	uint64_t addr, size;
@@ -56,12 +52,10 @@ struct tc_ins {
 
 struct tc {
 	struct sp_ctx *c;
-	int fd;
-	Elf *elf;
-	struct tc_text *text;
-	size_t n_text, alloc_text;
+	struct cpgo_elf_code code;
+	int opened;
 	struct tc_sym *sym;
-	size_t n_sym, alloc_sym;
+	size_t n_sym;
 	struct tc_jump *jump;
 	size_t n_jump, alloc_jump;
 	struct tc_ins *ins;
@@ -69,75 +63,25 @@ struct tc {
 	uint64_t *va; /* per location: ELF address, 0 = not in the binary */
 };
 
-static int cmp_sym(const void *a, const void *b)
-{
-	const struct tc_sym *x = a, *y = b;
-	if (x->addr != y->addr)
-		return x->addr < y->addr ? -1 : 1;
-	return x->size > y->size ? -1 : x->size < y->size;
-}
-
 /* Code sections and function symbols; 0 with nothing read when not x86-64. */
 static int tc_read(struct tc *t)
 {
-	Elf_Scn *scn = NULL;
-	GElf_Ehdr eh;
-	int have_symtab = 0;
-	size_t n = 0;
-
-	if (cpgo_elf_open(t->c->o->binary, &t->fd, &t->elf) < 0)
+	if (cpgo_elf_code_open(&t->code, t->c->o->binary) < 0)
 		return -1;
-	if (!gelf_getehdr(t->elf, &eh) || eh.e_machine != EM_X86_64)
+	t->opened = 1;
+	if (t->code.machine != EM_X86_64 || !t->code.n_fn)
 		return 0;
-	while ((scn = elf_nextscn(t->elf, scn))) {
-		GElf_Shdr sh;
-		Elf_Data *d;
-		if (!gelf_getshdr(scn, &sh))
-			continue;
-		if (sh.sh_type == SHT_SYMTAB)
-			have_symtab = 1;
-		if (sh.sh_type == SHT_PROGBITS && (sh.sh_flags & SHF_EXECINSTR) && sh.sh_size &&
-		    (d = elf_getdata(scn, NULL)) && d->d_buf && d->d_size == sh.sh_size) {
-			if (CPGO_GROW(t->text, t->alloc_text, t->n_text + 1) < 0)
-				return -1;
-			t->text[t->n_text++] = (struct tc_text){ sh.sh_addr, sh.sh_size, d->d_buf };
-		}
-	}
-	while ((scn = elf_nextscn(t->elf, scn))) {
-		GElf_Shdr sh;
-		Elf_Data *data;
-
-		if (!gelf_getshdr(scn, &sh) || sh.sh_type != (have_symtab ? SHT_SYMTAB : SHT_DYNSYM) ||
-		    !sh.sh_entsize || !(data = elf_getdata(scn, NULL)))
-			continue;
-		for (size_t k = 0; k < sh.sh_size / sh.sh_entsize; k++) {
-			GElf_Sym s;
-			if (!gelf_getsym(data, (int)k, &s) || GELF_ST_TYPE(s.st_info) != STT_FUNC ||
-			    s.st_shndx == SHN_UNDEF || !s.st_size)
-				continue;
-			if (CPGO_GROW(t->sym, t->alloc_sym, t->n_sym + 1) < 0)
-				return -1;
-			t->sym[t->n_sym++] = (struct tc_sym){ .addr = s.st_value, .size = s.st_size };
-		}
-	}
-	if (t->n_sym)
-		qsort(t->sym, t->n_sym, sizeof(*t->sym), cmp_sym);
-	/* Aliases: one entry per address, the largest. */
-	for (size_t i = 0; i < t->n_sym; i++)
-		if (!n || t->sym[i].addr != t->sym[n - 1].addr)
-			t->sym[n++] = t->sym[i];
-	t->n_sym = n;
+	if (!(t->sym = calloc(t->code.n_fn, sizeof(*t->sym))))
+		return error("%s: out of memory", t->c->pname);
+	for (size_t i = 0; i < t->code.n_fn; i++)
+		t->sym[i] = (struct tc_sym){ .addr = t->code.fn[i].addr, .size = t->code.fn[i].size };
+	t->n_sym = t->code.n_fn;
 	return 0;
 }
 
 static const unsigned char *code_at(const struct tc *t, uint64_t a, uint64_t *avail)
 {
-	for (size_t i = 0; i < t->n_text; i++)
-		if (a >= t->text[i].addr && a - t->text[i].addr < t->text[i].size) {
-			*avail = t->text[i].size - (a - t->text[i].addr);
-			return t->text[i].data + (a - t->text[i].addr);
-		}
-	return NULL;
+	return cpgo_elf_code_at(&t->code, a, avail);
 }
 
 /* The symbol containing `a` (exact: starting at it), or -1. */
@@ -336,7 +280,7 @@ static int make_locations(struct tc *t, uint64_t mapping_id)
 
 int sp_tailcall_frames(struct sp_ctx *c)
 {
-	struct tc t = { .c = c, .fd = -1 };
+	struct tc t = { .c = c };
 	struct cpgo_profile *p = c->p;
 	const struct cpgo_mapping *m = sp_binary_mapping(c);
 	uint64_t mid;
@@ -347,7 +291,7 @@ int sp_tailcall_frames(struct sp_ctx *c)
 	mid = m->id;
 	if (tc_read(&t) < 0)
 		goto cleanup;
-	if (!t.n_text || !t.n_sym) {
+	if (!t.code.n_text || !t.n_sym) {
 		ret = 0;
 		goto cleanup;
 	}
@@ -411,14 +355,11 @@ int sp_tailcall_frames(struct sp_ctx *c)
 		goto cleanup;
 	ret = 0;
 cleanup:
-	free(t.text);
 	free(t.sym);
 	free(t.jump);
 	free(t.ins);
 	free(t.va);
-	if (t.elf)
-		elf_end(t.elf);
-	if (t.fd >= 0)
-		close(t.fd);
+	if (t.opened)
+		cpgo_elf_code_close(&t.code);
 	return ret;
 }

@@ -483,6 +483,16 @@ static const char prog_src[] =
 	"		r = g(v);\n"
 	"	return r + 1;\n"
 	"}\n"
+	"/* Two calls through one pointer that clang sinks into one: the second at line 0. */\n"
+	"__attribute__((noinline)) int fold(op_fn f, int c, int v, int d)\n"
+	"{\n"
+	"	int r;\n"
+	"	if (c)\n"
+	"		r = f(v / d);\n"
+	"	else\n"
+	"		r = f(v % (d + 1));\n"
+	"	return r + 1;\n"
+	"}\n"
 	"/* A vectorized, unrolled loop: discriminators with duplication factors. */\n"
 	"__attribute__((noinline)) unsigned sum(const unsigned *a, int n)\n"
 	"{\n"
@@ -499,6 +509,7 @@ static const char prog_src[] =
 	"	for (long i = 0; i < n; i++) {\n"
 	"		a[i & 1023] = (unsigned)i;\n"
 	"		s += pick(op_a, op_b, (int)(i & 1), (int)i);\n"
+	"		s += fold(op_b, (int)(i & 2), (int)i, argc);\n"
 	"	}\n"
 	"	printf(\"%d %u\\n\", s, sum(a, 1024));\n"
 	"	return 0;\n"
@@ -809,8 +820,11 @@ static void test_line0_call_targets(void **state)
 
 	/* The default: body samples at line 0 count for that line too. */
 	t = convert_bin(&p, pr, o, &st);
+	if (getenv("TEST_LLVMPROF_SHOW"))
+		fputs(t, stderr);
 	assert_non_null(strstr(t, want));
 	assert_int_equal(st.line0_remapped, 1);
+	assert_int_equal(st.line0_folded, 0); /* a select of f and g, no branches to it */
 	assert_int_equal(st.line0_call_samples, 50);
 	assert_int_equal(st.line0_leaf_call_samples, 50); /* op_a's own caller */
 	assert_int_equal(st.dropped_line0, 0);
@@ -828,6 +842,52 @@ static void test_line0_call_targets(void **state)
 	assert_null(strstr(t, " op_a:50")); /* no call target, only op_a's own profile */
 	assert_int_equal(st.dropped_line0, 7);
 	assert_int_equal(st.line0_remapped, 0);
+	free(t);
+	cpgo_profile_release(&p);
+}
+
+/*
+ * A folded call: fold's two source calls through f were sunk into one
+ * `call *%reg` at line 0; the branch of the first jumps to it. The call's
+ * targets go to both source calls' lines (offsets 4 and 6), so that clang
+ * can promote either.
+ */
+static void test_folded_call(void **state)
+{
+	struct prog *pr = *state;
+	struct cpgo_profile p;
+	struct sprof_stats st;
+	struct llvmprof_opts o = { 0 };
+	uint64_t size, base = sym_range(pr, "fold", &size), opb = sym_range(pr, "op_b", &size);
+	uint64_t call = 0, stack[2];
+	char *t, *fn, line[64];
+
+	sym_range(pr, "fold", &size);
+	for (uint64_t a = base; a + 1 < base + size; a++)
+		if (frame_at(pr, a).line == 0 && frame_at(pr, a + 1).line > 0) {
+			call = a;
+			break;
+		}
+	assert_true(call != 0);
+	init_bin_profile(&p, pr);
+	stack[0] = addr_loc(&p, opb);
+	stack[1] = addr_loc(&p, call);
+	sample(&p, 50, stack, 2);
+	t = convert_bin(&p, pr, o, &st);
+	if (getenv("TEST_LLVMPROF_SHOW"))
+		fputs(t, stderr);
+	assert_int_equal(st.line0_remapped, 1);
+	assert_int_equal(st.line0_folded, 1);
+	assert_non_null(fn = strstr(t, "fold:"));
+	for (int off = 4; off <= 6; off += 2) {
+		const char *at, *eol;
+		snprintf(line, sizeof(line), "\n %d: ", off);
+		assert_non_null(at = strstr(fn, line));
+		eol = strchr(at + 1, '\n');
+		assert_non_null(eol);
+		/* The record ends in the call target. */
+		assert_true(eol - at > 8 && !strncmp(eol - 8, " op_b:50", 8));
+	}
 	free(t);
 	cpgo_profile_release(&p);
 }
@@ -851,6 +911,7 @@ int main(void)
 		cmocka_unit_test(test_skid_rule),
 		cmocka_unit_test(test_line_max_dup),
 		cmocka_unit_test(test_line0_call_targets),
+		cmocka_unit_test(test_folded_call),
 		cmocka_unit_test(test_thin_profile),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL) |
