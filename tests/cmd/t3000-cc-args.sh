@@ -56,7 +56,7 @@ test_expect_success 'setup: a repository with two programs, one profile each' '
 
 test_expect_success 'auto: the nearest default.pgo, all of clang'"'"'s flags' '
 	cpgo cc bin/fake-clang -O2 -c repo/prog/sub/f.c -o f.o &&
-	has "-fprofile-sample-use=$XDG_CACHE_HOME/cpgo/llvm/$(ls $XDG_CACHE_HOME/cpgo/llvm)" &&
+	has "-fprofile-sample-use=$XDG_CACHE_HOME/cpgo/llvm/$(cd $XDG_CACHE_HOME/cpgo/llvm && ls *.prof)" &&
 	has -fdebug-info-for-profiling && has -fsample-profile-use-profi &&
 	has -gline-tables-only && has_fp_default &&
 	has -include && has "$XDG_CACHE_HOME/cpgo/note" &&
