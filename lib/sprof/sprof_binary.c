@@ -306,17 +306,11 @@ static int remap_line0(struct sp_ctx *c, const struct cpgo_location *loc, uint64
 	struct sym_frame pf[SPROF_MAX_FRAMES];
 
 	for (uint64_t d = 1; d <= SP_LINE0_SEARCH_BYTES && d <= at; d++) {
-		int n = sym_dso_lookup(c->dso, at - d, pf, SPROF_MAX_FRAMES);
-		size_t j;
+		int r = same_instance(c, at - d, fr, (int)loc->n_line, pf, cn);
 
-		if (n < 0)
+		if (r < 0)
 			return -1;
-		if ((size_t)n != loc->n_line || pf[0].line <= 0 || !same_function(c, &pf[0], &fr[0], cn))
-			continue;
-		for (j = 1; j < loc->n_line; j++)
-			if (pf[j].line != fr[j].line || pf[j].discriminator != fr[j].discriminator)
-				break;
-		if (j < loc->n_line)
+		if (!r)
 			continue;
 		c->line_no[loc->line_off] = pf[0].line;
 		c->line_disc[loc->line_off] = sp_disc(c, pf[0].discriminator);
