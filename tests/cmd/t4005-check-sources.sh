@@ -91,7 +91,10 @@ test_expect_success 'the preprocessor decides: without -DFAST_PATH the hot parse
 test_expect_success 'the inlined static function of util.c is checked at its own lines' '
 	(cd src && cpgo check -n 0 ../app.pprof util.c -- -DFAST_PATH) >out && cat out &&
 	test "$(lines_of out step)" = 100.0 &&
-	test "$(lines_of out mix)" = 100.0 &&
+	# mix owns only its loop control; a short run may give it no leaf
+	# sample of its own ("-"), but what it has must land, at start line 7.
+	case "$(lines_of out mix)" in 100.0|-) ;; *) false ;; esac &&
+	grep -q " 7  *mix  .*src/util.c$" out &&
 	grep -q "^Hot functions gone" out && grep -A3 "^Hot functions gone" out | grep -q "  parse  "
 '
 
