@@ -18,11 +18,54 @@ static int cmp_range(const void *a, const void *b)
 	return x->size > y->size ? -1 : x->size < y->size;
 }
 
+int cpgo_elf_code_func_syms(const struct cpgo_elf_code *code,
+			    int (*fn)(const struct cpgo_elf_func_sym *sym, void *arg), void *arg)
+{
+	Elf_Scn *scn = NULL;
+	int have_symtab = 0, r;
+
+	while ((scn = elf_nextscn(code->elf, scn))) {
+		GElf_Shdr sh;
+		if (gelf_getshdr(scn, &sh) && sh.sh_type == SHT_SYMTAB)
+			have_symtab = 1;
+	}
+	while ((scn = elf_nextscn(code->elf, scn))) {
+		GElf_Shdr sh;
+		Elf_Data *data;
+
+		if (!gelf_getshdr(scn, &sh) || sh.sh_type != (have_symtab ? SHT_SYMTAB : SHT_DYNSYM) ||
+		    !sh.sh_entsize || !(data = elf_getdata(scn, NULL)))
+			continue;
+		for (size_t k = 0; k < sh.sh_size / sh.sh_entsize; k++) {
+			GElf_Sym s;
+			const char *name;
+			if (!gelf_getsym(data, (int)k, &s) || GELF_ST_TYPE(s.st_info) != STT_FUNC ||
+			    s.st_shndx == SHN_UNDEF || !s.st_size)
+				continue;
+			if (!(name = elf_strptr(code->elf, sh.sh_link, s.st_name)))
+				name = "";
+			struct cpgo_elf_func_sym fs = { name, s.st_value, s.st_size,
+							GELF_ST_BIND(s.st_info) == STB_LOCAL };
+			if ((r = fn(&fs, arg)))
+				return r;
+		}
+	}
+	return 0;
+}
+
+static int add_fn(const struct cpgo_elf_func_sym *s, void *arg)
+{
+	struct cpgo_elf_code *code = arg;
+	if (CPGO_GROW(code->fn, code->alloc_fn, code->n_fn + 1) < 0)
+		return -1;
+	code->fn[code->n_fn++] = (struct cpgo_elf_range){ s->addr, s->size, NULL };
+	return 0;
+}
+
 int cpgo_elf_code_open(struct cpgo_elf_code *code, const char *path)
 {
 	Elf_Scn *scn = NULL;
 	GElf_Ehdr eh;
-	int have_symtab = 0;
 	size_t n = 0;
 
 	memset(code, 0, sizeof(*code));
@@ -34,11 +77,8 @@ int cpgo_elf_code_open(struct cpgo_elf_code *code, const char *path)
 	while ((scn = elf_nextscn(code->elf, scn))) {
 		GElf_Shdr sh;
 		Elf_Data *d;
-		if (!gelf_getshdr(scn, &sh))
-			continue;
-		if (sh.sh_type == SHT_SYMTAB)
-			have_symtab = 1;
-		if (sh.sh_type == SHT_PROGBITS && (sh.sh_flags & SHF_EXECINSTR) && sh.sh_size &&
+		if (gelf_getshdr(scn, &sh) && sh.sh_type == SHT_PROGBITS &&
+		    (sh.sh_flags & SHF_EXECINSTR) && sh.sh_size &&
 		    (d = elf_getdata(scn, NULL)) && d->d_buf && d->d_size == sh.sh_size) {
 			if (CPGO_GROW(code->text, code->alloc_text, code->n_text + 1) < 0)
 				goto fail;
@@ -46,23 +86,8 @@ int cpgo_elf_code_open(struct cpgo_elf_code *code, const char *path)
 				(struct cpgo_elf_range){ sh.sh_addr, sh.sh_size, d->d_buf };
 		}
 	}
-	while ((scn = elf_nextscn(code->elf, scn))) {
-		GElf_Shdr sh;
-		Elf_Data *data;
-
-		if (!gelf_getshdr(scn, &sh) || sh.sh_type != (have_symtab ? SHT_SYMTAB : SHT_DYNSYM) ||
-		    !sh.sh_entsize || !(data = elf_getdata(scn, NULL)))
-			continue;
-		for (size_t k = 0; k < sh.sh_size / sh.sh_entsize; k++) {
-			GElf_Sym s;
-			if (!gelf_getsym(data, (int)k, &s) || GELF_ST_TYPE(s.st_info) != STT_FUNC ||
-			    s.st_shndx == SHN_UNDEF || !s.st_size)
-				continue;
-			if (CPGO_GROW(code->fn, code->alloc_fn, code->n_fn + 1) < 0)
-				goto fail;
-			code->fn[code->n_fn++] = (struct cpgo_elf_range){ s.st_value, s.st_size, NULL };
-		}
-	}
+	if (cpgo_elf_code_func_syms(code, add_fn, code) < 0)
+		goto fail;
 	if (code->n_fn)
 		qsort(code->fn, code->n_fn, sizeof(*code->fn), cmp_range);
 	/* Aliases: one entry per address, the largest. */

@@ -203,13 +203,39 @@ size_t sp_line0_others(const struct sp_ctx *c, size_t line, const struct sp_l0x 
 	return n;
 }
 
-void sp_line0_release(struct sp_ctx *c)
+const struct cpgo_elf_code *sp_code(struct sp_ctx *c)
+{
+	if (c->code_failed) {
+		error("%s: cannot read its machine code", c->o->binary);
+		return NULL;
+	}
+	if (!c->code) {
+		if (!(c->code = calloc(1, sizeof(*c->code)))) {
+			error("%s: out of memory", c->pname);
+			return NULL;
+		}
+		if (cpgo_elf_code_open(c->code, c->o->binary) < 0) {
+			free(c->code);
+			c->code = NULL;
+			c->code_failed = 1;
+			return NULL;
+		}
+	}
+	return c->code;
+}
+
+void sp_code_release(struct sp_ctx *c)
 {
 	if (c->code) {
 		cpgo_elf_code_close(c->code);
 		free(c->code);
 		c->code = NULL;
 	}
+	c->code_failed = 0;
+}
+
+void sp_line0_release(struct sp_ctx *c)
+{
 	free(c->l0x);
 	c->l0x = NULL;
 	c->n_l0x = c->alloc_l0x = 0;
@@ -227,24 +253,18 @@ static int folded_calls(struct sp_ctx *c, const struct cpgo_location *loc, uint6
 			uint64_t back, const struct sym_frame *fr, struct cpgo_buf *cn)
 {
 	struct sym_frame pf[SPROF_MAX_FRAMES];
+	const struct cpgo_elf_code *ec;
 	const struct cpgo_elf_range *fn;
 	const unsigned char *code;
 	uint64_t *starts = NULL, avail, call_at = 0, tail = 0, a;
 	size_t n = 0, alloc = 0;
 	int ret = -1;
 
-	if (!c->code && !c->code_failed) {
-		if (!(c->code = calloc(1, sizeof(*c->code))))
-			return error("%s: out of memory", c->pname);
-		if (cpgo_elf_code_open(c->code, c->o->binary) < 0) {
-			cpgo_clear_error();
-			free(c->code);
-			c->code = NULL;
-			c->code_failed = 1;
-		}
-	}
-	if (!c->code || c->code->machine != EM_X86_64 || !(fn = cpgo_elf_code_function(c->code, at)) ||
-	    !(code = cpgo_elf_code_at(c->code, fn->addr, &avail)) || avail < fn->size)
+	/* Unreadable code: no other sites. */
+	if (!(ec = sp_code(c)))
+		cpgo_clear_error();
+	if (!ec || ec->machine != EM_X86_64 || !(fn = cpgo_elf_code_function(ec, at)) ||
+	    !(code = cpgo_elf_code_at(ec, fn->addr, &avail)) || avail < fn->size)
 		return 0;
 	for (a = fn->addr; a < fn->addr + fn->size;) {
 		size_t len = x86_insn_len(code + (a - fn->addr), (size_t)(fn->addr + fn->size - a));

@@ -485,6 +485,7 @@ static void ctx_release(struct sp_ctx *c)
 	free(c->line_dup);
 	free(c->line_remapped);
 	sp_line0_release(c);
+	sp_code_release(c);
 	free(c->leaves);
 	cpgo_hashmap_release(&c->leaf_map);
 	free(c->loc_vaddr);

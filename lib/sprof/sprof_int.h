@@ -100,7 +100,8 @@ struct sp_ctx {
 	 */
 	struct sp_l0x *l0x;
 	size_t n_l0x, alloc_l0x;
-	struct cpgo_elf_code *code; /* the profiled binary's code, read for them */
+	/* The profiled binary's code, read once for all who walk it (sp_code). */
+	struct cpgo_elf_code *code;
 	int code_failed;
 
 	/* Lines protected from a zero by the skid rule: (fs, off, disc). */
@@ -199,6 +200,9 @@ int sp_open_dso_for_repair(struct sp_ctx *c);
 int sp_check_binary(struct sp_ctx *c);
 /* The profile's mapping of the profiled binary (by build id, then file name), or the first. */
 const struct cpgo_mapping *sp_binary_mapping(const struct sp_ctx *c);
+/* The --binary's code, opened on first use; NULL with an error when it cannot be read. */
+const struct cpgo_elf_code *sp_code(struct sp_ctx *c);
+void sp_code_release(struct sp_ctx *c);
 int sp_resolve_discriminators(struct sp_ctx *c);
 int sp_add_zero_lines(struct sp_ctx *c);
 int sp_build_psl(struct sp_ctx *c);

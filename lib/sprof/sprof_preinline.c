@@ -46,14 +46,12 @@
 #include "sprof_int.h"
 #include "util/error.h"
 #include "util/hash.h"
+#include "elf/elfcode.h"
 #include "pprof/profile.h"
 
-#include <fcntl.h>
-#include <gelf.h>
-#include <libelf.h>
+#include <elf.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 /* CSPreInliner's defaults (ProfileInlineGrowthLimit, ProfileInlineLimitMin/Max). */
 #define PI_GROWTH 12
@@ -85,11 +83,6 @@ struct pi_group {
 	size_t head;    /* samples waiting at this call (through pi.next) */
 };
 
-struct pi_text {
-	uint64_t addr, size;
-	const unsigned char *data;
-};
-
 struct pi {
 	struct sp_ctx *c;
 	struct sprof_model *t; /* the trie */
@@ -108,11 +101,10 @@ struct pi {
 	size_t n_g, alloc_g, *heap, n_heap, alloc_heap, fresh_from;
 	struct cpgo_hashmap g_map;
 	uint64_t hot, top_count;
-	/* The profiled binary's code, for the call before a return address. */
-	int fd;
-	Elf *elf;
-	struct pi_text *text;
-	size_t n_text, alloc_text;
+	/* The profiled binary's code, for the call before a return address (sp_code). */
+	const struct cpgo_elf_code *code;
+	unsigned char *seen; /* per model name: a symbol of it was read */
+	struct cpgo_buf cn;
 };
 
 static const struct cpgo_location *stack_loc(const struct pi *pi, size_t si, size_t k)
@@ -156,8 +148,8 @@ static int count_calls(struct pi *pi)
 		if (pi->addr[i])
 			fa[n++] = (struct pi_fa){ pi->addr[i], (uint32_t)i };
 	qsort(fa, n, sizeof(*fa), cmp_fa);
-	for (size_t t = 0; t < pi->n_text && n; t++) {
-		const struct pi_text *x = &pi->text[t];
+	for (size_t t = 0; t < pi->code->n_text && n; t++) {
+		const struct cpgo_elf_range *x = &pi->code->text[t];
 		for (uint64_t i = 0; i + 5 <= x->size; i++) {
 			const unsigned char *b = x->data + i;
 			int32_t rel;
@@ -184,83 +176,50 @@ static int count_calls(struct pi *pi)
 	return 0;
 }
 
+static int read_sym(const struct cpgo_elf_func_sym *sym, void *arg)
+{
+	struct pi *pi = arg;
+	int64_t id;
+
+	if (sprof_canonical_name(sym->name, &pi->cn) < 0)
+		return -1;
+	if ((id = sprof_name_find(pi->c->m, pi->cn.buf)) < 0 || (size_t)id >= pi->n_names)
+		return 0;
+	/* A split-off cold part is not what inlining the hot path costs. */
+	if (strstr(sym->name, ".cold"))
+		return 0;
+	if (sym->size > pi->size[id])
+		pi->size[id] = sym->size;
+	/* Same-named statics of several files: no one address to check against. */
+	pi->addr[id] = pi->seen[id] && pi->addr[id] != sym->addr ? 0 : sym->addr;
+	pi->local[id] = !pi->seen[id] && sym->local;
+	pi->seen[id] = 1;
+	return 0;
+}
+
 static int read_binary(struct pi *pi)
 {
-	struct sp_ctx *c = pi->c;
-	struct cpgo_buf cn = CPGO_BUF_INIT;
-	Elf_Scn *scn = NULL;
-	int have_symtab = 0, ret = -1;
-	unsigned char *seen = NULL;
+	int ret = -1;
 
-	if (elf_version(EV_CURRENT) == EV_NONE)
-		return error("%s: libelf is unusable", c->o->binary);
-	if ((pi->fd = open(c->o->binary, O_RDONLY | O_CLOEXEC)) < 0 ||
-	    !(pi->elf = elf_begin(pi->fd, ELF_C_READ, NULL)))
-		return error("%s: cannot read the binary's symbols", c->o->binary);
-	if (!(seen = calloc(pi->n_names + 1, 1)))
-		return error("%s: out of memory", c->pname);
-	while ((scn = elf_nextscn(pi->elf, scn))) {
-		GElf_Shdr sh;
-		Elf_Data *d;
-		if (!gelf_getshdr(scn, &sh))
-			continue;
-		if (sh.sh_type == SHT_SYMTAB)
-			have_symtab = 1;
-		if (sh.sh_type == SHT_PROGBITS && (sh.sh_flags & SHF_EXECINSTR) && sh.sh_size &&
-		    (d = elf_getdata(scn, NULL)) && d->d_buf && d->d_size == sh.sh_size) {
-			if (CPGO_GROW(pi->text, pi->alloc_text, pi->n_text + 1) < 0)
-				goto cleanup;
-			pi->text[pi->n_text++] = (struct pi_text){ sh.sh_addr, sh.sh_size, d->d_buf };
-		}
-	}
-	while ((scn = elf_nextscn(pi->elf, scn))) {
-		GElf_Shdr sh;
-		Elf_Data *data;
-
-		if (!gelf_getshdr(scn, &sh) || sh.sh_type != (have_symtab ? SHT_SYMTAB : SHT_DYNSYM) ||
-		    !sh.sh_entsize || !(data = elf_getdata(scn, NULL)))
-			continue;
-		for (size_t k = 0; k < sh.sh_size / sh.sh_entsize; k++) {
-			GElf_Sym sym;
-			const char *sn;
-			int64_t id;
-			int cold;
-
-			if (!gelf_getsym(data, (int)k, &sym) || GELF_ST_TYPE(sym.st_info) != STT_FUNC ||
-			    sym.st_shndx == SHN_UNDEF || !sym.st_size ||
-			    !(sn = elf_strptr(pi->elf, sh.sh_link, sym.st_name)))
-				continue;
-			if (sprof_canonical_name(sn, &cn) < 0)
-				goto cleanup;
-			if ((id = sprof_name_find(c->m, cn.buf)) < 0 || (size_t)id >= pi->n_names)
-				continue;
-			/* A split-off cold part is not what inlining the hot path costs. */
-			cold = strstr(sn, ".cold") != NULL;
-			if (!cold && sym.st_size > pi->size[id])
-				pi->size[id] = sym.st_size;
-			if (!cold) {
-				/* Same-named statics of several files: no one address to check against. */
-				pi->addr[id] = seen[id] && pi->addr[id] != sym.st_value ? 0 : sym.st_value;
-				pi->local[id] = !seen[id] && GELF_ST_BIND(sym.st_info) == STB_LOCAL;
-				seen[id] = 1;
-			}
-		}
-	}
-	if (count_calls(pi) < 0)
+	if (!(pi->code = sp_code(pi->c)))
+		return -1;
+	if (!(pi->seen = calloc(pi->n_names + 1, 1)))
+		return error("%s: out of memory", pi->c->pname);
+	if (cpgo_elf_code_func_syms(pi->code, read_sym, pi) < 0 || count_calls(pi) < 0)
 		goto cleanup;
 	ret = 0;
 cleanup:
-	free(seen);
-	cpgo_buf_release(&cn);
+	free(pi->seen);
+	pi->seen = NULL;
+	cpgo_buf_release(&pi->cn);
 	return ret;
 }
 
 static const unsigned char *code_at(const struct pi *pi, uint64_t a, uint64_t len)
 {
-	for (size_t i = 0; i < pi->n_text; i++)
-		if (a >= pi->text[i].addr && a - pi->text[i].addr + len <= pi->text[i].size)
-			return pi->text[i].data + (a - pi->text[i].addr);
-	return NULL;
+	uint64_t avail;
+	const unsigned char *b = cpgo_elf_code_at(pi->code, a, &avail);
+	return b && avail >= len ? b : NULL;
 }
 
 /* The target of a direct call (E8 rel32) that returns to `ret`; 0 when there is none. */
@@ -284,10 +243,9 @@ static uint64_t direct_target(const struct pi *pi, uint64_t ret)
  */
 static int call_reaches(const struct pi *pi, uint64_t a, uint32_t callee)
 {
-	GElf_Ehdr eh;
 	uint64_t t1, t0;
 
-	if (!gelf_getehdr(pi->elf, &eh) || eh.e_machine != EM_X86_64)
+	if (pi->code->machine != EM_X86_64)
 		return 1;
 	if (!a)
 		return 0;
@@ -730,7 +688,7 @@ cleanup:
 
 int sp_preinline(struct sp_ctx *c)
 {
-	struct pi pi = { .c = c, .fd = -1 };
+	struct pi pi = { .c = c, .cn = CPGO_BUF_INIT };
 	uint32_t *order = NULL;
 	int ret = -1;
 
@@ -807,11 +765,6 @@ cleanup:
 	free(pi.local);
 	free(pi.g);
 	free(pi.heap);
-	free(pi.text);
 	cpgo_hashmap_release(&pi.g_map);
-	if (pi.elf)
-		elf_end(pi.elf);
-	if (pi.fd >= 0)
-		close(pi.fd);
 	return ret;
 }

@@ -52,8 +52,7 @@ struct tc_ins {
 
 struct tc {
 	struct sp_ctx *c;
-	struct cpgo_elf_code code;
-	int opened;
+	const struct cpgo_elf_code *code; /* the context's (sp_code) */
 	struct tc_sym *sym;
 	size_t n_sym;
 	struct tc_jump *jump;
@@ -66,22 +65,21 @@ struct tc {
 /* Code sections and function symbols; 0 with nothing read when not x86-64. */
 static int tc_read(struct tc *t)
 {
-	if (cpgo_elf_code_open(&t->code, t->c->o->binary) < 0)
+	if (!(t->code = sp_code(t->c)))
 		return -1;
-	t->opened = 1;
-	if (t->code.machine != EM_X86_64 || !t->code.n_fn)
+	if (t->code->machine != EM_X86_64 || !t->code->n_fn)
 		return 0;
-	if (!(t->sym = calloc(t->code.n_fn, sizeof(*t->sym))))
+	if (!(t->sym = calloc(t->code->n_fn, sizeof(*t->sym))))
 		return error("%s: out of memory", t->c->pname);
-	for (size_t i = 0; i < t->code.n_fn; i++)
-		t->sym[i] = (struct tc_sym){ .addr = t->code.fn[i].addr, .size = t->code.fn[i].size };
-	t->n_sym = t->code.n_fn;
+	for (size_t i = 0; i < t->code->n_fn; i++)
+		t->sym[i] = (struct tc_sym){ .addr = t->code->fn[i].addr, .size = t->code->fn[i].size };
+	t->n_sym = t->code->n_fn;
 	return 0;
 }
 
 static const unsigned char *code_at(const struct tc *t, uint64_t a, uint64_t *avail)
 {
-	return cpgo_elf_code_at(&t->code, a, avail);
+	return cpgo_elf_code_at(t->code, a, avail);
 }
 
 /* The symbol containing `a` (exact: starting at it), or -1. */
@@ -291,7 +289,7 @@ int sp_tailcall_frames(struct sp_ctx *c)
 	mid = m->id;
 	if (tc_read(&t) < 0)
 		goto cleanup;
-	if (!t.code.n_text || !t.n_sym) {
+	if (!t.code->n_text || !t.n_sym) {
 		ret = 0;
 		goto cleanup;
 	}
@@ -359,7 +357,5 @@ cleanup:
 	free(t.jump);
 	free(t.ins);
 	free(t.va);
-	if (t.opened)
-		cpgo_elf_code_close(&t.code);
 	return ret;
 }

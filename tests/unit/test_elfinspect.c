@@ -1,4 +1,7 @@
-/* cpgo_elf_inspect on binaries built here: dynamic, static, not ELF, truncated. */
+/*
+ * cpgo_elf_inspect on binaries built here: dynamic, static, not ELF, truncated;
+ * cpgo_elf_code's function symbols and ranges on the same binaries.
+ */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -10,6 +13,7 @@
 #include <elf.h>
 
 #include "util/error.h"
+#include "elf/elfcode.h"
 #include "elf/elfinspect.h"
 
 static char dir[64];
@@ -61,11 +65,14 @@ static int setup(void **state)
 	f = fopen(path("m.c"), "w");
 	if (!f)
 		return -1;
-	fputs("int main(void) { return 0; }\n", f);
+	fputs("static __attribute__((noinline)) int helper(int x) { return x * 3 + 1; }\n"
+	      "int main(int argc, char **argv) { (void)argv; return helper(argc) - 4; }\n"
+	      "extern int main_alias(void) __attribute__((alias(\"main\")));\n",
+	      f);
 	fclose(f);
 	return run("cd %s && cc -O2 -Wl,--build-id -o dyn m.c && cc -O2 -static -o static m.c && "
 		   "cc -O2 -Wl,--build-id=none -o noid m.c && echo 'not an elf' > text && "
-		   "head -c 40 dyn > short && head -c 200 dyn > cut",
+		   "head -c 40 dyn > short && head -c 200 dyn > cut && strip -o stripped dyn",
 		   dir);
 }
 
@@ -120,12 +127,77 @@ static void test_bad_input(void **state)
 	expect_error("cut", "truncated");
 }
 
+struct seen_syms {
+	struct cpgo_elf_func_sym main, helper, alias;
+	int n, stop_at;
+};
+
+static int note_sym(const struct cpgo_elf_func_sym *s, void *arg)
+{
+	struct seen_syms *w = arg;
+
+	w->n++;
+	if (!strcmp(s->name, "main"))
+		w->main = *s;
+	else if (!strcmp(s->name, "helper"))
+		w->helper = *s;
+	else if (!strcmp(s->name, "main_alias"))
+		w->alias = *s;
+	return w->n == w->stop_at ? 7 : 0;
+}
+
+static void test_code_symbols(void **state)
+{
+	struct cpgo_elf_code code;
+	struct seen_syms w = { 0 };
+	const struct cpgo_elf_range *fn;
+	uint64_t avail;
+
+	(void)state;
+	assert_int_equal(cpgo_elf_code_open(&code, path("dyn")), 0);
+	assert_int_equal(cpgo_elf_code_func_syms(&code, note_sym, &w), 0);
+	/* The static is local, main is not; the alias is reported at main's address. */
+	assert_non_null(w.main.name);
+	assert_non_null(w.helper.name);
+	assert_non_null(w.alias.name);
+	assert_false(w.main.local);
+	assert_true(w.helper.local);
+	assert_true(w.main.size > 0 && w.helper.size > 0);
+	assert_true(w.alias.addr == w.main.addr);
+	assert_true(w.helper.addr != w.main.addr);
+	/* One range per address, found from inside the function; its bytes are readable. */
+	fn = cpgo_elf_code_function(&code, w.main.addr + w.main.size - 1);
+	assert_non_null(fn);
+	assert_true(fn->addr == w.main.addr && fn->size == w.main.size);
+	assert_null(cpgo_elf_code_function(&code, 0));
+	assert_non_null(cpgo_elf_code_at(&code, w.helper.addr, &avail));
+	assert_true(avail >= w.helper.size);
+	/* The walk stops at the first non-zero result and returns it. */
+	w = (struct seen_syms){ .stop_at = 2 };
+	assert_int_equal(cpgo_elf_code_func_syms(&code, note_sym, &w), 7);
+	assert_int_equal(w.n, 2);
+	cpgo_elf_code_close(&code);
+
+	/* Stripped: only .dynsym, which defines neither. */
+	assert_int_equal(cpgo_elf_code_open(&code, path("stripped")), 0);
+	w = (struct seen_syms){ 0 };
+	assert_int_equal(cpgo_elf_code_func_syms(&code, note_sym, &w), 0);
+	assert_null(w.helper.name);
+	assert_null(w.main.name);
+	cpgo_elf_code_close(&code);
+
+	assert_int_equal(cpgo_elf_code_open(&code, path("text")), -1);
+	assert_non_null(strstr(cpgo_last_error(), path("text")));
+	cpgo_clear_error();
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_dynamic),
 		cmocka_unit_test(test_static),
 		cmocka_unit_test(test_bad_input),
+		cmocka_unit_test(test_code_symbols),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
