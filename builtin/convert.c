@@ -103,6 +103,9 @@ static void print_stats(const struct sprof_stats *st)
 		st->locations_with_binary, st->zero_lines);
 	fprintf(stderr, "thin profiles left out: %zu (inline instances without zeros: %zu)\n",
 		st->thin_dropped, st->thin_instances);
+	fprintf(stderr, "  samples on lines sampled once: %u.%u%%%s\n", st->unseen_permille / 10,
+		st->unseen_permille % 10,
+		st->thin_off_sparse ? " (a sparse profile: the thin rule is off)" : "");
 	fprintf(stderr, "skid-protected lines (no zero): %zu\n", st->skid_protected);
 	share("  samples just after them", st->skid_samples, all);
 	fprintf(stderr, "line-0 frames remapped to a nearby line: %zu\n", st->line0_remapped);

@@ -44,6 +44,8 @@ struct sprof_stats {
 	size_t thin_dropped;       /* top-level profiles left out: too few samples for their code */
 	size_t line0_folded;       /* more source lines found for remapped line-0 calls (folded calls) */
 	size_t thin_instances;     /* inline instances left without zeros, for the same reason */
+	unsigned unseen_permille;  /* samples on lines sampled once, per mille (the sparse test) */
+	int thin_off_sparse;       /* the thin rule was off: a sparse profile (sparse_profile) */
 	size_t symbol_list;        /* names in the profile symbol list */
 	size_t other_tu_dropped;   /* top-level functions of other source files (source_file) */
 	size_t ambiguous_dropped;  /* same-named functions of several files left out */
@@ -133,6 +135,8 @@ struct sprof_opts {
 	 * of its code (its unsampled lines cannot be told cold) gets no profile
 	 * at all, and an inline instance that thin no zeros, so that a profile
 	 * of other inputs does not make code cold that it merely did not see.
+	 * Unless SPROF_ON, off for a sparse profile (most lines sampled once:
+	 * every function is that thin, the hottest too).
 	 */
 	int thin;
 	enum sprof_line_counts line_counts;

@@ -548,7 +548,8 @@ static void roots_range(const struct sp_ctx *c, const size_t *roots, size_t n, u
  * line (of one inline frame): the units a sample can land in. Same checks
  * as the zero pass itself.
  */
-static int line_ranges(struct sp_ctx *c, const GElf_Sym *sym, int64_t name, const char *file,
+static int line_ranges(struct sp_ctx *c, const struct cpgo_elf_func_sym *sym, int64_t name,
+		       const char *file,
 		       struct sym_frame *fr, struct cpgo_buf *cn, uint64_t *out)
 {
 	const char *prev_name = NULL;
@@ -557,7 +558,7 @@ static int line_ranges(struct sp_ctx *c, const GElf_Sym *sym, int64_t name, cons
 	int prev_n = -1;
 
 	*out = 0;
-	for (uint64_t a = sym->st_value; a < sym->st_value + sym->st_size; a++) {
+	for (uint64_t a = sym->addr; a < sym->addr + sym->size; a++) {
 		int n = sym_dso_lookup(c->dso, a, fr, SPROF_MAX_FRAMES);
 		const struct sym_frame *outer;
 
@@ -600,129 +601,108 @@ static int enough_samples(struct sp_ctx *c, size_t fs, uint64_t ranges)
 	return (double)c->m->fs[fs].total >= SP_THIN_PER_RANGE * (double)ranges;
 }
 
+struct zl {
+	struct sp_ctx *c;
+	struct cpgo_buf cn;
+	struct sym_frame fr[SPROF_MAX_FRAMES];
+	size_t *roots, n_roots;
+	unsigned char *no_zero;
+};
+
+static int zero_sym(const struct cpgo_elf_func_sym *sym, void *arg)
+{
+	struct zl *z = arg;
+	struct sp_ctx *c = z->c;
+	struct sym_frame *fr = z->fr;
+	int64_t name, top;
+	size_t lo, hi;
+	const char *file;
+
+	if (sym->size > (1u << 24))
+		return 0;
+	if (sprof_canonical_name(sym->name, &z->cn) < 0)
+		return -1;
+	if ((name = sprof_name_find(c->m, z->cn.buf)) < 0)
+		return 0;
+	top = sprof_fs_get(c->m, SPROF_NO_PARENT, 0, 0, (uint32_t)name, 0);
+	/* Also the inline instances the pre-inliner made of this function. */
+	roots_range(c, z->roots, z->n_roots, (uint32_t)name, &lo, &hi);
+	if (top < 0 && lo == hi)
+		return 0;
+	file = top >= 0 ? c->m->fs[top].file : c->m->fs[z->roots[lo]].file;
+	/* A second symbol of a function left out (its .cold part): nothing to add. */
+	if (top >= 0 && c->m->fs[top].dropped)
+		top = -1;
+	if (top < 0 && lo == hi)
+		return 0;
+	if (c->thin) {
+		uint64_t ranges;
+		if (line_ranges(c, sym, name, file, fr, &z->cn, &ranges) < 0)
+			return -1;
+		if (top >= 0 && !enough_samples(c, top, ranges)) {
+			c->m->fs[top].dropped = 1;
+			c->st.thin_dropped++;
+			top = -1;
+		}
+		for (size_t r = lo; r < hi; r++)
+			if ((z->no_zero[r] = !enough_samples(c, z->roots[r], ranges)))
+				c->st.thin_instances++;
+	}
+	for (uint64_t a = sym->addr; a < sym->addr + sym->size; a++) {
+		int n = sym_dso_lookup(c->dso, a, fr, SPROF_MAX_FRAMES);
+		const struct sym_frame *outer;
+
+		if (n < 0)
+			return -1;
+		if (n == 0)
+			continue;
+		outer = &fr[n - 1];
+		if (frame_name(c, outer, &z->cn, 0) != name)
+			continue;
+		/* Same-named statics of other files have their own symbols. */
+		if (file && *file && *outer->file && !sprof_path_suffix_score(file, outer->file))
+			continue;
+		if (top >= 0 && zero_line(c, top, fr, n, &z->cn) < 0)
+			return -1;
+		for (size_t r = lo; r < hi; r++)
+			if (!z->no_zero[r] && zero_line(c, (int64_t)z->roots[r], fr, n, &z->cn) < 0)
+				return -1;
+	}
+	return 0;
+}
+
 /*
  * llvm-profgen writes a zero count for every line of a sampled function
  * that got no sample: clang then knows the line is cold, not unknown.
  * Walks the ELF symbols of sampled functions and every address in them.
+ * A binary whose code cannot be read gets no zeros.
  */
 int sp_add_zero_lines(struct sp_ctx *c)
 {
-	struct cpgo_buf cn = CPGO_BUF_INIT;
-	struct sym_frame fr[SPROF_MAX_FRAMES];
-	Elf *elf = NULL;
-	Elf_Scn *scn = NULL;
-	int fd = -1, ret = -1, have_symtab = 0;
-	size_t *roots = NULL, n_roots = 0;
-	unsigned char *no_zero = NULL;
+	struct zl z = { .c = c, .cn = CPGO_BUF_INIT };
+	const struct cpgo_elf_code *code;
+	int ret = -1;
 
-	if (elf_version(EV_CURRENT) == EV_NONE)
-		return 0;
-	roots = malloc((c->m->n_fs + 1) * sizeof(*roots));
-	no_zero = calloc(c->m->n_fs + 1, 1);
-	if (!roots || !no_zero) {
-		free(roots);
-		free(no_zero);
-		return error("%s: out of memory", c->pname);
+	z.roots = malloc((c->m->n_fs + 1) * sizeof(*z.roots));
+	z.no_zero = calloc(c->m->n_fs + 1, 1);
+	if (!z.roots || !z.no_zero) {
+		error("%s: out of memory", c->pname);
+		goto cleanup;
 	}
 	for (size_t i = 0; i < c->m->n_fs && i < c->alloc_fs_ctx; i++)
 		if (c->fs_ctx[i])
-			roots[n_roots++] = i;
-	if (n_roots)
-		qsort_r(roots, n_roots, sizeof(*roots), cmp_root, c->m);
-	if ((fd = open(c->o->binary, O_RDONLY | O_CLOEXEC)) < 0) {
-		free(roots);
-		free(no_zero);
-		return 0;
-	}
-	if (!(elf = elf_begin(fd, ELF_C_READ, NULL)))
-		goto done;
-	while ((scn = elf_nextscn(elf, scn))) {
-		GElf_Shdr sh;
-		if (gelf_getshdr(scn, &sh) && sh.sh_type == SHT_SYMTAB)
-			have_symtab = 1;
-	}
-	while ((scn = elf_nextscn(elf, scn))) {
-		GElf_Shdr sh;
-		Elf_Data *data;
-
-		if (!gelf_getshdr(scn, &sh) || sh.sh_type != (have_symtab ? SHT_SYMTAB : SHT_DYNSYM))
-			continue;
-		if (!sh.sh_entsize || !(data = elf_getdata(scn, NULL)))
-			continue;
-		for (size_t k = 0; k < sh.sh_size / sh.sh_entsize; k++) {
-			GElf_Sym sym;
-			const char *sn;
-			int64_t name, top;
-
-			if (!gelf_getsym(data, (int)k, &sym) || GELF_ST_TYPE(sym.st_info) != STT_FUNC ||
-			    sym.st_shndx == SHN_UNDEF || !sym.st_size || sym.st_size > (1u << 24))
-				continue;
-			if (!(sn = elf_strptr(elf, sh.sh_link, sym.st_name)))
-				continue;
-			if (sprof_canonical_name(sn, &cn) < 0)
-				goto done;
-			size_t lo, hi;
-			const char *file;
-
-			if ((name = sprof_name_find(c->m, cn.buf)) < 0)
-				continue;
-			top = sprof_fs_get(c->m, SPROF_NO_PARENT, 0, 0, (uint32_t)name, 0);
-			/* Also the inline instances the pre-inliner made of this function. */
-			roots_range(c, roots, n_roots, (uint32_t)name, &lo, &hi);
-			if (top < 0 && lo == hi)
-				continue;
-			file = top >= 0 ? c->m->fs[top].file : c->m->fs[roots[lo]].file;
-			/* A second symbol of a function left out (its .cold part): nothing to add. */
-			if (top >= 0 && c->m->fs[top].dropped)
-				top = -1;
-			if (top < 0 && lo == hi)
-				continue;
-			if (c->thin) {
-				uint64_t ranges;
-				if (line_ranges(c, &sym, name, file, fr, &cn, &ranges) < 0)
-					goto done;
-				if (top >= 0 && !enough_samples(c, top, ranges)) {
-					c->m->fs[top].dropped = 1;
-					c->st.thin_dropped++;
-					top = -1;
-				}
-				for (size_t r = lo; r < hi; r++)
-					if ((no_zero[r] = !enough_samples(c, roots[r], ranges)))
-						c->st.thin_instances++;
-			}
-			for (uint64_t a = sym.st_value; a < sym.st_value + sym.st_size; a++) {
-				int n = sym_dso_lookup(c->dso, a, fr, SPROF_MAX_FRAMES);
-				const struct sym_frame *outer;
-
-				if (n < 0)
-					goto done;
-				if (n == 0)
-					continue;
-				outer = &fr[n - 1];
-				if (frame_name(c, outer, &cn, 0) != name)
-					continue;
-				/* Same-named statics of other files have their own symbols. */
-				if (file && *file && *outer->file && !sprof_path_suffix_score(file, outer->file))
-					continue;
-				if (top >= 0 && zero_line(c, top, fr, n, &cn) < 0)
-					goto done;
-				for (size_t r = lo; r < hi; r++)
-					if (!no_zero[r] && zero_line(c, (int64_t)roots[r], fr, n, &cn) < 0)
-						goto done;
-			}
-		}
-	}
+			z.roots[z.n_roots++] = i;
+	if (z.n_roots)
+		qsort_r(z.roots, z.n_roots, sizeof(*z.roots), cmp_root, c->m);
 	ret = 0;
-done:
-	if (ret < 0 && !*cpgo_last_error())
-		ret = 0;
-	if (elf)
-		elf_end(elf);
-	if (fd >= 0)
-		close(fd);
-	free(roots);
-	free(no_zero);
-	cpgo_buf_release(&cn);
+	if (!(code = sp_code(c)))
+		cpgo_clear_error();
+	else if (cpgo_elf_code_func_syms(code, zero_sym, &z) < 0 && *cpgo_last_error())
+		ret = -1;
+cleanup:
+	free(z.roots);
+	free(z.no_zero);
+	cpgo_buf_release(&z.cn);
 	return ret;
 }
 

@@ -340,8 +340,53 @@ static int add_sample(struct sp_ctx *c, size_t si)
  * Then the skid rule notes the line before each sampled address. Per
  * context: the same address counts apart in each inline instance.
  */
+/*
+ * Good-Turing: the share of a profile's samples on lines sampled exactly
+ * once estimates the share of the program's time on lines never sampled.
+ * Counted per body line of each profile (raw samples, before MAX x
+ * duplication); when it is over SP_THIN_MAX_UNSEEN the profile is sparse
+ * as a whole and the thin rule is off.
+ */
+static int sparse_profile(struct sp_ctx *c)
+{
+	uint64_t *raw = calloc(c->m->n_rec + 1, sizeof(*raw)), all = 0, once = 0;
+
+	if (!raw)
+		return error("%s: out of memory", c->pname);
+	for (size_t i = 0; i < c->n_leaf; i++) {
+		const struct sp_leaf *lf = &c->leaves[i];
+		int64_t r;
+
+		if (!lf->v)
+			continue;
+		if ((r = loc_record(c, &c->p->locations[lf->loc], lf->parent, lf->off, lf->disc, 0,
+				    NULL)) < 0) {
+			free(raw);
+			return -1;
+		}
+		raw[r] = sprof_sat_add(raw[r], lf->v);
+	}
+	for (size_t r = 0; r < c->m->n_rec; r++) {
+		all = sprof_sat_add(all, raw[r]);
+		once += raw[r] == 1;
+	}
+	free(raw);
+	c->st.unseen_permille = all ? (unsigned)(once * 1000 / all) : 0;
+	return all && (double)once > SP_THIN_MAX_UNSEEN * (double)all;
+}
+
 static int line_counts(struct sp_ctx *c)
 {
+	int sparse;
+
+	if (c->thin && c->zero) {
+		if ((sparse = sparse_profile(c)) < 0)
+			return -1;
+		if (sparse && c->o->thin != SPROF_ON) {
+			c->thin = 0;
+			c->st.thin_off_sparse = 1;
+		}
+	}
 	for (size_t i = 0; i < c->n_leaf; i++) {
 		const struct sp_leaf *lf = &c->leaves[i];
 		const struct cpgo_location *loc = &c->p->locations[lf->loc];

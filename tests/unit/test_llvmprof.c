@@ -731,6 +731,69 @@ static void test_thin_profile(void **state)
 	cpgo_profile_release(&p);
 }
 
+/* The default thin rule (convert_bin turns it off), text form. */
+static char *convert_default_thin(struct cpgo_profile *p, const struct prog *pr,
+				  struct sprof_stats *st)
+{
+	struct cpgo_buf out = CPGO_BUF_INIT;
+	struct llvmprof_opts o = { .text = 1 };
+
+	o.sp.binary = pr->t.bin;
+	o.sp.stats = st;
+	assert_int_equal(llvmprof_convert(p, "test.pprof", &o, &out), 0);
+	return cpgo_buf_detach(&out, NULL);
+}
+
+/*
+ * A sparse profile (most of its samples alone on their line, as 100 Hz
+ * profiles of big programs are): every function is thin, so the thin rule
+ * is off and the profile stays. One that is not sparse keeps the rule.
+ */
+static void test_thin_sparse(void **state)
+{
+	struct prog *pr = *state;
+	struct cpgo_profile p;
+	struct sprof_stats st;
+	uint64_t size, base = sym_range(pr, "sum", &size), a1, a2, loc[2];
+	char *t;
+
+	for (a1 = base; a1 < base + size && frame_at(pr, a1).line <= 0; a1++)
+		;
+	for (a2 = a1 + 1; a2 < base + size &&
+			  (frame_at(pr, a2).line <= 0 || frame_at(pr, a2).line == frame_at(pr, a1).line);
+	     a2++)
+		;
+	assert_true(a2 < base + size);
+	/* Two lines, one sample each: all of the samples on lines sampled once. */
+	init_bin_profile(&p, pr);
+	loc[0] = addr_loc(&p, a1);
+	loc[1] = addr_loc(&p, a2);
+	sample(&p, 1, &loc[0], 1);
+	sample(&p, 1, &loc[1], 1);
+	t = convert_default_thin(&p, pr, &st);
+	assert_true(has_top(t, "sum"));
+	assert_int_equal(st.thin_off_sparse, 1);
+	assert_int_equal(st.unseen_permille, 1000);
+	assert_int_equal(st.thin_dropped, 0);
+	assert_true(st.zero_lines > 0);
+	free(t);
+	cpgo_profile_release(&p);
+
+	/* As few samples, each line sampled twice: not sparse, and sum is thin. */
+	init_bin_profile(&p, pr);
+	loc[0] = addr_loc(&p, a1);
+	loc[1] = addr_loc(&p, a2);
+	sample(&p, 2, &loc[0], 1);
+	sample(&p, 2, &loc[1], 1);
+	t = convert_default_thin(&p, pr, &st);
+	assert_false(has_top(t, "sum"));
+	assert_int_equal(st.thin_off_sparse, 0);
+	assert_int_equal(st.unseen_permille, 0);
+	assert_int_equal(st.thin_dropped, 1);
+	free(t);
+	cpgo_profile_release(&p);
+}
+
 /* Per line: MAX over addresses of count x duplication factor, or SUM. */
 static void test_line_max_dup(void **state)
 {
@@ -913,6 +976,7 @@ int main(void)
 		cmocka_unit_test(test_line0_call_targets),
 		cmocka_unit_test(test_folded_call),
 		cmocka_unit_test(test_thin_profile),
+		cmocka_unit_test(test_thin_sparse),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL) |
 	       cmocka_run_group_tests(with_binary, prog_setup, prog_teardown);
