@@ -660,6 +660,15 @@ measure() {
 		fi
 		printf '%s\t%s\t%s\t%s\t%s\t%s\n' "$P" "$r" "$med" "$ratio" "$ir" "$minr" >>"$res.tmp"
 	done
+	# Routes this run did not measure (--routes named others) keep their rows.
+	if [ -f "$res" ]; then
+		awk -F'\t' 'NR == FNR { have[$2] = 1; next } !($2 in have)' "$res.tmp" "$res" >"$res.keep" &&
+			cat "$res.keep" >>"$res.tmp" && rm -f "$res.keep" || return 1
+	fi
+	# In the routes' order (the report's rows), whichever runs measured them.
+	awk -F'\t' 'BEGIN { split("o2 o2flags ir afdo cpgo", o, " "); for (i in o) k[o[i]] = i }
+		{ print (($2 in k) ? k[$2] : 9) "\t" NR "\t" $0 }' "$res.tmp" | sort -t "$(printf '\t')" -k1,1n -k2,2n |
+		cut -f3- >"$res.keep" && mv "$res.keep" "$res.tmp" || return 1
 	mv "$res.tmp" "$res"
 }
 
