@@ -744,6 +744,20 @@ static char *convert_default_thin(struct cpgo_profile *p, const struct prog *pr,
 	return cpgo_buf_detach(&out, NULL);
 }
 
+/* `v` samples at each of two addresses, converted with the default thin rule. */
+static char *convert_two_lines(struct cpgo_profile *p, const struct prog *pr, uint64_t a1,
+			       uint64_t a2, int64_t v, struct sprof_stats *st)
+{
+	uint64_t loc[2];
+
+	init_bin_profile(p, pr);
+	loc[0] = addr_loc(p, a1);
+	loc[1] = addr_loc(p, a2);
+	sample(p, v, &loc[0], 1);
+	sample(p, v, &loc[1], 1);
+	return convert_default_thin(p, pr, st);
+}
+
 /*
  * A sparse profile (most of its samples alone on their line, as 100 Hz
  * profiles of big programs are): every function is thin, so the thin rule
@@ -754,7 +768,7 @@ static void test_thin_sparse(void **state)
 	struct prog *pr = *state;
 	struct cpgo_profile p;
 	struct sprof_stats st;
-	uint64_t size, base = sym_range(pr, "sum", &size), a1, a2, loc[2];
+	uint64_t size, base = sym_range(pr, "sum", &size), a1, a2;
 	char *t;
 
 	for (a1 = base; a1 < base + size && frame_at(pr, a1).line <= 0; a1++)
@@ -765,12 +779,7 @@ static void test_thin_sparse(void **state)
 		;
 	assert_true(a2 < base + size);
 	/* Two lines, one sample each: all of the samples on lines sampled once. */
-	init_bin_profile(&p, pr);
-	loc[0] = addr_loc(&p, a1);
-	loc[1] = addr_loc(&p, a2);
-	sample(&p, 1, &loc[0], 1);
-	sample(&p, 1, &loc[1], 1);
-	t = convert_default_thin(&p, pr, &st);
+	t = convert_two_lines(&p, pr, a1, a2, 1, &st);
 	assert_true(has_top(t, "sum"));
 	assert_int_equal(st.thin_off_sparse, 1);
 	assert_int_equal(st.unseen_permille, 1000);
@@ -780,12 +789,7 @@ static void test_thin_sparse(void **state)
 	cpgo_profile_release(&p);
 
 	/* As few samples, each line sampled twice: not sparse, and sum is thin. */
-	init_bin_profile(&p, pr);
-	loc[0] = addr_loc(&p, a1);
-	loc[1] = addr_loc(&p, a2);
-	sample(&p, 2, &loc[0], 1);
-	sample(&p, 2, &loc[1], 1);
-	t = convert_default_thin(&p, pr, &st);
+	t = convert_two_lines(&p, pr, a1, a2, 2, &st);
 	assert_false(has_top(t, "sum"));
 	assert_int_equal(st.thin_off_sparse, 0);
 	assert_int_equal(st.unseen_permille, 0);
