@@ -3,6 +3,7 @@
  * The exit status is the program's (128+N when a signal killed it).
  */
 #include "builtin.h"
+#include "cpgo.h"
 
 #include "util/buf.h"
 #include "util/error.h"
@@ -26,9 +27,6 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
-
-/* The runtime's rate cap (SAMPLER_MAX_HZ): above it timer signals swamp the program. */
-#define CPGO_RECORD_MAX_HZ 100000
 
 static const char record_usage[] =
 	"usage: cpgo record [-o FILE] [-F HZ] [--children] [--] COMMAND [ARGS...]\n"
@@ -313,9 +311,9 @@ int cmd_record(int argc, char **argv)
 			hz = optarg;
 			errno = 0;
 			v = (int)strtol(hz, &end, 10);
-			if (errno || *end || end == hz || v < 1 || v > CPGO_RECORD_MAX_HZ)
+			if (errno || *end || end == hz || v < 1 || v > CPGO_MAX_HZ)
 				return usage_error("record", "-F %s: rate must be 1..%d samples per "
-						   "second", hz, CPGO_RECORD_MAX_HZ);
+						   "second", hz, CPGO_MAX_HZ);
 			break;
 		}
 		case 'C':
