@@ -333,6 +333,50 @@ static int add_sample(struct sp_ctx *c, size_t si)
 }
 
 /*
+ * Good-Turing: the share of a profile's samples on lines sampled exactly
+ * once estimates the share of the program's time on lines never sampled.
+ * Counted per body line of each profile (raw samples, before MAX x
+ * duplication); when it is over SP_THIN_MAX_UNSEEN the profile is sparse
+ * as a whole and the thin rule is off. Makes the leaves' records (as
+ * line_counts would) before sizing the per-record counts by them.
+ */
+static int sparse_profile(struct sp_ctx *c)
+{
+	int64_t *rec = malloc((c->n_leaf + 1) * sizeof(*rec));
+	uint64_t *raw = NULL, all = 0, once = 0;
+	int ret = -1;
+
+	if (!rec) {
+		error("%s: out of memory", c->pname);
+		goto cleanup;
+	}
+	for (size_t i = 0; i < c->n_leaf; i++) {
+		const struct sp_leaf *lf = &c->leaves[i];
+		rec[i] = -1;
+		if (lf->v && (rec[i] = loc_record(c, &c->p->locations[lf->loc], lf->parent, lf->off,
+						  lf->disc, 0, NULL)) < 0)
+			goto cleanup;
+	}
+	if (!(raw = calloc(c->m->n_rec + 1, sizeof(*raw)))) {
+		error("%s: out of memory", c->pname);
+		goto cleanup;
+	}
+	for (size_t i = 0; i < c->n_leaf; i++)
+		if (rec[i] >= 0)
+			raw[rec[i]] = sprof_sat_add(raw[rec[i]], c->leaves[i].v);
+	for (size_t r = 0; r < c->m->n_rec; r++) {
+		all = sprof_sat_add(all, raw[r]);
+		once += raw[r] == 1;
+	}
+	c->st.unseen_permille = all ? (unsigned)(once * 1000 / all) : 0;
+	ret = all && (double)once > SP_THIN_MAX_UNSEEN * (double)all;
+cleanup:
+	free(rec);
+	free(raw);
+	return ret;
+}
+
+/*
  * A line's count from the counts of its sampled addresses. SUM counts time
  * in the line; MAX x duplication factor (llvm-profgen's way) estimates how
  * often the line ran: a line of ten instructions is not ten times hotter
@@ -340,41 +384,6 @@ static int add_sample(struct sp_ctx *c, size_t si)
  * Then the skid rule notes the line before each sampled address. Per
  * context: the same address counts apart in each inline instance.
  */
-/*
- * Good-Turing: the share of a profile's samples on lines sampled exactly
- * once estimates the share of the program's time on lines never sampled.
- * Counted per body line of each profile (raw samples, before MAX x
- * duplication); when it is over SP_THIN_MAX_UNSEEN the profile is sparse
- * as a whole and the thin rule is off.
- */
-static int sparse_profile(struct sp_ctx *c)
-{
-	uint64_t *raw = calloc(c->m->n_rec + 1, sizeof(*raw)), all = 0, once = 0;
-
-	if (!raw)
-		return error("%s: out of memory", c->pname);
-	for (size_t i = 0; i < c->n_leaf; i++) {
-		const struct sp_leaf *lf = &c->leaves[i];
-		int64_t r;
-
-		if (!lf->v)
-			continue;
-		if ((r = loc_record(c, &c->p->locations[lf->loc], lf->parent, lf->off, lf->disc, 0,
-				    NULL)) < 0) {
-			free(raw);
-			return -1;
-		}
-		raw[r] = sprof_sat_add(raw[r], lf->v);
-	}
-	for (size_t r = 0; r < c->m->n_rec; r++) {
-		all = sprof_sat_add(all, raw[r]);
-		once += raw[r] == 1;
-	}
-	free(raw);
-	c->st.unseen_permille = all ? (unsigned)(once * 1000 / all) : 0;
-	return all && (double)once > SP_THIN_MAX_UNSEEN * (double)all;
-}
-
 static int line_counts(struct sp_ctx *c)
 {
 	int sparse;
