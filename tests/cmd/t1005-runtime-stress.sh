@@ -22,12 +22,16 @@ for mode in auto signal; do
 	# Most of a short thread's life is the kernel making and unmaking it (clone,
 	# mmap, munmap), booked to [kernel] in ring mode, often with no user frame
 	# yet: 80-85% here, on old and new libcpgo alike. The threads' own work must
-	# still be sampled (15-18% here); none of them may fail to get a sampler.
+	# still be sampled: 40-70 samples here (11-18%), counted rather than taken
+	# as a share, which a loaded machine lowers (its kernel part grows; once
+	# under 8% in a CI run beside a benchmark). None may fail to get a sampler.
 	test_expect_success "$mode mode: 1000 short-lived threads are all sampled" "
 		CPGO_MODE=$mode CPGO_HZ=5000 CPGO_PROFILE=thr-$mode.pprof LD_PRELOAD=\$LIB ./stress threads 1000 &&
 		go tool pprof -raw thr-$mode.pprof >thr.raw &&
 		test -z \"\$(pprof_meta thr.raw threads_failed)\" &&
-		test \"\$(pprof_pct thr-$mode.pprof cum short_thread | cut -d. -f1)\" -ge 8
+		cum=\$(go tool pprof -top -cum -nodecount=200 -sample_index=samples thr-$mode.pprof 2>/dev/null |
+			awk '\$6 == \"short_thread\" { print \$4; exit }') &&
+		test \"\${cum:-0}\" -ge 15
 	"
 done
 
