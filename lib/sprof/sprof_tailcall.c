@@ -82,24 +82,14 @@ static const unsigned char *code_at(const struct tc *t, uint64_t a, uint64_t *av
 	return cpgo_elf_code_at(t->code, a, avail);
 }
 
-/* The symbol containing `a` (exact: starting at it), or -1. */
+/* The symbol containing `a` (exact: starting at it), or -1; t->sym is parallel to code->fn. */
 static long sym_find(const struct tc *t, uint64_t a, int exact)
 {
-	size_t lo = 0, hi = t->n_sym;
+	const struct cpgo_elf_range *fn = t->n_sym ? cpgo_elf_code_function(t->code, a) : NULL;
 
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-		if (t->sym[mid].addr <= a)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	if (!lo)
+	if (!fn || (exact && fn->addr != a))
 		return -1;
-	lo--;
-	if (exact ? t->sym[lo].addr != a : a - t->sym[lo].addr >= t->sym[lo].size)
-		return -1;
-	return (long)lo;
+	return (long)(fn - t->code->fn);
 }
 
 /* The function's unconditional jumps that leave it, found once. */
