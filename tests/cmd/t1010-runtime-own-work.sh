@@ -16,7 +16,11 @@ own_share() {
 		sed -n "s/.*accounting for [^,]*, \([0-9.]*\)% of .*/\1/p"
 }
 
+# A 10 ms run has ~200 samples: 2% is 4 of them, so the share is judged over
+# the three runs together (a run alone once gave 2.03% beside 0.49%); the
+# bug this guards against made it 55%.
 test_expect_success 'a 10 ms run: no samples of libcpgo, achieved rate within the requested' '
+	sum=0 &&
 	for i in 1 2 3; do
 		CPGO_HZ=20000 CPGO_PROFILE=short$i.pprof LD_PRELOAD=$LIB ./spin 5 >/dev/null &&
 		go tool pprof -raw short$i.pprof >short$i.raw 2>/dev/null &&
@@ -24,8 +28,9 @@ test_expect_success 'a 10 ms run: no samples of libcpgo, achieved rate within th
 		own=$(own_share short$i.pprof) &&
 		echo "run $i: achieved $hz Hz, libcpgo ${own:-0}% of the samples" &&
 		awk -v h="$hz" "BEGIN { exit !(h > 0 && h <= 20000 * 1.15) }" &&
-		awk -v o="${own:-0}" "BEGIN { exit !(o < 2) }" || return 1
-	done
+		sum=$(awk -v s="$sum" -v o="${own:-0}" "BEGIN { print s + o }") || return 1
+	done &&
+	awk -v s="$sum" "BEGIN { exit !(s / 3 < 2) }"
 '
 
 test_done
