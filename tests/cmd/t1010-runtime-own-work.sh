@@ -16,9 +16,10 @@ own_share() {
 		sed -n "s/.*accounting for [^,]*, \([0-9.]*\)% of .*/\1/p"
 }
 
-# A 10 ms run has ~200 samples: 2% is 4 of them, so the share is judged over
-# the three runs together (a run alone once gave 2.03% beside 0.49%); the
-# bug this guards against made it 55%.
+# A 10 ms run has ~200 samples, so the share is judged over the three runs
+# together. Measured: 0.5-2% on a quiet machine, 1.5-2.7% (mean 2.06%) in a
+# CI run, where the old 2% bound failed; the bug this guards against made it
+# 55%, so the bound is 5%.
 test_expect_success 'a 10 ms run: no samples of libcpgo, achieved rate within the requested' '
 	sum=0 &&
 	for i in 1 2 3; do
@@ -30,7 +31,7 @@ test_expect_success 'a 10 ms run: no samples of libcpgo, achieved rate within th
 		awk -v h="$hz" "BEGIN { exit !(h > 0 && h <= 20000 * 1.15) }" &&
 		sum=$(awk -v s="$sum" -v o="${own:-0}" "BEGIN { print s + o }") || return 1
 	done &&
-	awk -v s="$sum" "BEGIN { exit !(s / 3 < 2) }"
+	awk -v s="$sum" "BEGIN { exit !(s / 3 < 5) }"
 '
 
 test_done
